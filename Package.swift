@@ -1,0 +1,76 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// The pipeline reads top to bottom: text → tagging → normalization → formats,
+// assembled by MedtagPipeline, served by MedtagSpool, driven by the `medtag` CLI.
+let package = Package(
+    name: "medtag",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "medtag", targets: ["medtag"]),
+        .library(name: "MedtagPipeline", targets: ["MedtagPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries, each a module map and a one-line header.
+        .systemLibrary(name: "CInotifyTools", path: "Sources/CInotifyTools"),
+        .systemLibrary(
+            name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+
+        // Pure logic: no files, no daemon.
+        .target(name: "MedtagText"),
+        .target(name: "MedtagTagging", dependencies: ["MedtagText"]),
+        .target(name: "MedtagFormats", dependencies: ["MedtagText"]),
+        .target(name: "MedtagNormalize", dependencies: ["MedtagText"]),
+        .target(name: "MedtagEvaluation", dependencies: ["MedtagText", "MedtagFormats"]),
+        // Inference over memory-mapped weights.
+        .target(name: "MedtagNeural", dependencies: ["MedtagText", "MedtagTagging", "COpenBLAS"]),
+        // Assembly: loads a model directory and runs tokenizer → tagger → normalizer → writers.
+        .target(
+            name: "MedtagPipeline",
+            dependencies: [
+                "MedtagText", "MedtagTagging", "MedtagFormats", "MedtagNormalize", "MedtagNeural",
+            ]),
+        // The daemon: spool, watcher, archives, service.
+        .target(
+            name: "MedtagSpool",
+            dependencies: [
+                "MedtagPipeline", "MedtagFormats", "CInotifyTools", "CArchive",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .executableTarget(
+            name: "medtag",
+            dependencies: [
+                "MedtagPipeline", "MedtagSpool", "MedtagEvaluation", "MedtagFormats", "MedtagNormalize",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .testTarget(name: "MedtagTextTests", dependencies: ["MedtagText"]),
+        .testTarget(name: "MedtagTaggingTests", dependencies: ["MedtagTagging", "MedtagFormats"]),
+        .testTarget(name: "MedtagFormatsTests", dependencies: ["MedtagFormats"]),
+        .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats"]),
+        .testTarget(name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagPipeline"]),
+        .testTarget(name: "MedtagEvaluationTests", dependencies: ["MedtagEvaluation"]),
+        .testTarget(name: "MedtagSpoolTests", dependencies: ["MedtagSpool"]),
+        .testTarget(name: "MedtagCLITests", dependencies: ["MedtagPipeline", "MedtagFormats"]),
+    ]
+)
+
+// Strictness in one place: Swift 6 mode everywhere, warnings are errors.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.unsafeFlags(["-warnings-as-errors"]))
+    target.swiftSettings = settings
+}

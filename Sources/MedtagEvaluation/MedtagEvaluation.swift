@@ -1,0 +1,1 @@
+// MedtagEvaluation: filled in by its own change.

@@ -1,0 +1,1 @@
+// MedtagNeural: filled in by its own change.

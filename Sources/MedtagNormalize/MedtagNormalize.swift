@@ -1,0 +1,1 @@
+// MedtagNormalize: filled in by its own change.

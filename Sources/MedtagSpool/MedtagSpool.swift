@@ -1,0 +1,1 @@
+// MedtagSpool: filled in by its own change.
