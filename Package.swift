@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "MedtagSpool",
             dependencies: [
-                "MedtagPipeline", "MedtagFormats", "CInotifyTools", "CArchive",
+                "MedtagPipeline", "MedtagFormats", "MedtagText", "MedtagTagging", "CInotifyTools", "CArchive",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -55,6 +55,8 @@ let package = Package(
                 "MedtagPipeline", "MedtagSpool", "MedtagEvaluation", "MedtagFormats", "MedtagNormalize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
 
         .testTarget(name: "MedtagTextTests", dependencies: ["MedtagText"]),

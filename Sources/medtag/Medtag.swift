@@ -17,6 +17,9 @@ struct Medtag: AsyncParsableCommand {
             ConvertCommand.self,
             TokenizeCommand.self,
             ModelCommand.self,
+            ServeCommand.self,
+            StatusCommand.self,
+            IngestCommand.self,
         ]
     )
 }

@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import MedtagFormats
 import MedtagPipeline
+import MedtagText
 import SystemPackage
 
 /// How one input ended.
@@ -155,7 +156,7 @@ struct InputJob: Sendable {
     private func decode(_ bytes: [UInt8], kind: InputKind, path: String, tally: Tally) throws(SpoolError) -> String {
         do {
             return try tally.time("decode") { () throws(InputError) in
-                kind == .xml ? try XMLText.extract(bytes) : try TextInput.decode(bytes, name: path)
+                kind == .xml ? try XMLText.extract(bytes) : try TextInput.decode(bytes)
             }
         } catch {
             throw SpoolError(stage: .decode, path: path, reason: error.description, disposition: .rejected)
@@ -273,13 +274,16 @@ struct InputJob: Sendable {
         let id = InputKind.baseName(fileName)
         let document: Document
         do {
-            document = try tally.time("annotate") { try annotator.annotate(id: id, text: text) }
+            let annotated = try tally.time("annotate") { try annotator.annotateTimed(id: id, text: text) }
+            document = annotated.document
+            for timing in annotated.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
         } catch {
             throw SpoolError(stage: .annotate, path: documentPath, reason: "annotation failed: \(error)", disposition: .rejected)
         }
         try tally.time("write") { () throws(SpoolError) in
-            for file in OutputRenderer.render(document, formats: configuration.formats) {
-                try writeFile(folder.appending(file.fileName), file.data)
+            let renderer = OutputRenderer(conllScheme: annotator.conllScheme)
+            for file in renderer.render(document, baseName: id, formats: configuration.formats) {
+                try writeFile(folder.appending(file.fileName), file.bytes)
             }
         }
         var summary = InputReport.DocumentSummary(

@@ -30,6 +30,8 @@ public final class SpoolService: Service {
         public var spoolOverride: FilePath?
         /// The medtag version written into reports.
         public var version: String
+        /// `--model`: wins over the file's `model =` line, also after a reload.
+        public var modelOverride: FilePath?
 
         public init(
             configuration: SpoolConfiguration, configurationFile: FilePath? = nil, spoolOverride: FilePath? = nil,

@@ -237,6 +237,7 @@ struct WorkLoop {
                 if let file = settings.configurationFile {
                     configuration = try SpoolConfiguration.load(from: file)
                     if let spool = settings.spoolOverride { configuration.spool = spool }
+                    if let model = settings.modelOverride { configuration.model = model }
                 }
                 do {
                     result = .success(.init(configuration: configuration, annotator: try loader(configuration)))
