@@ -42,20 +42,27 @@ struct DaemonTests {
         try FileManager.default.createDirectory(at: spool.inbox.appendingPathComponent("nueva"), withIntermediateDirectories: true)
         try Data(spanishNote.utf8).write(to: spool.inbox.appendingPathComponent("nueva/dentro.txt"))
         let slowText = (0..<6).map { "Línea \($0) con paracetamol y omeprazol.\n" }.joined()
-        let slow = try FileHandle(forWritingTo: {
-            let url = spool.inbox.appendingPathComponent("lento.txt")
-            FileManager.default.createFile(atPath: url.path, contents: nil)
-            return url
-        }())
+        // A slow writer (scp, a network copy): one open, pieces with pauses, one close.
+        let slowFD = open(spool.inbox.appendingPathComponent("lento.txt").path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        #expect(slowFD >= 0)
         for line in slowText.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-            slow.write(Data((line + "\n").utf8))
+            let bytes = Array((line + "\n").utf8)
+            #expect(write(slowFD, bytes, bytes.count) == bytes.count)
             usleep(400_000)  // longer than the rescan interval; shorter than settle_time
         }
-        try slow.close()
+        close(slowFD)
+        // A writer that closes between pieces (shell `>>`): claimed only once it stays unchanged.
+        let appended = spool.inbox.appendingPathComponent("trozos.txt").path
+        for piece in ["Primera parte con paracetamol.\n", "Segunda parte con omeprazol.\n", "Fin.\n"] {
+            let fd = open(appended, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            _ = write(fd, piece, piece.utf8.count)
+            close(fd)
+            usleep(300_000)
+        }
 
         let expected = [
             "antes.txt", "antes.xml", "directo.txt", "durante.txt", "lento.txt", "lote.tar.gz", "lote.zip",
-            "nueva/dentro.txt", "roto.txt", "sub/carpeta/anidado.txt",
+            "nueva/dentro.txt", "roto.txt", "sub/carpeta/anidado.txt", "trozos.txt",
         ]
         try waitUntil("every input is in done/ or failed/", timeout: 60) { spool.finished() == expected }
         #expect(spool.files(in: spool.failed) == ["roto.txt", "roto.txt.error.json"])
@@ -72,6 +79,8 @@ struct DaemonTests {
         }
         let slowCopy = try String(contentsOf: spool.outbox.appendingPathComponent("lento.txt/lento.txt"), encoding: .utf8)
         #expect(slowCopy == slowText, "a slowly written file is read only once complete")
+        let piecesCopy = try String(contentsOf: spool.outbox.appendingPathComponent("trozos.txt/trozos.txt"), encoding: .utf8)
+        #expect(piecesCopy.hasSuffix("Fin.\n"), "a file appended in pieces is read only once complete")
         let ann = try String(contentsOf: spool.outbox.appendingPathComponent("antes.txt/antes.ann"), encoding: .utf8)
         #expect(ann.contains("paracetamol") && ann.contains("enalapril"))
 
@@ -106,7 +115,7 @@ struct DaemonTests {
         let status = try runMedtag(["status", "--config", spool.configFile.path], in: spool)
         #expect(status.status == 0)
         #expect(status.output.contains("failed   1") && status.output.contains("roto.txt"), "\(status.output)")
-        #expect(status.output.contains("done     9"), "\(status.output)")
+        #expect(status.output.contains("done     10"), "\(status.output)")
 
         daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit() == 0)

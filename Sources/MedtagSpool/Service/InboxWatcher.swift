@@ -6,8 +6,9 @@ import SystemPackage
 
 /// A hint from the inbox watcher. Hints only say where to look: the scan decides what is there.
 enum WatchHint: Sendable {
-    /// A file was closed after writing, or renamed into the inbox (path relative to the inbox).
-    case file(String)
+    /// A file was closed after writing (`renamed` false) or renamed into the inbox (`renamed` true);
+    /// the path is relative to the inbox.
+    case file(String, renamed: Bool)
     /// A folder appeared (relative path), or, with nil, the kernel dropped events: scan everything.
     case rescan(String?)
 }
@@ -102,7 +103,7 @@ final class InboxWatcher: Sendable {
                     deliver(.rescan(relative))
                 }
             } else if mask & Int32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 {
-                deliver(.file(relative))
+                deliver(.file(relative, renamed: mask & Int32(IN_MOVED_TO) != 0))
             }
         }
     }

@@ -20,8 +20,10 @@ struct WorkLoop {
     let continuation: AsyncStream<SpoolService.Event>.Continuation
     private let runLog: RunLog
 
-    /// Inbox paths to look at, in order, without duplicates; `fromEvent` ones are known to be closed.
-    private var pending: [(path: String, fromEvent: Bool)] = []
+    /// Inbox paths to look at, in order, without duplicates. `ready` ones were renamed into the inbox
+    /// (complete by convention); the others are claimed once unchanged for `settle_time`, so a file
+    /// written in pieces, even with a close between pieces, is never read half-way.
+    private var pending: [(path: String, ready: Bool)] = []
     private var pendingHead = 0
     private var pendingSet: Set<String> = []
     /// Files found by a scan that changed too recently: path → when to look again.
@@ -67,24 +69,28 @@ struct WorkLoop {
             try? area.layout.create()
         }
         for candidate in area.layout.scanInbox(below: folder) {
-            enqueue(candidate.relativePath, fromEvent: false)
+            enqueue(candidate.relativePath, ready: false)
         }
     }
 
-    private mutating func enqueue(_ path: String, fromEvent: Bool) {
+    private mutating func enqueue(_ path: String, ready: Bool) {
         if inFlight.contains(path) || SpoolLayout.isIgnored(relativePath: path) { return }
         if pendingSet.contains(path) {
-            if fromEvent, let index = pending[pendingHead...].firstIndex(where: { $0.path == path }) {
-                pending[index].fromEvent = true
+            if ready, let index = pending[pendingHead...].firstIndex(where: { $0.path == path }) {
+                pending[index].ready = true
             }
             return
         }
-        if fromEvent { settling[path] = nil }
+        if ready {
+            settling[path] = nil
+        } else if settling[path] != nil {
+            return  // already waiting to settle; the next check looks at its time again
+        }
         pendingSet.insert(path)
-        pending.append((path, fromEvent))
+        pending.append((path, ready))
     }
 
-    private mutating func popPending() -> (path: String, fromEvent: Bool)? {
+    private mutating func popPending() -> (path: String, ready: Bool)? {
         guard pendingHead < pending.count else { return nil }
         let next = pending[pendingHead]
         pendingHead += 1
@@ -100,8 +106,8 @@ struct WorkLoop {
         startWork()
         for await event in events {
             switch event {
-            case .hint(.file(let path)):
-                enqueue(path, fromEvent: true)
+            case .hint(.file(let path, let renamed)):
+                enqueue(path, ready: renamed)
             case .hint(.rescan(let folder)):
                 fullScan(below: folder ?? "")
             case .finished(let result):
@@ -143,7 +149,7 @@ struct WorkLoop {
             let wall = Clock.now
             for (path, time) in settling where time <= wall {
                 settling[path] = nil
-                enqueue(path, fromEvent: false)
+                enqueue(path, ready: false)
             }
         }
     }
@@ -158,7 +164,7 @@ struct WorkLoop {
                 continue
             }
             guard let next = popPending() else { return }
-            if !next.fromEvent {
+            if !next.ready {
                 let source = area.layout.inbox.appending(next.path)
                 guard let st = try? Sys.lstat(source) else { continue }
                 let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9

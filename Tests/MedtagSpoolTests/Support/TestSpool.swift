@@ -130,7 +130,7 @@ final class MedtagProcess: @unchecked Sendable {
         env["WATCHDOG_USEC"] = nil
         for (key, value) in environment { env[key] = value }
         process.environment = env
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logURL)
         handle.seekToEndOfFile()
         process.standardError = handle
