@@ -263,6 +263,20 @@ struct DaemonTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
+    @Test("an inbox removed while running is recreated and watched again")
+    func inboxRecreated() throws {
+        let spool = try TestSpool(config: "rescan_interval = 30")
+        let daemon = try MedtagProcess.serve(spool)
+        try FileManager.default.removeItem(at: spool.inbox)
+        try waitUntil("the daemon watches the recreated inbox", timeout: 20) {
+            daemon.log.contains("watching the recreated inbox")
+        }
+        try spool.drop("nueva.txt", text: spanishNote)
+        try waitUntil("the new file is done", timeout: 20) { spool.files(in: spool.done) == ["nueva.txt"] }
+        daemon.signal(SIGTERM)
+        #expect(try daemon.waitForExit() == 0)
+    }
+
     @Test("a broken model is a clear error and a non-zero exit")
     func brokenModel() throws {
         let spool = try TestSpool(config: "")

@@ -46,12 +46,16 @@ enum Sys {
     static func renameNoReplace(_ from: FilePath, _ to: FilePath) throws(Errno) {
         if let renameat2 = Renameat2.function {
             let flags: UInt32 = 1  // RENAME_NOREPLACE
-            _ = try from.withPlatformString { f in
+            let result = from.withPlatformString { f in
                 to.withPlatformString { t in
                     call { renameat2(AT_FDCWD, f, AT_FDCWD, t, flags) }
                 }
-            }.get()
-            return
+            }
+            switch result {
+            case .success: return
+            case .failure(.invalidArgument), .failure(.notSupported): break  // filesystem without the flag
+            case .failure(let error): throw error
+            }
         }
         if exists(to) { throw Errno.fileExists }
         try rename(from, to)

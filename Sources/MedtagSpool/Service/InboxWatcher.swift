@@ -68,7 +68,7 @@ final class InboxWatcher: Sendable {
         stopped.store(true, ordering: .relaxed)
     }
 
-    private static let mask = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE)
+    private static let mask = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF)
 
     private static func watch(_ folder: FilePath) -> Bool {
         folder.withPlatformString { inotifytools_watch_recursively($0, mask) } != 0
@@ -76,7 +76,14 @@ final class InboxWatcher: Sendable {
 
     private func loop(_ deliver: @Sendable (WatchHint) -> Void) {
         let root = inbox.string.hasSuffix("/") ? inbox.string : inbox.string + "/"
+        var inboxLost = false
         while !stopped.load(ordering: .relaxed) {
+            if inboxLost, Sys.isDirectory(inbox), Self.watch(inbox) {
+                // The inbox was removed or moved away and is back: watch the new one, scan it.
+                inboxLost = false
+                logger.notice("watching the recreated inbox", metadata: ["medtag.inbox": "\(inbox)"])
+                deliver(.rescan(nil))
+            }
             guard let event = inotifytools_next_event(1) else { continue }
             let mask = Int32(bitPattern: event.pointee.mask)
             if mask & Int32(IN_Q_OVERFLOW) != 0 {
@@ -88,9 +95,17 @@ final class InboxWatcher: Sendable {
             var folderLength = 0
             guard let folder = inotifytools_filename_from_event(event, &namePointer, &folderLength) else { continue }
             let name = namePointer.map { String(cString: $0) } ?? ""
-            if name.isEmpty { continue }
             var full = String(cString: folder)
             if !full.hasSuffix("/") { full += "/" }
+            if name.isEmpty {
+                if full == root, mask & Int32(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED) != 0, !inboxLost {
+                    logger.error("the inbox was removed or moved away; it will be recreated and watched again")
+                    inotifytools_remove_watch_by_wd(event.pointee.wd)
+                    inboxLost = true
+                    deliver(.rescan(nil))  // the scan recreates the inbox
+                }
+                continue
+            }
             full += name
             guard full.hasPrefix(root) else { continue }
             let relative = String(full.dropFirst(root.count))
