@@ -18,6 +18,7 @@ struct Medtag: AsyncParsableCommand {
             TokenizeCommand.self,
             ModelCommand.self,
             EvaluateCommand.self,
+            MergeCommand.self,
         ]
     )
 }
