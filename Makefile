@@ -36,7 +36,7 @@ build: deps
 
 run: build
 	mkdir -p var/outbox
-	$(BIN) annotate samples -o var/outbox
+	mkdir -p $(SPOOL)/inbox && cp samples/*.txt $(SPOOL)/inbox/ && exec $(BIN) serve --spool $(SPOOL)
 	@echo "results in var/outbox/"
 
 test: test-deps

@@ -105,8 +105,11 @@ struct DaemonTests {
         #expect(error["stage"] as? String == "decode")
         #expect(error["medtag"] != nil && error["time"] != nil)
 
+        // The daily log gets its record right after the input is moved.
+        try waitUntil("the daily log has a record per input", timeout: 10) {
+            Set(spool.logRecords().compactMap { $0["input"] as? String }) == Set(expected)
+        }
         let records = spool.logRecords()
-        #expect(Set(records.compactMap { $0["input"] as? String }) == Set(expected))
         let done = records.first { $0["input"] as? String == "antes.txt" }
         #expect(done?["outcome"] as? String == "done")
         #expect((done?["entities"] as? Int ?? 0) > 0 && (done?["tokens"] as? Int ?? 0) > 0)
