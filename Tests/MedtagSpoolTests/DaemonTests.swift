@@ -256,6 +256,10 @@ struct DaemonTests {
             """)
         daemon.signal(SIGHUP)
         try waitUntil("the daemon reloads", timeout: 30) { daemon.log.contains("reloaded") }
+        try spool.writeConfig("workers = many\n")
+        daemon.signal(SIGHUP)
+        try waitUntil("the broken reload is refused", timeout: 30) { daemon.log.contains("reload failed") }
+        #expect(daemon.log.contains("workers"), "the error names the key")
         try spool.drop("despues.txt", text: spanishNote)
         try waitUntil("the second input is done", timeout: 30) { spool.files(in: spool.done).count == 2 }
         #expect(
@@ -278,6 +282,52 @@ struct DaemonTests {
         try waitUntil("the new file is done", timeout: 20) { spool.files(in: spool.done) == ["nueva.txt"] }
         daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit() == 0)
+    }
+
+    @Test("work still running when the shutdown grace period ends goes back to the inbox")
+    func graceExpiry() throws {
+        let spool = try TestSpool(config: "shutdown_grace = 0.3")
+        let sentence = "Varón de 58 años en tratamiento con enalapril 20 mg/día y paracetamol 1 g cada 8 horas. "
+        let big = String(repeating: sentence, count: 15_000)
+        let daemon = try MedtagProcess.serve(spool)
+        try spool.drop("grande.txt", text: big)
+        try waitUntil("the big input is claimed", timeout: 20) { !spool.files(in: spool.work).isEmpty }
+        daemon.signal(SIGTERM)
+        #expect(try daemon.waitForExit(timeout: 20) == 0)
+        #expect(daemon.log.contains("returning unfinished inputs to the inbox"), "\(daemon.log)")
+        #expect(spool.files(in: spool.inbox) == ["grande.txt"])
+        #expect(spool.files(in: spool.done).isEmpty && spool.files(in: spool.work).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: spool.outbox.appendingPathComponent("grande.txt").path))
+
+        try spool.writeConfig(
+            "spool = \(spool.spool.path)\nmodel = \(testModel.path)\nsettle_time = 0.5\n")
+        let second = try MedtagProcess.serve(spool)
+        try waitUntil("the big input is done", timeout: 90) { spool.files(in: spool.done) == ["grande.txt"] }
+        second.signal(SIGTERM)
+        #expect(try second.waitForExit() == 0)
+        let copy = try Data(contentsOf: spool.outbox.appendingPathComponent("grande.txt/grande.txt"))
+        #expect(copy == Data(big.utf8))
+        #expect(spool.files(in: spool.tmp).isEmpty, "no staging leftovers")
+    }
+
+    @Test("two daemons on one spool process every file exactly once")
+    func twoDaemons() throws {
+        let spool = try TestSpool(workers: 1)
+        let names = (0..<150).map { String(format: "d-%03d.txt", $0) }
+        let first = try MedtagProcess.serve(spool)
+        let second = try MedtagProcess.serve(spool)
+        for name in names { try spool.drop(name, text: spanishNote + name) }
+        try waitUntil("everything is done", timeout: 90) { spool.files(in: spool.done).count == names.count }
+        try waitUntil("every record is logged", timeout: 10) { spool.logRecords().count >= names.count }
+        for daemon in [first, second] { daemon.signal(SIGTERM) }
+        for daemon in [first, second] { #expect(try daemon.waitForExit() == 0) }
+        let records = spool.logRecords()
+        #expect(records.count == names.count, "one record per input: nothing processed twice")
+        #expect(records.allSatisfy { $0["outcome"] as? String == "done" })
+        #expect(Set(records.compactMap { $0["input"] as? String }) == Set(names))
+        let instances = Set(records.compactMap { $0["instance"] as? String })
+        print("two daemons: \(instances.count) instances shared \(names.count) inputs")
+        #expect(spool.files(in: spool.work).isEmpty && spool.files(in: spool.inbox).isEmpty)
     }
 
     @Test("a broken model is a clear error and a non-zero exit")

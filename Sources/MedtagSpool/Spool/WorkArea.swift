@@ -32,7 +32,9 @@ public final class WorkArea: Sendable {
     public static func defaultInstanceName() -> String {
         var buffer = [UInt8](repeating: 0, count: 256)
         let ok = buffer.withUnsafeMutableBytes { raw in
-            raw.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress!, $0.count) }
+            raw.withMemoryRebound(to: CChar.self) { chars in
+                chars.baseAddress.map { gethostname($0, chars.count - 1) } ?? -1
+            }
         } == 0
         let host = ok ? String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self) : "medtag"
         let safe = host.replacingSlashes
@@ -151,6 +153,13 @@ public final class WorkArea: Sendable {
             }
         }
         if !adopted.isEmpty { try? Sys.fsync(layout.work, directory: true) }
+        // Staging folders of daemons that stopped (or died) with their work folder gone: never
+        // published, safe to remove.
+        for entry in (try? Sys.list(layout.tmp)) ?? [] where entry.name != instance {
+            if !Sys.isDirectory(layout.work.appending(entry.name)) {
+                try? Sys.removeTree(layout.tmp.appending(entry.name))
+            }
+        }
         return adopted
     }
 
