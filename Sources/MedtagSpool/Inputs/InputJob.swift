@@ -19,8 +19,10 @@ public enum JobOutcome: String, Sendable {
 
 /// The result of processing one input.
 public struct JobResult: Sendable {
+    /// The input, relative to the inbox.
     public var relativePath: String
     public var outcome: JobOutcome
+    /// The line written to the daily log.
     public var record: RunRecord
     public var error: SpoolError?
 }

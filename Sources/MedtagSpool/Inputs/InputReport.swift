@@ -8,6 +8,7 @@ public struct InputReport: Codable, Sendable, Equatable {
     public struct DocumentSummary: Codable, Sendable, Equatable {
         /// Path of the document inside the input (the file name for a plain input).
         public var path: String
+        /// Length of the text in Unicode code points.
         public var characters: Int
         public var sentences: Int
         public var tokens: Int
@@ -18,24 +19,31 @@ public struct InputReport: Codable, Sendable, Equatable {
 
     /// An archive member that was not annotated, and why.
     public struct Refusal: Codable, Sendable, Equatable {
+        /// The member name as stored in the archive.
         public var path: String
         public var reason: String
     }
 
     /// Member counts, for archives.
     public struct Members: Codable, Sendable, Equatable {
+        /// Members seen (folders not counted).
         public var read = 0
         public var annotated = 0
         public var refused = 0
     }
 
+    /// The input, relative to the inbox.
     public var input: String
+    /// The medtag version that wrote the results.
     public var medtag: String
+    /// The formats written for each document.
     public var formats: [String]
+    /// Present for archives.
     public var members: Members?
     public var documents: [DocumentSummary] = []
     public var refused: [Refusal] = []
 
+    /// The report's name inside each result folder.
     public static let fileName = "medtag-report.json"
 
     func encoded() -> [UInt8] {
@@ -48,11 +56,17 @@ public struct InputReport: Codable, Sendable, Equatable {
 
 /// `<name>.error.json`, next to an input in `failed/`.
 public struct ErrorReport: Codable, Sendable {
+    /// The input, relative to the inbox.
     public var input: String
+    /// What went wrong, naming the file.
     public var reason: String
+    /// Where: read, decode, archive, annotate, render, publish.
     public var stage: String
+    /// When, ISO 8601 in UTC.
     public var time: String
+    /// The medtag version.
     public var medtag: String
+    /// The daemon (or ingest run) that processed it.
     public var instance: String
 
     func encoded() -> [UInt8] {
@@ -65,9 +79,13 @@ public struct ErrorReport: Codable, Sendable {
 
 /// One line of the daily JSON-lines log in `outbox/logs/`: what happened to one input.
 public struct RunRecord: Codable, Sendable {
+    /// When the input finished, ISO 8601 in UTC.
     public var time: String
+    /// The daemon (or ingest run) that processed it.
     public var instance: String
+    /// The input, relative to the inbox.
     public var input: String
+    /// The input's size on disk.
     public var bytes: Int
     public var documents: Int
     public var tokens: Int

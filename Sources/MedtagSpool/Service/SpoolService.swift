@@ -50,6 +50,9 @@ public final class SpoolService: Service {
     private let logger: Logger
     private let notifier: SystemdNotifier
 
+    /// - Parameters:
+    ///   - loader: builds the annotator; called before READY and again on every SIGHUP.
+    ///   - notifier: systemd's notification socket (inactive outside systemd).
     public init(settings: Settings, loader: @escaping AnnotatorLoader, logger: Logger, notifier: SystemdNotifier = .init()) {
         self.settings = settings
         self.loader = loader
@@ -71,6 +74,8 @@ public final class SpoolService: Service {
         var annotator: any DocumentAnnotator
     }
 
+    /// Runs until a graceful shutdown. Throws when the spool cannot be prepared or the model cannot
+    /// be loaded at start, so the process exits non-zero and systemd sees the failure.
     public func run() async throws {
         let layout = SpoolLayout(root: settings.configuration.spool)
         try layout.create()

@@ -12,6 +12,7 @@ public struct SystemdNotifier: Sendable {
     /// How often systemd expects `WATCHDOG=1`, from `WATCHDOG_USEC` (nil when the watchdog is off).
     public let watchdogInterval: Double?
 
+    /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID` from `environment`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         let path = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         socketPath = path
@@ -54,9 +55,14 @@ public struct SystemdNotifier: Sendable {
         return sent == message.count
     }
 
+    /// The service is up (or back up after a reload); `status` is shown by `systemctl status`.
     public func ready(status: String) { notify("READY=1\nSTATUS=\(status)\nMAINPID=\(getpid())") }
+    /// A reload started; systemd expects READY=1 when it is over.
     public func reloading() { notify("RELOADING=1") }
+    /// A one-line status for `systemctl status`.
     public func status(_ text: String) { notify("STATUS=\(text)") }
+    /// A graceful stop started.
     public func stopping() { notify("STOPPING=1") }
+    /// The work loop is alive.
     public func watchdog() { notify("WATCHDOG=1") }
 }

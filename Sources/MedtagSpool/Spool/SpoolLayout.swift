@@ -19,6 +19,7 @@ import SystemPackage
 /// died: its files are taken over and processed again. This is what lets several daemons share one
 /// spool, and a restarted daemon find what a killed one left.
 public struct SpoolLayout: Sendable {
+    /// The spool folder itself.
     public let root: FilePath
     public var inbox: FilePath { root.appending("inbox") }
     public var work: FilePath { root.appending("work") }
@@ -27,6 +28,7 @@ public struct SpoolLayout: Sendable {
     public var failed: FilePath { root.appending("failed") }
     public var tmp: FilePath { root.appending("tmp") }
 
+    /// A spool at `root`; nothing is created until ``create()``.
     public init(root: FilePath) { self.root = root }
 
     /// Creates the spool folders that are missing.
