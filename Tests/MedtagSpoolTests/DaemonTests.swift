@@ -330,6 +330,27 @@ struct DaemonTests {
         #expect(spool.files(in: spool.work).isEmpty && spool.files(in: spool.inbox).isEmpty)
     }
 
+    @Test("odd file names: newlines, quotes, non-UTF-8 bytes")
+    func oddNames() throws {
+        let spool = try TestSpool()
+        try spool.drop("línea\nnueva \"cita\" 'x'.txt", text: spanishNote)
+        // Latin-1 "ñ" (0xF1) in a name: not UTF-8.
+        let raw: [UInt8] = Array(spool.inbox.path.utf8) + Array("/espa".utf8) + [0xF1] + Array("ol.txt".utf8) + [0]
+        let fd = raw.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT, 0o644) }
+        }
+        #expect(fd >= 0)
+        _ = write(fd, spanishNote, spanishNote.utf8.count)
+        close(fd)
+        let daemon = try MedtagProcess.serve(spool)
+        try waitUntil("both inputs are done", timeout: 30) { spool.files(in: spool.done).count == 2 }
+        #expect(spool.files(in: spool.done).sorted() == ["espa_ol.txt", "línea\nnueva \"cita\" 'x'.txt"])
+        #expect(daemon.log.contains("renamed an input whose name is not valid UTF-8"))
+        #expect(spool.files(in: spool.outbox.appendingPathComponent("espa_ol.txt")).contains("espa_ol.ann"))
+        daemon.signal(SIGTERM)
+        #expect(try daemon.waitForExit() == 0)
+    }
+
     @Test("a broken model is a clear error and a non-zero exit")
     func brokenModel() throws {
         let spool = try TestSpool(config: "")

@@ -140,8 +140,13 @@ enum Sys {
     /// One entry of a folder listing.
     struct DirectoryEntry: Sendable {
         enum Kind: Sendable { case file, directory, symlink, other, unknown }
+        /// The name, with any bytes that are not UTF-8 shown as U+FFFD.
         var name: String
         var kind: Kind
+        /// The name's bytes as stored.
+        var rawName: [UInt8] = []
+        /// False when the stored name is not valid UTF-8 (`name` then differs from it).
+        var hasValidName: Bool { String(validating: rawName, as: UTF8.self) != nil }
     }
 
     /// Lists a folder without `.` and `..`, in name order so scans are deterministic.
@@ -156,9 +161,12 @@ enum Sys {
                 if errno != 0 { throw Errno(rawValue: errno) }
                 break
             }
-            let name = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            let rawName = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: UInt8.self, capacity: 256) { bytes in
+                    Array(UnsafeBufferPointer(start: bytes, count: strlen(UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self))))
+                }
             }
+            let name = String(decoding: rawName, as: UTF8.self)
             if name == "." || name == ".." { continue }
             let kind: DirectoryEntry.Kind
             switch Int32(entry.pointee.d_type) {
@@ -168,7 +176,7 @@ enum Sys {
             case Int32(DT_UNKNOWN): kind = .unknown
             default: kind = .other
             }
-            entries.append(DirectoryEntry(name: name, kind: kind))
+            entries.append(DirectoryEntry(name: name, kind: kind, rawName: rawName))
         }
         return entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
@@ -232,6 +240,17 @@ enum Sys {
             if result.count > limit { throw Errno.fileTooLarge }
         }
         return result
+    }
+
+    /// Renames `name` (raw bytes, possibly not UTF-8) inside `folder` to `to`, refusing to replace.
+    static func renameRaw(in folder: FilePath, name: [UInt8], to target: FilePath) throws(Errno) {
+        if exists(target) { throw Errno.fileExists }
+        let source = Array(folder.string.utf8) + [UInt8(ascii: "/")] + name + [0]
+        _ = try source.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { from in
+                target.withPlatformString { to in call { from.baseAddress.map { Glibc.rename($0, to) } ?? -1 } }
+            }
+        }.get()
     }
 
     /// Takes an exclusive `flock(2)` on an open descriptor without waiting. Returns false when

@@ -69,6 +69,11 @@ struct WorkLoop {
             try? area.layout.create()
         }
         for candidate in area.layout.scanInbox(below: folder) {
+            if let old = candidate.renamedFrom {
+                logger.warning(
+                    "renamed an input whose name is not valid UTF-8",
+                    metadata: ["medtag.file": "\(candidate.relativePath)", "medtag.from": "\(old)"])
+            }
             enqueue(candidate.relativePath, ready: false)
         }
     }

@@ -56,6 +56,9 @@ struct InboxCandidate: Sendable {
     var relativePath: String
     /// Modification time, seconds since the epoch.
     var modified: Double
+    /// Set when the scan renamed the file because its name was not valid UTF-8: the old name, with
+    /// the bad bytes shown as U+FFFD.
+    var renamedFrom: String? = nil
 }
 
 extension SpoolLayout {
@@ -69,14 +72,29 @@ extension SpoolLayout {
     private func scan(folder: String, into found: inout [InboxCandidate]) {
         let path = folder.isEmpty ? inbox : inbox.appending(folder)
         guard let entries = try? Sys.list(path) else { return }
-        for entry in entries where !Self.isIgnored(name: entry.name) {
+        for var entry in entries where !Self.isIgnored(name: entry.name) {
+            var renamedFrom: String?
+            if !entry.hasValidName {
+                // Paths here are Swift strings: give the file a UTF-8 name (bad bytes become `_`) so it
+                // is processed like any other, instead of staying in the inbox forever.
+                let repaired = String(entry.name.map { $0 == "\u{FFFD}" ? "_" : $0 })
+                var target = repaired
+                var attempt = 1
+                while Sys.exists(path.appending(target)) {
+                    attempt += 1
+                    target = "\(attempt)-\(repaired)"
+                }
+                guard (try? Sys.renameRaw(in: path, name: entry.rawName, to: path.appending(target))) != nil else { continue }
+                renamedFrom = folder.isEmpty ? entry.name : "\(folder)/\(entry.name)"
+                entry.name = target
+            }
             let relative = folder.isEmpty ? entry.name : "\(folder)/\(entry.name)"
             guard let st = try? Sys.lstat(inbox.appending(relative)) else { continue }
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 scan(folder: relative, into: &found)
             } else {
                 let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
-                found.append(InboxCandidate(relativePath: relative, modified: modified))
+                found.append(InboxCandidate(relativePath: relative, modified: modified, renamedFrom: renamedFrom))
             }
         }
     }
