@@ -286,7 +286,7 @@ struct DaemonTests {
 
     @Test("work still running when the shutdown grace period ends goes back to the inbox")
     func graceExpiry() throws {
-        let spool = try TestSpool(config: "shutdown_grace = 0.3")
+        let spool = try TestSpool(config: "shutdown_grace = 0")
         let sentence = "Varón de 58 años en tratamiento con enalapril 20 mg/día y paracetamol 1 g cada 8 horas. "
         let big = String(repeating: sentence, count: 15_000)
         let daemon = try MedtagProcess.serve(spool)
