@@ -351,6 +351,26 @@ struct DaemonTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
+    @Test("an input dropped again under the same name replaces its results in one step")
+    func sameNameAgain() throws {
+        let spool = try TestSpool()
+        let daemon = try MedtagProcess.serve(spool)
+        try spool.drop("nota.txt", text: "Primera versión con paracetamol.\n")
+        try waitUntil("the first version is done", timeout: 30) { spool.files(in: spool.done) == ["nota.txt"] }
+        try spool.drop("nota.txt", text: "Segunda versión con omeprazol.\n")
+        try waitUntil("the second version is published", timeout: 30) {
+            (try? String(contentsOf: spool.outbox.appendingPathComponent("nota.txt/nota.txt"), encoding: .utf8))
+                == "Segunda versión con omeprazol.\n"
+        }
+        let ann = try String(contentsOf: spool.outbox.appendingPathComponent("nota.txt/nota.ann"), encoding: .utf8)
+        #expect(ann.contains("omeprazol") && !ann.contains("paracetamol"))
+        #expect(spool.files(in: spool.outbox.appendingPathComponent("nota.txt")).count == 5)
+        try waitUntil("the input is in done/", timeout: 10) { spool.files(in: spool.inbox).isEmpty && spool.files(in: spool.work).isEmpty }
+        #expect(try String(contentsOf: spool.done.appendingPathComponent("nota.txt"), encoding: .utf8) == "Segunda versión con omeprazol.\n")
+        daemon.signal(SIGTERM)
+        #expect(try daemon.waitForExit() == 0)
+    }
+
     @Test("a broken model is a clear error and a non-zero exit")
     func brokenModel() throws {
         let spool = try TestSpool(config: "")

@@ -108,7 +108,14 @@ public final class SpoolService: Service {
         loop.enqueueClaimed(area.leftovers() + area.adoptAbandoned(logger: logger))
 
         let watcher = InboxWatcher(inbox: layout.inbox, logger: logger)
-        try watcher.start { continuation.yield(.hint($0)) }
+        do {
+            try watcher.start { continuation.yield(.hint($0)) }
+        } catch {
+            // Events are only hints: without them the periodic scan still finds every file.
+            logger.error(
+                "cannot watch the inbox with inotify; falling back to scanning it every rescan_interval",
+                metadata: ["medtag.error": "\(error)", "medtag.rescan_s": "\(configuration.rescanInterval)"])
+        }
         loop.fullScan()
         notifier.ready(status: "watching \(layout.inbox)")
         logger.info(
