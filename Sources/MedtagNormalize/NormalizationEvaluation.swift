@@ -36,6 +36,8 @@ public struct NormalizationReport: Sendable, CustomStringConvertible {
     public var falseNegatives = 0
     /// Per cascade step.
     public var steps: [MatchMethod: Step] = [:]
+    /// Mentions whose predicted code differs from the gold code (when collected).
+    public var errors: [(mention: GoldMention, match: ConceptMatch)] = []
 
     /// Micro-averaged precision over documents.
     public var precision: Double { ratio(truePositives, truePositives + falsePositives) }
@@ -79,7 +81,10 @@ public struct NormalizationReport: Sendable, CustomStringConvertible {
 /// Scores the normalizer on gold spans (normalization alone).
 public enum NormalizationEvaluation {
     /// Normalizes every gold mention and compares codes per document and per mention.
-    public static func evaluate(documents: [(id: String, mentions: [GoldMention])], normalizer: ConceptNormalizer) -> NormalizationReport {
+    /// - Parameter collectErrors: keep the mentions whose code is wrong in `errors`.
+    public static func evaluate(
+        documents: [(id: String, mentions: [GoldMention])], normalizer: ConceptNormalizer, collectErrors: Bool = false
+    ) -> NormalizationReport {
         var report = NormalizationReport()
         for document in documents {
             report.documents += 1
@@ -92,7 +97,11 @@ public enum NormalizationEvaluation {
                 if goldCode != ConceptMatch.nullCode { gold.insert(goldCode) }
                 if match.code != ConceptMatch.nullCode { predicted.insert(match.code) }
                 report.steps[match.method, default: NormalizationReport.Step()].handled += 1
-                if match.code == goldCode { report.steps[match.method]!.correct += 1 }
+                if match.code == goldCode {
+                    report.steps[match.method]!.correct += 1
+                } else if collectErrors {
+                    report.errors.append((mention, match))
+                }
             }
             report.truePositives += predicted.intersection(gold).count
             report.falsePositives += predicted.subtracting(gold).count
