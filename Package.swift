@@ -29,7 +29,7 @@ let package = Package(
         // Pure logic: no files, no daemon.
         .target(name: "MedtagText"),
         .target(name: "MedtagTagging", dependencies: ["MedtagText"]),
-        .target(name: "MedtagFormats", dependencies: ["MedtagText"]),
+        .target(name: "MedtagFormats", dependencies: ["MedtagText", "MedtagTagging"]),
         .target(name: "MedtagNormalize", dependencies: ["MedtagText"]),
         .target(name: "MedtagEvaluation", dependencies: ["MedtagText", "MedtagFormats"]),
         // Inference over memory-mapped weights.

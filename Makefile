@@ -1,0 +1,47 @@
+# medtag — build, run and test.
+#   make run    install what is missing, build, and start the daemon on the shipped model (spool in ./var)
+#   make test   install what is missing, build, and run the test suite
+
+SWIFT       ?= swift
+CONFIG      ?= release
+BIN         := .build/$(CONFIG)/medtag
+SPOOL       ?= $(CURDIR)/var/spool
+APT_PACKAGES = pkg-config libinotifytools0-dev libarchive-dev libopenblas-dev
+TEST_PACKAGES = libreoffice-calc-nogui unzip
+
+.PHONY: all deps test-deps build run test clean
+
+all: build
+
+# Debian packages the build links against; installed only when missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# Extra tools the tests drive as real peers (LibreOffice reads our CSV as a spreadsheet user would).
+test-deps: deps
+	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+run: build
+	mkdir -p var/outbox
+	$(BIN) annotate samples -o var/outbox
+	@echo "results in var/outbox/"
+
+test: test-deps
+	$(SWIFT) build
+	$(SWIFT) test
+
+clean:
+	rm -rf .build var

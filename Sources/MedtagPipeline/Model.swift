@@ -1,0 +1,106 @@
+import Foundation
+import MedtagTagging
+import MedtagText
+
+/// What a model directory's `manifest.json` says about the model in it.
+public struct ModelManifest: Codable, Sendable {
+    /// Directory name and display name, e.g. `es-pharmaconer-bilstm-crf`.
+    public var name: String
+    /// Which tagger reads the directory: `gazetteer` or `bilstm-crf`.
+    public var kind: String
+    /// ISO 639-1 language code of the text the model was trained on.
+    public var language: String
+    /// Entity labels the model predicts.
+    public var labels: [String]
+    /// Tag scheme the model was trained with (`bio`, `bioes`, `bmewov`).
+    public var tagScheme: String
+    /// ``Tokenizer/version`` the model was trained with.
+    public var tokenizerVersion: String
+
+    public init(name: String, kind: String, language: String, labels: [String], tagScheme: String, tokenizerVersion: String) {
+        self.name = name
+        self.kind = kind
+        self.language = language
+        self.labels = labels
+        self.tagScheme = tagScheme
+        self.tokenizerVersion = tokenizerVersion
+    }
+}
+
+/// A model directory that cannot be used.
+public struct ModelError: Error, CustomStringConvertible, Sendable {
+    /// The file or directory at fault.
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "model \(path): \(reason)" }
+}
+
+/// Finds the shipped models.
+public enum ModelLocator {
+    /// Preferred models, best first; the first one installed is the default.
+    public static let preferred = ["es-pharmaconer-bilstm-crf", "es-pharmaconer-gazetteer"]
+
+    /// The `Models` folder: `$MEDTAG_MODELS`, else the nearest `Models/` above the executable or the
+    /// working directory, else `/usr/share/medtag/Models`.
+    public static func modelsRoot() -> URL? {
+        let fm = FileManager.default
+        if let env = ProcessInfo.processInfo.environment["MEDTAG_MODELS"], !env.isEmpty {
+            return URL(fileURLWithPath: env)
+        }
+        var starts: [URL] = [URL(fileURLWithPath: fm.currentDirectoryPath)]
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        starts.insert(executable.deletingLastPathComponent(), at: 0)
+        for start in starts {
+            var dir = start.standardizedFileURL
+            while true {
+                let candidate = dir.appendingPathComponent("Models")
+                if fm.fileExists(atPath: candidate.appendingPathComponent(preferred.last!).path)
+                    || fm.fileExists(atPath: candidate.appendingPathComponent(preferred.first!).path)
+                {
+                    return candidate
+                }
+                let parent = dir.deletingLastPathComponent()
+                if parent.path == dir.path { break }
+                dir = parent
+            }
+        }
+        for system in ["/usr/share/medtag/Models", "/usr/local/share/medtag/Models"] where fm.fileExists(atPath: system) {
+            return URL(fileURLWithPath: system)
+        }
+        return nil
+    }
+
+    /// The default model directory: `$MEDTAG_MODEL`, else the first of ``preferred`` installed.
+    public static func defaultModelDirectory() throws(ModelError) -> URL {
+        if let env = ProcessInfo.processInfo.environment["MEDTAG_MODEL"], !env.isEmpty {
+            return URL(fileURLWithPath: env)
+        }
+        guard let root = modelsRoot() else {
+            throw ModelError(
+                path: "Models", reason: "no Models folder found near the executable or here; pass --model DIR or set MEDTAG_MODELS")
+        }
+        for name in preferred {
+            let dir = root.appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("manifest.json").path) { return dir }
+        }
+        throw ModelError(path: root.path, reason: "none of \(preferred.joined(separator: ", ")) is installed here")
+    }
+
+    /// Reads a directory's manifest.
+    public static func manifest(in directory: URL) throws(ModelError) -> ModelManifest {
+        let url = directory.appendingPathComponent("manifest.json")
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ModelError(path: url.path, reason: "cannot read the manifest (\(error.localizedDescription))")
+        }
+        do { return try JSONDecoder().decode(ModelManifest.self, from: data) } catch {
+            throw ModelError(path: url.path, reason: "the manifest is not valid (\(error))")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import MedtagTagging
+import MedtagText
+
+/// Time spent by one component on one document.
+public struct StageTiming: Sendable, Hashable {
+    public var stage: String
+    public var milliseconds: Double
+}
+
+/// tokenizer → tagger → normalizer: the components a document flows through, in order.
+public final class Pipeline: Sendable {
+    public let manifest: ModelManifest
+    public let modelDirectory: URL
+    public let components: [any DocumentComponent]
+
+    public init(manifest: ModelManifest, modelDirectory: URL, components: [any DocumentComponent]) {
+        self.manifest = manifest
+        self.modelDirectory = modelDirectory
+        self.components = components
+    }
+
+    /// Loads the model in `modelDirectory` (the default model when nil) and assembles its pipeline.
+    public static func load(modelDirectory: URL? = nil) throws -> Pipeline {
+        let directory = try modelDirectory ?? ModelLocator.defaultModelDirectory()
+        let manifest = try ModelLocator.manifest(in: directory)
+        guard manifest.tokenizerVersion == Tokenizer.version else {
+            throw ModelError(
+                path: directory.path,
+                reason: "trained with tokenizer \(manifest.tokenizerVersion) but this medtag has \(Tokenizer.version); retrain or use a matching medtag")
+        }
+        let tagger: any Tagger
+        switch manifest.kind {
+        case "gazetteer":
+            tagger = try loadGazetteer(directory, manifest)
+        default:
+            throw ModelError(path: directory.path, reason: "unknown model kind '\(manifest.kind)'")
+        }
+        let components: [any DocumentComponent] = [
+            Tokenizer(rules: .forLanguage(manifest.language)),
+            TaggerComponent(tagger: tagger),
+        ]
+        return Pipeline(manifest: manifest, modelDirectory: directory, components: components)
+    }
+
+    static func loadGazetteer(_ directory: URL, _ manifest: ModelManifest) throws -> GazetteerTagger {
+        let url = directory.appendingPathComponent("entries.tsv")
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw ModelError(path: url.path, reason: "missing or not UTF-8")
+        }
+        do { return try GazetteerTagger(name: manifest.name, tsv: text) } catch {
+            throw ModelError(path: url.path, reason: "\(error)")
+        }
+    }
+
+    /// Runs every component on a text.
+    public func annotate(id: String, text: String) throws -> Document {
+        try annotateTimed(id: id, text: text).document
+    }
+
+    /// Runs every component on a text and says how long each took.
+    public func annotateTimed(id: String, text: String) throws -> (document: Document, timings: [StageTiming]) {
+        var document = Document(id: id, text: text, language: manifest.language)
+        var timings: [StageTiming] = []
+        for component in components {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try component.process(&document)
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            timings.append(StageTiming(stage: component.name, milliseconds: elapsed))
+        }
+        return (document, timings)
+    }
+}

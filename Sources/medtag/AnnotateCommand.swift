@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import MedtagFormats
+import MedtagPipeline
+import MedtagTagging
+
+struct AnnotateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "annotate",
+        abstract: "Annotate text and XML files once and write the results to a folder.",
+        discussion: """
+            For an input X.txt (or X.xml) medtag writes, in the output folder, X.ann and X.txt (BRAT),
+            X.conll, X.csv and X.tsv (PharmaCoNER subtrack 2), so the folder can be opened with BRAT or
+            scored with the PharmaCoNER tools. Folders are searched recursively for .txt and .xml
+            files and their structure is kept. A file that cannot be read is reported and skipped;
+            the exit status is then 1.
+            """)
+
+    @Argument(help: "Files or folders to annotate.")
+    var inputs: [String]
+
+    @Option(name: .shortAndLong, help: "Output folder (created if missing).")
+    var out: String
+
+    @Option(help: "Comma-separated formats: brat, conll, csv, tsv.")
+    var formats: String = "brat,conll,csv,tsv"
+
+    @Option(help: "Model folder (default: the best model installed under Models/).")
+    var model: String?
+
+    @Option(help: "Tag scheme of the CoNLL output: bio, bioes, bmewov.")
+    var scheme: String = "bio"
+
+    func run() throws {
+        let formats = try OutputFormat.parseList(self.formats)
+        guard let scheme = TagScheme(rawValue: scheme) else {
+            throw ValidationError("unknown scheme '\(scheme)'; choose bio, bioes or bmewov")
+        }
+        let pipeline = try Pipeline.load(modelDirectory: model.map { URL(fileURLWithPath: $0) })
+        let renderer = OutputRenderer(conllScheme: scheme)
+        let outURL = URL(fileURLWithPath: out)
+        let inputs = try collectInputs(self.inputs, extensions: ["txt", "xml"])
+        var failures = 0
+        var tokens = 0
+        var entities = 0
+        let start = Date()
+        for input in inputs {
+            do {
+                let text = try readDocumentText(input.url)
+                let documentID = (input.baseName as NSString).lastPathComponent
+                let document = try pipeline.annotate(id: documentID, text: text)
+                tokens += document.tokens.count
+                entities += document.entities.count
+                for file in renderer.render(document, baseName: input.baseName, formats: formats) {
+                    try AtomicFile.write(file.bytes, to: outURL.appendingPathComponent(file.fileName))
+                }
+            } catch {
+                failures += 1
+                warn("\(input.url.path): \(error)")
+            }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        print(
+            "annotated \(inputs.count - failures) of \(inputs.count) documents with \(pipeline.manifest.name): "
+                + "\(tokens) tokens, \(entities) entities in \(String(format: "%.2f", seconds)) s → \(out)")
+        if failures > 0 { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import MedtagPipeline
+import MedtagTagging
+import MedtagText
+
+struct ModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Build and inspect models.",
+        subcommands: [BuildGazetteer.self])
+
+    struct BuildGazetteer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "build-gazetteer",
+            abstract: "Build a dictionary tagger from annotated BRAT folders and a term list.")
+
+        @Option(help: "Annotated BRAT folder; repeat for several.")
+        var corpus: [String]
+
+        @Option(help: "Term list, one term a line, labelled --term-label.")
+        var terms: String?
+
+        @Option(help: "Label of the listed terms.")
+        var termLabel: String = "NORMALIZABLES"
+
+        @Option(help: "Name of the model.")
+        var name: String = "es-pharmaconer-gazetteer"
+
+        @Option(name: .shortAndLong, help: "Output model folder.")
+        var out: String
+
+        func run() throws {
+            let tokenizer = Tokenizer(rules: .spanish)
+            var documents: [Document] = []
+            for folder in corpus { documents += try BRATCorpus.read(URL(fileURLWithPath: folder), tokenizer: tokenizer) }
+            let termList = try terms.map {
+                try String(contentsOf: URL(fileURLWithPath: $0), encoding: .utf8)
+                    .split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }
+            } ?? []
+            let tagger = GazetteerTagger.build(documents: documents, terms: termList, termLabel: termLabel, tokenizer: tokenizer)
+            let labels = Set(documents.flatMap { $0.entities.map(\.label) }).union([termLabel]).sorted()
+            let manifest = ModelManifest(
+                name: name, kind: "gazetteer", language: "es", labels: labels, tagScheme: "bio",
+                tokenizerVersion: Tokenizer.version)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let outURL = URL(fileURLWithPath: out)
+            try AtomicFile.write(Array(try encoder.encode(manifest)) + [10], to: outURL.appendingPathComponent("manifest.json"))
+            try AtomicFile.write(Array(tagger.tsv.utf8), to: outURL.appendingPathComponent("entries.tsv"))
+            print("\(tagger.entries.count) entries from \(documents.count) documents and \(termList.count) terms → \(out)")
+        }
+    }
+}
