@@ -1,4 +1,5 @@
 import Foundation
+import MedtagNormalize
 import MedtagTagging
 import MedtagText
 
@@ -21,7 +22,9 @@ public final class Pipeline: Sendable {
     }
 
     /// Loads the model in `modelDirectory` (the default model when nil) and assembles its pipeline.
-    public static func load(modelDirectory: URL? = nil) throws -> Pipeline {
+    /// - Parameter lexicon: lexicon folder for SNOMED-CT normalization; by default `$MEDTAG_LEXICON`,
+    ///   else `lexicon/` beside the model folder (entities stay unnormalized when there is none).
+    public static func load(modelDirectory: URL? = nil, lexicon: URL? = nil) throws -> Pipeline {
         let directory = try modelDirectory ?? ModelLocator.defaultModelDirectory()
         let manifest = try ModelLocator.manifest(in: directory)
         guard manifest.tokenizerVersion == Tokenizer.version else {
@@ -36,10 +39,13 @@ public final class Pipeline: Sendable {
         default:
             throw ModelError(path: directory.path, reason: "unknown model kind '\(manifest.kind)'")
         }
-        let components: [any DocumentComponent] = [
+        var components: [any DocumentComponent] = [
             Tokenizer(rules: .forLanguage(manifest.language)),
             TaggerComponent(tagger: tagger),
         ]
+        if let lexiconDirectory = lexicon ?? LexiconLocator.defaultDirectory(modelsRoot: directory.deletingLastPathComponent()) {
+            components.append(try NormalizerComponent(lexiconDirectory: lexiconDirectory))
+        }
         return Pipeline(manifest: manifest, modelDirectory: directory, components: components)
     }
 

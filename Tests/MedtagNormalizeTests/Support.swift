@@ -1,4 +1,5 @@
 import Foundation
+import MedtagFormats
 import MedtagNormalize
 
 /// Paths and helpers shared by the tests.
@@ -23,20 +24,9 @@ enum Support {
         return url
     }
 
-    /// Minimal BRAT reader for the tests: T lines and AnnotatorNotes.
-    static func mentions(ann: String) -> [GoldMention] {
-        var entities: [(id: String, label: String, text: String)] = []
-        var notes: [String: String] = [:]
-        for line in ann.split(separator: "\n") {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            if line.hasPrefix("T"), fields.count >= 3 {
-                entities.append((fields[0], String(fields[1].split(separator: " ")[0]), fields[2]))
-            } else if line.hasPrefix("#"), fields.count >= 3 {
-                let parts = fields[1].split(separator: " ")
-                if parts.count == 2 { notes[String(parts[1])] = fields[2].trimmingCharacters(in: .whitespaces) }
-            }
-        }
-        return entities.map { GoldMention(label: $0.label, text: $0.text, code: notes[$0.id]) }
+    /// Gold mentions of one `.ann` file, read with the BRAT parser.
+    static func mentions(ann: String) throws -> [GoldMention] {
+        try BRAT.parse(ann).map { GoldMention(label: $0.label, text: $0.text, code: $0.code) }
     }
 
     static func documents(split: String) throws -> [(id: String, mentions: [GoldMention])] {
@@ -45,7 +35,7 @@ enum Support {
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".ann") }.sorted()
         return try names.map { name in
             let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
-            return (String(name.dropLast(4)), mentions(ann: text))
+            return (String(name.dropLast(4)), try mentions(ann: text))
         }
     }
 
