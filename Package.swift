@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagPipeline"]),
         .testTarget(name: "MedtagEvaluationTests", dependencies: ["MedtagEvaluation"]),
         .testTarget(name: "MedtagSpoolTests", dependencies: ["MedtagSpool"]),
-        .testTarget(name: "MedtagCLITests", dependencies: ["MedtagPipeline", "MedtagFormats"]),
+        .testTarget(name: "MedtagPipelineTests", dependencies: ["MedtagPipeline", "MedtagFormats", "MedtagTagging"]),
     ]
 )
 

@@ -82,7 +82,7 @@ struct CharacterSetLite {
 }
 
 /// A file in one of the annotation formats that cannot be read.
-public struct FormatError: Error, CustomStringConvertible, Sendable {
+public struct FormatError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Format name (BRAT, CoNLL, …).
     public var format: String
     /// 1-based line number, when known.

@@ -195,7 +195,7 @@ public struct Tokenizer: DocumentComponent {
     /// The letters at the end of a run, lower-cased (`5mg` → `mg`), for unit checks.
     private func unitPart(_ scalars: [Unicode.Scalar], _ range: Range<Int>, _ classes: [CharacterClass]) -> String {
         var s = range.lowerBound
-        while s < range.upperBound && classes[s] == .digit { s += 1 }
+        while s < range.upperBound && (classes[s] == .digit || rules.decimalSeparators.contains(scalars[s])) { s += 1 }
         return lowered(scalars, s..<range.upperBound)
     }
 

@@ -1,0 +1,75 @@
+import Foundation
+import MedtagFormats
+import MedtagText
+import Testing
+
+/// The `medtag` binary run as a user runs it.
+@Suite(.serialized)
+struct CommandLineTests {
+    @Test func annotateWritesEveryFormatWithExactOffsets() throws {
+        let out = try temporaryDirectory("annotate")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let inputs = try temporaryDirectory("inputs")
+        defer { try? FileManager.default.removeItem(at: inputs) }
+        try FileManager.default.createDirectory(at: inputs.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        let sample = try String(contentsOf: Paths.packageRoot.appendingPathComponent("samples/caso-clinico.txt"), encoding: .utf8)
+        try Data(sample.utf8).write(to: inputs.appendingPathComponent("sub/caso.txt"))
+        try Data("<doc><title>Caso</title><p>Tratado con paracetamol y enalapril.</p></doc>".utf8)
+            .write(to: inputs.appendingPathComponent("nota.xml"))
+        try Data([0x41, 0xE1, 0x42]).write(to: inputs.appendingPathComponent("latin1.txt"))
+
+        let result = try run(Paths.medtag, ["annotate", inputs.path, "--out", out.path])
+        #expect(result.status == 1, "a bad input makes the exit status 1")
+        #expect(result.err.contains("latin1.txt"))
+        #expect(result.err.contains("not valid UTF-8"))
+        #expect(result.out.contains("annotated 2 of 3 documents"))
+
+        for base in ["sub/caso", "nota"] {
+            for ext in ["ann", "txt", "conll", "csv", "tsv"] {
+                #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(base).\(ext)").path), "\(base).\(ext)")
+            }
+            let text = try String(contentsOf: out.appendingPathComponent("\(base).txt"), encoding: .utf8)
+            let entities = try BRAT.parse(try String(contentsOf: out.appendingPathComponent("\(base).ann"), encoding: .utf8))
+            #expect(!entities.isEmpty)
+            let document = Document(id: base, text: text)
+            for entity in entities { #expect(document.text(from: entity.start, to: entity.end) == entity.text) }
+        }
+        let ann = try String(contentsOf: out.appendingPathComponent("sub/caso.ann"), encoding: .utf8)
+        #expect(ann.contains("\tenalapril\n"))
+        #expect(ann.contains("\tparacetamol\n"))
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: out.path).filter { $0.contains(".tmp") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test(.enabled(if: Paths.hasPharmaconer, "PharmaCoNER corpus not found"))
+    func convertRoundTripsBRATThroughCoNLL() throws {
+        let dir = try temporaryDirectory("convert")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let dev = Paths.pharmaconer.appendingPathComponent("dev")
+        let conll = dir.appendingPathComponent("dev.conll")
+        let forward = try run(Paths.medtag, ["convert", "--scheme", "bmewov", dev.path, "--out", conll.path])
+        #expect(forward.status == 0, "\(forward.err)")
+        #expect(forward.out.contains("250 documents"))
+        let back = try run(
+            Paths.medtag, ["convert", "--to", "brat", "--scheme", "bmewov", conll.path, "--texts", dev.path, "--out", dir.appendingPathComponent("brat").path])
+        #expect(back.status == 0, "\(back.err)")
+        var same = 0
+        var total = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: dev.path) where name.hasSuffix(".ann") {
+            let gold = try BRAT.parse(try String(contentsOf: dev.appendingPathComponent(name), encoding: .utf8))
+            let again = try BRAT.parse(try String(contentsOf: dir.appendingPathComponent("brat/\(name)"), encoding: .utf8))
+            let key = { (e: Entity) in "\(e.label) \(e.start) \(e.end) \(e.text)" }
+            total += gold.count
+            same += Set(gold.map(key)).intersection(again.map(key)).count
+        }
+        print("convert: \(same) of \(total) dev mentions identical after BRAT → CoNLL → BRAT")
+        #expect(total == 1926)
+        #expect(Double(same) / Double(total) > 0.99)
+    }
+
+    @Test func unknownFormatIsRefusedClearly() throws {
+        let result = try run(Paths.medtag, ["annotate", "samples", "--out", "/tmp/x", "--formats", "pdf"])
+        #expect(result.status != 0)
+        #expect(result.err.contains("unknown format 'pdf'"))
+    }
+}
