@@ -10,7 +10,8 @@ public enum MatchMethod: String, Sendable, CaseIterable, Codable {
     case brand
     /// Within the bounded edit distance of a lexicon key.
     case levenshtein
-    /// Character-trigram similarity at or above the acceptance threshold.
+    /// Character-trigram similarity at or above the acceptance threshold, same digits, and every
+    /// short word of the mention (`VIII`, `C`, `TPO`) present in the candidate.
     case fuzzy
     /// Best candidate below the fuzzy threshold: code `<null>`, candidate kept in `term` for review.
     case fuzzyRejected = "fuzzy-rejected"
@@ -41,8 +42,8 @@ public struct ConceptMatch: Sendable, Hashable {
 public struct NormalizerOptions: Sendable, Hashable {
     /// Levenshtein bound: distance ≤ max(1, ratio × key length).
     public var levenshteinRatio: Double = 0.2
-    /// Keys shorter than this skip the Levenshtein step (two-letter acronyms are one edit apart).
-    public var levenshteinMinimumLength: Int = 4
+    /// Keys shorter than this skip the Levenshtein step (acronyms a letter apart are different things).
+    public var levenshteinMinimumLength: Int = 6
     /// Trigram Dice similarity needed to accept a fuzzy match.
     public var fuzzyThreshold: Double = 0.8
     /// Candidates at or above this (but under the threshold) are kept for review as `fuzzy-rejected`.
@@ -161,7 +162,11 @@ public struct ConceptNormalizer: Sendable {
         if length >= options.levenshteinMinimumLength {
             let bound = max(1, Int(options.levenshteinRatio * Double(length)))
             var best: (distance: Int, kind: Int, count: Int, info: CodeInfo)?
+            let scalars = key.unicodeScalars.map(\.value)
+            let protected = TermKey.protectedPositions(text)
             for (entry, distance) in lexicon.entries(near: key, maxDistance: bound) {
+                let candidateKey = lexicon.key(at: entry).unicodeScalars.map(\.value)
+                if EditDistance.editTouches(scalars, candidateKey, protected: protected) { continue }
                 guard let (posting, info) = bestPosting(entry: entry, label: label, allowNull: false) else { continue }
                 let candidate = (distance, sameKind(info.count, info.proteinCount, label: label), posting.count, info)
                 if let b = best {
@@ -178,11 +183,14 @@ public struct ConceptNormalizer: Sendable {
         // 4. fuzzy character-trigram similarity
         if length >= options.fuzzyMinimumLength {
             let digits = TermKey.digits(key.unicodeScalars.map(\.value))
+            let shortWords = TermKey.shortWords(text)
             var best: (rank: Double, similarity: Double, digitsMatch: Bool, info: CodeInfo)?
             for (entry, similarity) in lexicon.entries(similarTo: key, minimum: options.fuzzyReviewFloor, limit: 20) {
                 guard let (_, info) = bestPosting(entry: entry, label: label, allowNull: false) else { continue }
                 let kindBonus = sameKind(info.count, info.proteinCount, label: label) > 0 ? 0.02 : 0
-                let digitsMatch = TermKey.digits(lexicon.key(at: entry).unicodeScalars.map(\.value)) == digits
+                let candidateKey = lexicon.key(at: entry)
+                let digitsMatch = TermKey.digits(candidateKey.unicodeScalars.map(\.value)) == digits
+                    && shortWords.allSatisfy { candidateKey.contains($0) }
                 let rank = similarity + kindBonus
                 if best == nil || rank > best!.rank { best = (rank, similarity, digitsMatch, info) }
             }

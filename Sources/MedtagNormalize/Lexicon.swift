@@ -316,4 +316,38 @@ public enum EditDistance {
         }
         return previous[b.count] <= limit ? previous[b.count] : nil
     }
+
+    /// Whether an optimal edit script from `a` to `b` changes a protected position of `a`.
+    /// A substitution or deletion touches its position; an insertion touches the positions on both sides.
+    public static func editTouches(_ a: [UInt32], _ b: [UInt32], protected: [Bool]) -> Bool {
+        guard protected.contains(true) else { return false }
+        let n = a.count, m = b.count
+        var d = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
+        for i in 0...n { d[i][0] = i }
+        for j in 0...m { d[0][j] = j }
+        if n > 0 && m > 0 {
+            for i in 1...n {
+                for j in 1...m {
+                    d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                }
+            }
+        }
+        func isProtected(_ i: Int) -> Bool { i >= 0 && i < n && protected[i] }
+        var i = n, j = m
+        while i > 0 || j > 0 {
+            if i > 0, j > 0, a[i - 1] == b[j - 1], d[i][j] == d[i - 1][j - 1] {
+                i -= 1; j -= 1
+            } else if i > 0, j > 0, d[i][j] == d[i - 1][j - 1] + 1 {
+                if isProtected(i - 1) { return true }
+                i -= 1; j -= 1
+            } else if i > 0, d[i][j] == d[i - 1][j] + 1 {
+                if isProtected(i - 1) { return true }
+                i -= 1
+            } else {
+                if isProtected(i - 1) || isProtected(i) { return true }
+                j -= 1
+            }
+        }
+        return false
+    }
 }

@@ -63,4 +63,30 @@ public enum TermKey {
     static func digits(_ scalars: [UInt32]) -> [UInt32] {
         scalars.filter { $0 >= 0x30 && $0 <= 0x39 }
     }
+
+    /// For each scalar of `key(text)`, whether it lies in a short word: three letters or fewer,
+    /// or a Roman numeral. Such words carry the identity of the concept (`factor VIII`,
+    /// `vitamina C`, `troponina I`, `anti-VHC`), so approximate matches must not edit them.
+    public static func protectedPositions(_ text: String) -> [Bool] {
+        var out: [Bool] = []
+        for word in words(text) {
+            out.append(contentsOf: repeatElement(isShort(word), count: word.unicodeScalars.count))
+        }
+        return out
+    }
+
+    /// Function words that never carry a concept's identity.
+    static let functionWords: Set<String> = [
+        "de", "del", "la", "las", "el", "los", "y", "e", "o", "u", "en", "con", "por", "al", "a", "para", "sin", "of", "the", "and",
+    ]
+
+    static func isShort(_ word: String) -> Bool {
+        if functionWords.contains(word) { return false }
+        return word.unicodeScalars.count <= 3 || word.allSatisfy { "ivxl".contains($0) }
+    }
+
+    /// The short words of `text` (see `protectedPositions`), folded.
+    public static func shortWords(_ text: String) -> [String] {
+        words(text).filter(isShort)
+    }
 }
