@@ -1,3 +1,5 @@
+import Foundation
+
 /// A gold mention for normalization alone: the span's text, its label and its annotated code.
 public struct GoldMention: Sendable, Hashable {
     /// Entity label.
@@ -108,5 +110,42 @@ public enum NormalizationEvaluation {
             report.falseNegatives += gold.subtracting(predicted).count
         }
         return report
+    }
+}
+
+/// PharmaCoNER concept indexing (subtrack 2) from per-document code sets: micro-averaged over documents.
+public struct ConceptIndexingScore: Sendable, Hashable, CustomStringConvertible {
+    /// Predicted codes found in the document's gold set, summed over documents.
+    public var truePositives = 0
+    /// Predicted codes not in the gold set.
+    public var falsePositives = 0
+    /// Gold codes not predicted.
+    public var falseNegatives = 0
+    /// Documents scored (the union of both sides).
+    public var documents = 0
+
+    /// Scores predicted against gold code sets keyed by document id; `<null>` codes are ignored.
+    public init(predicted: [String: Set<String>], gold: [String: Set<String>]) {
+        for id in Set(predicted.keys).union(gold.keys) {
+            let p = (predicted[id] ?? []).subtracting([ConceptMatch.nullCode])
+            let g = (gold[id] ?? []).subtracting([ConceptMatch.nullCode])
+            truePositives += p.intersection(g).count
+            falsePositives += p.subtracting(g).count
+            falseNegatives += g.subtracting(p).count
+            documents += 1
+        }
+    }
+
+    /// Micro precision.
+    public var precision: Double { truePositives + falsePositives == 0 ? 0 : Double(truePositives) / Double(truePositives + falsePositives) }
+    /// Micro recall.
+    public var recall: Double { truePositives + falseNegatives == 0 ? 0 : Double(truePositives) / Double(truePositives + falseNegatives) }
+    /// Harmonic mean.
+    public var f1: Double { precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall) }
+
+    /// One line: P, R, F1 and counts.
+    public var description: String {
+        func f(_ x: Double) -> String { String(format: "%.3f", x) }
+        return "concept indexing over \(documents) documents: P \(f(precision)) R \(f(recall)) F1 \(f(f1))  (TP \(truePositives), FP \(falsePositives), FN \(falseNegatives))"
     }
 }

@@ -10,7 +10,7 @@ struct LexiconCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lexicon",
         abstract: "Build and query the SNOMED-CT lexicon used for normalization.",
-        subcommands: [Build.self, ImportRF2.self, Lookup.self, Evaluate.self, Bench.self])
+        subcommands: [Build.self, ImportRF2.self, Lookup.self, Evaluate.self, Score.self, Bench.self])
 
     /// Sources shared by `build` and `import-rf2`.
     struct SourceOptions: ParsableArguments {
@@ -159,6 +159,38 @@ struct LexiconCommand: ParsableCommand {
                     print("\(match.method.rawValue)\t\(mention.label)\t\(mention.text)\tgold \(mention.code ?? "-")\tgot \(match.code)\t\(match.term ?? "")")
                 }
             }
+        }
+    }
+
+    struct Score: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Concept-indexing P/R/F1 of annotated output (.ann codes) against gold BRAT files.",
+            discussion: "Use it on `medtag annotate` output to measure the full pipeline (predicted spans).")
+
+        @Option(help: "Folder of predicted .ann files (searched recursively).")
+        var predicted: String
+
+        @Option(help: "Gold BRAT folder.")
+        var gold: String
+
+        func run() throws {
+            func codes(_ folder: String) throws -> [String: Set<String>] {
+                var out: [String: Set<String>] = [:]
+                for (url, base) in try collectInputs([folder], extensions: ["ann"]) {
+                    let text: String
+                    do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+                        throw ValidationFailure("\(url.path): cannot read: \(error.localizedDescription)")
+                    }
+                    let entities: [MedtagText.Entity]
+                    do { entities = try BRAT.parse(text) } catch { throw ValidationFailure("\(url.path): \(error)") }
+                    out[URL(fileURLWithPath: base).lastPathComponent] = Set(entities.compactMap(\.code))
+                }
+                return out
+            }
+            let gold = try codes(gold)
+            var predicted = try codes(predicted)
+            predicted = predicted.filter { gold[$0.key] != nil }
+            print(ConceptIndexingScore(predicted: predicted, gold: gold))
         }
     }
 
