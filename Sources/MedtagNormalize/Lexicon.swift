@@ -48,9 +48,12 @@ public final class Lexicon: Sendable {
     private let codesOffset: Int
     private let gramsOffset: Int
     private let gramPostingsOffset: Int
-    /// Grams with more postings than this are skipped while gathering candidates (and the
-    /// count threshold lowered accordingly), which bounds the work per lookup.
-    public let gramPostingCap: Int
+    /// Most gram postings read per approximate lookup. Query trigrams are read rarest first; the
+    /// common ones past the budget are skipped (and count thresholds lowered accordingly), which
+    /// bounds the work per lookup however large the lexicon.
+    public let postingBudget: Int
+    /// Most candidates verified exactly (edit distance or trigram sets) per approximate lookup.
+    public let verifyLimit: Int
 
     /// Opens the lexicon described by `<directory>/lexicon.json`.
     /// - Parameter verify: check the file's SHA-256 against the manifest (reads the whole file once).
@@ -82,12 +85,14 @@ public final class Lexicon: Sendable {
     ///   - expectedSHA256: if given, the file's hex SHA-256 must equal it.
     ///   - expectedSize: if given, the file's size must equal it.
     public init(
-        path: String, expectedSHA256: String? = nil, expectedSize: Int? = nil, gramPostingCap: Int = 50_000
+        path: String, expectedSHA256: String? = nil, expectedSize: Int? = nil, postingBudget: Int = 16_000,
+        verifyLimit: Int = 128
     ) throws(LexiconError) {
         let file = try MappedFile(path: path)
         let b = file.bytes
         self.file = file
-        self.gramPostingCap = gramPostingCap
+        self.postingBudget = postingBudget
+        self.verifyLimit = verifyLimit
         guard b.count >= LexiconFormat.headerSize else {
             throw .corrupt(path: path, reason: "file is \(b.count) bytes, shorter than the \(LexiconFormat.headerSize)-byte header")
         }
@@ -232,23 +237,41 @@ public final class Lexicon: Sendable {
         return nil
     }
 
-    /// Counts, for every indexed key sharing a trigram with `scalars`, how many distinct trigrams it shares.
-    /// Returns the counts, the number of distinct query trigrams and how many were skipped as too common.
-    private func sharedGrams(_ scalars: [UInt32]) -> (shared: [Int: Int], queryGrams: Int, skipped: Int) {
+    /// Counts, for indexed keys sharing a trigram with `scalars`, how many distinct trigrams they share,
+    /// reading posting lists rarest first within `postingBudget`. Returns the candidates with their
+    /// counts (most shared first), the number of distinct query trigrams and how many were skipped.
+    private func sharedGrams(_ scalars: [UInt32]) -> (shared: [(entry: Int, count: Int)], queryGrams: Int, skipped: Int) {
         let grams = LexiconFormat.grams(scalars)
-        var shared: [Int: Int] = [:]
-        var skipped = 0
+        var lists: [(start: Int, count: Int)] = []
         for g in grams {
-            guard let (start, count) = gramPostings(g) else { continue }
-            if count > gramPostingCap {
+            if let p = gramPostings(g) { lists.append(p) }
+        }
+        lists.sort { $0.count < $1.count }
+        var counts = [UInt16](repeating: 0, count: keyCount)
+        var touched: [Int] = []
+        var visited = 0
+        var skipped = 0
+        for (start, count) in lists {
+            if visited > 0 && visited + count > postingBudget {
                 skipped += 1
                 continue
             }
+            visited += count
             let end = max(start, min(start + count, gramPostingCount))
             for i in start..<end {
                 let entry = u32(gramPostingsOffset + i * 4)
-                if entry < keyCount { shared[entry, default: 0] += 1 }
+                guard entry < keyCount else { continue }
+                if counts[entry] == 0 { touched.append(entry) }
+                counts[entry] &+= 1
             }
+        }
+        // Bucket by count (at most the number of query grams), most shared first, entries ascending.
+        var buckets = [[Int]](repeating: [], count: grams.count + 1)
+        for entry in touched { buckets[min(Int(counts[entry]), grams.count)].append(entry) }
+        var shared: [(entry: Int, count: Int)] = []
+        shared.reserveCapacity(touched.count)
+        for count in stride(from: grams.count, through: 1, by: -1) where !buckets[count].isEmpty {
+            for entry in buckets[count].sorted() { shared.append((entry, count)) }
         }
         return (shared, grams.count, skipped)
     }
@@ -257,19 +280,22 @@ public final class Lexicon: Sendable {
     ///
     /// Candidates come from the trigram index (a key within k edits shares at least
     /// `grams(key) − 3k` distinct padded trigrams with the query), then the distance is
-    /// computed exactly. Digits must match exactly (`B14` is not `B12`).
+    /// computed exactly for at most `verifyLimit` of them. Digits must match exactly (`B14` is not `B12`).
     public func entries(near key: String, maxDistance: Int) -> [(entry: Int, distance: Int)] {
         let scalars = key.unicodeScalars.map(\.value)
         guard !scalars.isEmpty else { return [] }
         let (shared, queryGrams, skipped) = sharedGrams(scalars)
-        let needed = queryGrams - 3 * maxDistance - skipped
+        let needed = max(1, queryGrams - 3 * maxDistance - skipped)
         let digits = TermKey.digits(scalars)
         var out: [(entry: Int, distance: Int)] = []
-        for (entry, count) in shared where count >= max(1, needed) {
+        var verified = 0
+        for (entry, count) in shared {
+            if count < needed || verified >= verifyLimit { break }
             let length = keyLength(at: entry)
             guard abs(length - scalars.count) <= maxDistance else { continue }
             let candidate = self.key(at: entry).unicodeScalars.map(\.value)
             guard TermKey.digits(candidate) == digits else { continue }
+            verified += 1
             if let d = EditDistance.levenshtein(scalars, candidate, limit: maxDistance) {
                 out.append((entry, d))
             }
@@ -278,15 +304,20 @@ public final class Lexicon: Sendable {
     }
 
     /// Entries whose key has a character-trigram Dice similarity of at least `minimum` with `key`,
-    /// best first (at most `limit`).
+    /// best first (at most `limit`). Similarity is exact for the candidates verified.
     public func entries(similarTo key: String, minimum: Double, limit: Int = 10) -> [(entry: Int, similarity: Double)] {
         let scalars = key.unicodeScalars.map(\.value)
         guard !scalars.isEmpty else { return [] }
-        let (shared, queryGrams, _) = sharedGrams(scalars)
+        let (shared, queryGrams, skipped) = sharedGrams(scalars)
+        let queryGramSet = skipped > 0 ? Set(LexiconFormat.grams(scalars)) : []
         var out: [(entry: Int, similarity: Double)] = []
-        for (entry, count) in shared {
+        for (entry, count) in shared.prefix(verifyLimit) {
             let candidateGrams = u16(keyRecord(entry) + 14)
-            let dice = 2.0 * Double(count) / Double(queryGrams + candidateGrams)
+            var common = count
+            if skipped > 0 {
+                common = LexiconFormat.grams(self.key(at: entry).unicodeScalars.map(\.value)).reduce(0) { $0 + (queryGramSet.contains($1) ? 1 : 0) }
+            }
+            let dice = 2.0 * Double(common) / Double(queryGrams + candidateGrams)
             if dice >= minimum { out.append((entry, dice)) }
         }
         out.sort { $0.similarity != $1.similarity ? $0.similarity > $1.similarity : $0.entry < $1.entry }

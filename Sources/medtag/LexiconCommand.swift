@@ -195,10 +195,16 @@ struct LexiconCommand: ParsableCommand {
     }
 
     struct Bench: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Measure lookups per second over the mentions of a BRAT folder.")
+        static let configuration = CommandConfiguration(
+            abstract: "Measure normalization lookups per second (full cascade).",
+            discussion: """
+                Queries are the mentions of --mentions (a BRAT folder) with their labels, or, without it,
+                up to 2,000 lexicon keys each looked up as is and with one letter dropped (a typo), so
+                the exact, Levenshtein and fuzzy steps all run.
+                """)
 
         @Option(help: "BRAT folder whose mentions are looked up.")
-        var mentions: String
+        var mentions: String?
 
         @Option(help: "Lexicon folder (default: Models/lexicon).")
         var lexicon: String?
@@ -208,21 +214,40 @@ struct LexiconCommand: ParsableCommand {
 
         func run() throws {
             let normalizer = try ConceptNormalizer.load(directory: try lexiconDirectory(lexicon))
-            let queries = try readGold(mentions).flatMap(\.mentions)
-            guard !queries.isEmpty else { throw ValidationFailure("\(mentions): no mentions found") }
+            var queries: [(text: String, label: String)] = []
+            if let mentions {
+                queries = try readGold(mentions).flatMap(\.mentions).map { ($0.text, $0.label) }
+            } else {
+                let lex = normalizer.lexicon
+                let step = max(1, lex.keyCount / 2000)
+                for index in stride(from: 0, to: lex.keyCount, by: step) {
+                    let key = lex.key(at: index)
+                    queries.append((key, "NORMALIZABLES"))
+                    var typo = Array(key)
+                    if typo.count > 4 { typo.remove(at: typo.count / 2) }
+                    queries.append((String(typo), "PROTEINAS"))
+                }
+            }
+            guard !queries.isEmpty else { throw ValidationFailure("no queries: the folder has no mentions or the lexicon is empty") }
             let clock = ContinuousClock()
-            let deadline = clock.now + .milliseconds(Int(seconds * 1000))
+            let start = clock.now
+            let deadline = start + .milliseconds(Int(seconds * 1000))
             var lookups = 0
             var coded = 0
-            let start = clock.now
+            var methods: [MatchMethod: Int] = [:]
             while clock.now < deadline {
-                for q in queries where normalizer.normalize(q.text, label: q.label).code != ConceptMatch.nullCode { coded += 1 }
+                for q in queries {
+                    let m = normalizer.normalize(q.text, label: q.label)
+                    if m.code != ConceptMatch.nullCode { coded += 1 }
+                    methods[m.method, default: 0] += 1
+                }
                 lookups += queries.count
             }
             let elapsed = clock.now - start
             let secondsElapsed = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let rate = Double(lookups) / secondsElapsed
-            print("lexicon lookups: \(lookups) in \(String(format: "%.2f", secondsElapsed)) s = \(Int(rate)) lookups/s (full cascade, \(queries.count) distinct mentions, \(String(format: "%.1f", 100 * Double(coded) / Double(lookups)))% coded)")
+            let mix = MatchMethod.allCases.compactMap { m in methods[m].map { "\(m.rawValue) \(Int((100 * Double($0) / Double(lookups)).rounded()))%" } }
+            print("normalization: \(Int(rate)) lookups/s (\(lookups) lookups of \(queries.count) queries in \(String(format: "%.2f", secondsElapsed)) s; \(mix.joined(separator: ", ")))")
         }
     }
 }
