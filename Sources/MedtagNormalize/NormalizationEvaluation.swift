@@ -67,7 +67,7 @@ public struct NormalizationReport: Sendable, CustomStringConvertible {
             "concept indexing (micro over documents): P \(Self.format(precision)) R \(Self.format(recall)) F1 \(Self.format(f1))"
                 + "  (TP \(truePositives), FP \(falsePositives), FN \(falseNegatives))")
         lines.append("mention accuracy \(Self.format(mentionAccuracy))")
-        lines.append("step              handled  coverage  precision")
+        lines.append("step              handled  coverage  correct   (correct = precision for steps giving a code; for <null> steps, gold is <null> too)")
         for method in MatchMethod.allCases {
             guard let step = steps[method], step.handled > 0 else { continue }
             let name = method.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
