@@ -7,7 +7,7 @@ CONFIG      ?= release
 BIN         := .build/$(CONFIG)/medtag
 SPOOL       ?= $(CURDIR)/var/spool
 APT_PACKAGES = pkg-config libinotifytools0-dev libarchive-dev libopenblas-dev
-TEST_PACKAGES = libreoffice-calc-nogui unzip
+TEST_PACKAGES = libreoffice-calc-nogui unzip slurm-wlm munge
 
 .PHONY: all deps test-deps build run test clean
 

@@ -28,6 +28,8 @@ let package = Package(
 
         // Pure logic: no files, no daemon.
         .target(name: "MedtagText"),
+        // Checksums and read-only memory-mapped files, shared by models and lexicons.
+        .target(name: "MedtagStorage"),
         .target(name: "MedtagTagging", dependencies: ["MedtagText"]),
         .target(name: "MedtagFormats", dependencies: ["MedtagText", "MedtagTagging"]),
         .target(name: "MedtagNormalize", dependencies: ["MedtagText"]),
@@ -38,7 +40,7 @@ let package = Package(
         .target(
             name: "MedtagPipeline",
             dependencies: [
-                "MedtagText", "MedtagTagging", "MedtagFormats", "MedtagNormalize", "MedtagNeural",
+                "MedtagText", "MedtagTagging", "MedtagFormats", "MedtagNormalize", "MedtagNeural", "MedtagStorage",
             ]),
         // The daemon: spool, watcher, archives, service.
         .target(

@@ -1,5 +1,5 @@
 /// SHA-256 (FIPS 180-4), used for the lexicon checksum in its manifest.
-public struct SHA256: Sendable {
+struct SHA256: Sendable {
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
         0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
@@ -17,10 +17,10 @@ public struct SHA256: Sendable {
     private var length: UInt64 = 0
 
     /// A fresh hash state.
-    public init() {}
+    init() {}
 
     /// Hex digest of `bytes`.
-    public static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+    static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         var hash = SHA256()
         hash.update(bytes)
         return hash.finalize().map { byte in
@@ -30,7 +30,7 @@ public struct SHA256: Sendable {
     }
 
     /// Feeds more bytes.
-    public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+    mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         length &+= UInt64(bytes.count)
         let done: Bool? = bytes.withContiguousStorageIfAvailable { buffer in
             feed(UnsafeRawBufferPointer(buffer))
@@ -61,7 +61,7 @@ public struct SHA256: Sendable {
     }
 
     /// The 32-byte digest.
-    public mutating func finalize() -> [UInt8] {
+    mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
         var tail = pending
         tail.append(0x80)

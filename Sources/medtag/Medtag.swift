@@ -17,6 +17,8 @@ struct Medtag: AsyncParsableCommand {
             ConvertCommand.self,
             TokenizeCommand.self,
             ModelCommand.self,
+            EvaluateCommand.self,
+            MergeCommand.self,
             LexiconCommand.self,
         ]
     )

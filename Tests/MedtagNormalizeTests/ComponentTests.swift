@@ -46,8 +46,8 @@ import Testing
         let ann = BRAT.render(document)
         #expect(ann.contains("AnnotatorNotes T1\t373492002"))
         let tsv = SubtrackTSV.render(document)
-        #expect(tsv.contains("373492002"))
-        #expect(!tsv.contains("<null>"))
+        #expect(tsv.contains("d1\t373492002"))
+        #expect(tsv.contains("d1\t259319003"))
     }
 
     @Test func missingLexiconFolderIsAClearError() {
