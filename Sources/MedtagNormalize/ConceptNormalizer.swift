@@ -52,8 +52,17 @@ public struct NormalizerOptions: Sendable, Hashable {
     public var fuzzyMinimumLength: Int = 5
     /// Labels that always get `<null>` (the guidelines give them no code).
     public var nullLabels: Set<String> = ["NO_NORMALIZABLES"]
-    /// Stop with `<null>` when the mention is a known name without a code instead of trying approximate steps.
-    public var stopAtUncodedName: Bool = true
+    /// What a known name without a code (a name-list entry) may still go through.
+    public enum UncodedNamePolicy: String, Sendable, Hashable, CaseIterable {
+        /// `<null>` at once: no approximate step.
+        case stop
+        /// The Levenshtein step only (a corpus spelling variant of the same name), then `<null>`.
+        case levenshteinOnly = "levenshtein-only"
+        /// Every step, as for unknown strings.
+        case ignore
+    }
+    /// How known names without a code are treated.
+    public var uncodedNames: UncodedNamePolicy = .levenshteinOnly
     /// Run the abbreviation and brand steps.
     public var useAbbreviations: Bool = true
 
@@ -153,7 +162,7 @@ public struct ConceptNormalizer: Sendable {
                 }
             }
         }
-        if uncoded && options.stopAtUncodedName {
+        if uncoded && options.uncodedNames == .stop {
             return ConceptMatch(code: ConceptMatch.nullCode, term: nil, method: .uncodedName, score: nil)
         }
         let key = TermKey.key(text)
@@ -181,7 +190,7 @@ public struct ConceptNormalizer: Sendable {
             }
         }
         // 4. fuzzy character-trigram similarity
-        if length >= options.fuzzyMinimumLength {
+        if length >= options.fuzzyMinimumLength && !(uncoded && options.uncodedNames == .levenshteinOnly) {
             let digits = TermKey.digits(key.unicodeScalars.map(\.value))
             let shortWords = TermKey.shortWords(text)
             var best: (rank: Double, similarity: Double, digitsMatch: Bool, info: CodeInfo)?

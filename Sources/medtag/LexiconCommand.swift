@@ -128,9 +128,16 @@ struct LexiconCommand: ParsableCommand {
         @Flag(help: "Print every mention whose code is wrong.")
         var showErrors = false
 
+        @Option(help: "Known names without a code: stop, levenshtein-only or ignore.")
+        var uncodedNames: String = NormalizerOptions().uncodedNames.rawValue
+
         func run() throws {
             var options = NormalizerOptions()
             options.useAbbreviations = !noAbbreviations
+            guard let policy = NormalizerOptions.UncodedNamePolicy(rawValue: uncodedNames) else {
+                throw ValidationFailure("--uncoded-names must be stop, levenshtein-only or ignore")
+            }
+            options.uncodedNames = policy
             var normalizer: ConceptNormalizer
             if !train.isEmpty {
                 var builder = LexiconBuilder()

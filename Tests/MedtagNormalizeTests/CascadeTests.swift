@@ -78,6 +78,25 @@ import Testing
         #expect(known.method == .uncodedName)
     }
 
+    @Test func uncodedNamesReachOnlyTheirSpellingVariants() throws {
+        var b = LexiconTests.sample()
+        b.addName("metotrexate")  // known name, no code; the corpus codes "metotrexato"
+        b.addName("metanamina")  // known name, no code, nothing close enough
+        let dir = Support.temporaryDirectory()
+        try b.write(to: dir)
+        let lexicon = try Lexicon.open(directory: dir)
+        let normalizer = ConceptNormalizer(lexicon: lexicon)
+        let variant = normalizer.normalize("metotrexate", label: "NORMALIZABLES")
+        #expect(variant.code == "387381009")
+        #expect(variant.method == .levenshtein)
+        #expect(normalizer.normalize("metanamina", label: "NORMALIZABLES").method == .uncodedName)
+        var strict = NormalizerOptions()
+        strict.uncodedNames = .stop
+        let stopped = ConceptNormalizer(lexicon: lexicon, options: strict).normalize("metotrexate", label: "NORMALIZABLES")
+        #expect(stopped.code == "<null>")
+        #expect(stopped.method == .uncodedName)
+    }
+
     @Test func abbreviationTableErrorsNameTheLine() {
         do {
             _ = try AbbreviationTable(text: "# comment\nAAS\tácido acetilsalicílico\tabbreviation\nbad line\n", path: "t.tsv")
