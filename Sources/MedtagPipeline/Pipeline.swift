@@ -77,3 +77,26 @@ public final class Pipeline: Sendable {
         return (document, timings)
     }
 }
+
+extension Pipeline {
+    /// The tagger of the pipeline, for tagging pre-tokenized text.
+    public var tagger: (any Tagger)? {
+        components.lazy.compactMap { ($0 as? TaggerComponent)?.tagger }.first
+    }
+}
+
+extension ModelLocator {
+    /// A model given by folder path or by name under the `Models` folder.
+    public static func resolve(_ nameOrPath: String) throws(ModelError) -> URL {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: nameOrPath, isDirectory: &isDirectory), isDirectory.boolValue {
+            return URL(fileURLWithPath: nameOrPath)
+        }
+        guard let root = modelsRoot() else { throw ModelError(path: nameOrPath, reason: "no such folder, and no Models folder found") }
+        let url = root.appendingPathComponent(nameOrPath)
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("manifest.json").path) else {
+            throw ModelError(path: nameOrPath, reason: "no such model folder, nor a model of that name in \(root.path)")
+        }
+        return url
+    }
+}

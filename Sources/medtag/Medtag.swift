@@ -19,6 +19,7 @@ struct Medtag: AsyncParsableCommand {
             ModelCommand.self,
             EvaluateCommand.self,
             MergeCommand.self,
+            TagCoNLLCommand.self,
             LexiconCommand.self,
         ]
     )
