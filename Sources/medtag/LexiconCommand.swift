@@ -20,7 +20,7 @@ struct LexiconCommand: ParsableCommand {
         @Option(help: "Name list without codes, one name a line (known substances whose code is unknown).")
         var gazetteer: String?
 
-        @Option(help: "Abbreviation table to ship with the lexicon (copied next to it).")
+        @Option(help: "Abbreviation table to ship with the lexicon (copied next to it; default: an abbreviations.tsv already in the output folder).")
         var abbreviations: String?
 
         @Option(name: .shortAndLong, help: "Output lexicon folder (lexicon.mtlx + lexicon.json).")
@@ -324,6 +324,14 @@ private func write(_ builder: LexiconBuilder, _ sources: LexiconCommand.SourceOp
         if from.standardizedFileURL.path != to.standardizedFileURL.path {
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             try AtomicFile.write(Array(try Data(contentsOf: from)), to: to)
+        }
+    }
+    if tableName == nil {
+        // Keep using a table already shipped in the output folder.
+        let existing = out.appendingPathComponent("abbreviations.tsv")
+        if FileManager.default.fileExists(atPath: existing.path) {
+            _ = try AbbreviationTable(contentsOf: existing)
+            tableName = existing.lastPathComponent
         }
     }
     let manifest = try builder.write(to: out, abbreviations: tableName)
