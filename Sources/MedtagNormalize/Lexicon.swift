@@ -1,4 +1,5 @@
 import Foundation
+import MedtagStorage
 
 /// One piece of evidence that a key denotes a code.
 public struct Posting: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import Foundation
+import MedtagStorage
 
 /// Collects mention → code evidence in memory and writes the binary lexicon.
 ///
