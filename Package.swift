@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "MedtagStorage"),
         .target(name: "MedtagTagging", dependencies: ["MedtagText"]),
         .target(name: "MedtagFormats", dependencies: ["MedtagText", "MedtagTagging"]),
-        .target(name: "MedtagNormalize", dependencies: ["MedtagText"]),
+        .target(name: "MedtagNormalize", dependencies: ["MedtagText", "MedtagStorage"]),
         .target(name: "MedtagEvaluation", dependencies: ["MedtagText", "MedtagFormats"]),
         // Inference over memory-mapped weights.
         .target(name: "MedtagNeural", dependencies: ["MedtagText", "MedtagTagging", "COpenBLAS"]),
@@ -62,6 +62,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "MedtagTextTests", dependencies: ["MedtagText"]),
+        .testTarget(name: "MedtagStorageTests", dependencies: ["MedtagStorage"]),
         .testTarget(name: "MedtagTaggingTests", dependencies: ["MedtagTagging", "MedtagFormats"]),
         .testTarget(name: "MedtagFormatsTests", dependencies: ["MedtagFormats"]),
         .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats"]),

@@ -16,7 +16,7 @@ struct EvaluateCommand: ParsableCommand {
             A gold document with no prediction file is reported and scored as all misses;
             --skip-missing leaves it out instead, as the official script does.
             """,
-        subcommands: [NER.self, Indexing.self, Run.self])
+        subcommands: [NER.self, Indexing.self, Run.self, CoNLLFiles.self])
 
     struct Output: ParsableArguments {
         @Option(help: "Output: table, json or csv.")

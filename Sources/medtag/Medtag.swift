@@ -19,6 +19,8 @@ struct Medtag: AsyncParsableCommand {
             ModelCommand.self,
             EvaluateCommand.self,
             MergeCommand.self,
+            TagCoNLLCommand.self,
+            LexiconCommand.self,
             ServeCommand.self,
             StatusCommand.self,
             IngestCommand.self,

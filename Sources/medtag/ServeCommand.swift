@@ -34,7 +34,9 @@ struct SpoolOptions: ParsableArguments {
 
 /// Loads the model named by the configuration (or the default model).
 func loadAnnotator(_ configuration: SpoolConfiguration) throws -> any DocumentAnnotator {
-    try Pipeline.load(modelDirectory: configuration.model.map { URL(fileURLWithPath: $0.string) })
+    try Pipeline.load(
+        modelDirectory: configuration.model.map { URL(fileURLWithPath: $0.string) },
+        lexicon: configuration.lexicon.map { URL(fileURLWithPath: $0.string) })
 }
 
 /// Logs to standard error (journald under systemd), once per process.

@@ -99,3 +99,23 @@ struct ErrorAnalysisTests {
         #expect(svg.contains(">2</text>"))
     }
 }
+
+struct CoNLLEvaluationTests {
+    @Test func chunksFollowConlleval() {
+        #expect(CoNLLEvaluation.chunks(["B-X", "I-X", "O", "I-Y", "I-Y", "B-Y", "I-X"]).map { [$0.start, $0.end] } == [[0, 2], [3, 5], [5, 6], [6, 7]])
+        #expect(CoNLLEvaluation.chunks(["S-X", "B-X", "E-X", "S-Y"]).map { [$0.start, $0.end] } == [[0, 1], [1, 3], [3, 4]])
+        #expect(CoNLLEvaluation.chunks(["O", "O"]).isEmpty)
+    }
+
+    @Test func scoresByHand() throws {
+        let gold = [["B-Chemical", "I-Chemical", "O", "B-Disease"], ["B-GENE", "O"]]
+        let pred = [["B-Chemical", "I-Chemical", "O", "B-Chemical"], ["I-GENE", "O"]]  // I after O starts a chunk
+        let e = try CoNLLEvaluation(gold: gold, predicted: pred)
+        // Chemical 0-2 right; Chemical 3 false; Disease 3 missed; GENE 0 right (conlleval reads I-GENE as a start).
+        #expect(e.overall == Score(truePositives: 2, falsePositives: 1, falseNegatives: 1))
+        #expect(e.byLabel["Disease"] == Score(truePositives: 0, falsePositives: 0, falseNegatives: 1))
+        #expect(e.tokens == 6)
+        #expect(e.correctTokens == 4)
+        #expect(throws: ShapeError.self) { try CoNLLEvaluation(gold: gold, predicted: [["O"]]) }
+    }
+}

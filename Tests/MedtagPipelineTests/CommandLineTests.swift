@@ -37,6 +37,10 @@ struct CommandLineTests {
         let ann = try String(contentsOf: out.appendingPathComponent("sub/caso.ann"), encoding: .utf8)
         #expect(ann.contains("\tenalapril\n"))
         #expect(ann.contains("\tparacetamol\n"))
+        // The default pipeline normalizes with the shipped lexicon: SNOMED-CT 372658000 is enalapril.
+        let csv = try String(contentsOf: out.appendingPathComponent("sub/caso.csv"), encoding: .utf8)
+        #expect(csv.contains(",enalapril,372658000,enalapril,exact,1,1\r\n"))
+        #expect(ann.contains("AnnotatorNotes"))
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: out.path).filter { $0.contains(".tmp") }
         #expect(leftovers.isEmpty)
     }

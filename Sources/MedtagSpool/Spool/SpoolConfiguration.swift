@@ -25,6 +25,8 @@ public struct SpoolConfiguration: Sendable, Equatable {
     public var spool: FilePath = "/var/spool/medtag"
     /// The model folder; nil means the default model next to the binary.
     public var model: FilePath?
+    /// The SNOMED-CT lexicon folder; nil means `$MEDTAG_LEXICON`, else `lexicon/` beside the model.
+    public var lexicon: FilePath?
     /// Documents annotated at the same time.
     public var workers: Int = 2
     /// Result formats written for every document (the `.txt` copy comes with BRAT).
@@ -81,6 +83,7 @@ public struct SpoolConfiguration: Sendable, Equatable {
             switch key {
             case "spool": configuration.spool = FilePath(value)
             case "model": configuration.model = value.isEmpty ? nil : FilePath(value)
+            case "lexicon": configuration.lexicon = value.isEmpty ? nil : FilePath(value)
             case "workers":
                 guard let n = Int(value), (1...256).contains(n) else { throw fail("expected 1 to 256, found `\(value)`") }
                 configuration.workers = n
