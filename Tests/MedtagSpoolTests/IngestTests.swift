@@ -29,4 +29,25 @@ struct IngestTests {
         #expect(spool.files(in: spool.work).isEmpty)
         #expect(spool.logRecords().count == 3)
     }
+
+    @Test("the spool's results are the bytes `medtag annotate` writes for the same text")
+    func sameAsAnnotate() throws {
+        let spool = try TestSpool()
+        let sample = packageRoot.appendingPathComponent("samples/caso-clinico.txt")
+        let oneShot = spool.root.appendingPathComponent("annotate-out")
+        let annotate = try runMedtag(
+            ["annotate", sample.path, "--out", oneShot.path, "--model", testModel.path], in: spool)
+        #expect(annotate.status == 0, "\(annotate.output)")
+        try FileManager.default.copyItem(at: sample, to: spool.root.appendingPathComponent("caso-clinico.txt"))
+        let ingest = try runMedtag(
+            ["ingest", "--config", spool.configFile.path, spool.root.appendingPathComponent("caso-clinico.txt").path], in: spool)
+        #expect(ingest.status == 0, "\(ingest.output)")
+        for file in ["caso-clinico.ann", "caso-clinico.txt", "caso-clinico.conll", "caso-clinico.csv"] {
+            let expected = try Data(contentsOf: oneShot.appendingPathComponent(file))
+            let produced = try Data(contentsOf: spool.outbox.appendingPathComponent("caso-clinico.txt/\(file)"))
+            #expect(produced == expected, "\(file) matches medtag annotate")
+        }
+        let ann = try String(contentsOf: oneShot.appendingPathComponent("caso-clinico.ann"), encoding: .utf8)
+        #expect(ann.contains("AnnotatorNotes"), "the shipped lexicon adds SNOMED-CT codes")
+    }
 }
