@@ -7,9 +7,9 @@ struct IngestCommand: ParsableCommand {
         commandName: "ingest",
         abstract: "Annotate archives (or .txt/.xml files) once, into the spool's outbox.",
         discussion: """
-            Each file is moved into the spool (copied with --keep) and processed like a file dropped
-            into the inbox: results in SPOOL/outbox/<name>/ with medtag-report.json (members read,
-            annotated and refused), the file in SPOOL/done/ or SPOOL/failed/. --from DIR takes every
+            Each file is moved into the spool (copied with --keep) and processed like a file dropped \
+            into the inbox: results in SPOOL/outbox/<name>/ with medtag-report.json (members read, \
+            annotated and refused), the file in SPOOL/done/ or SPOOL/failed/. --from DIR takes every \
             supported file directly in DIR (the nightly timer uses it). Exits 1 if any file failed.
             """)
 

@@ -55,10 +55,10 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Watch an inbox folder and annotate every file dropped into it.",
         discussion: """
-            Drop .txt, .xml or archives (.tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip) into SPOOL/inbox;
-            results appear in SPOOL/outbox/<name>/, the input moves to SPOOL/done/ (or SPOOL/failed/ with
-            <name>.error.json). Write big files under a name starting with '.' or ending in .part and
-            rename them when complete. SIGTERM stops gracefully, SIGHUP reloads the configuration and the
+            Drop .txt, .xml or archives (.tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip) into SPOOL/inbox; \
+            results appear in SPOOL/outbox/<name>/, the input moves to SPOOL/done/ (or SPOOL/failed/ with \
+            <name>.error.json). Write big files under a name starting with '.' or ending in .part and \
+            rename them when complete. SIGTERM stops gracefully, SIGHUP reloads the configuration and the \
             model. Runs under systemd as Type=notify (READY, WATCHDOG, STOPPING).
             """)
 
