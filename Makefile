@@ -34,10 +34,10 @@ test-deps: deps
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
+# The daemon on ./var/spool, with the sample notes already in its inbox; results appear in
+# var/spool/outbox/. Drop more .txt/.xml/.tar.gz/.zip files into var/spool/inbox/. Ctrl-C stops it.
 run: build
-	mkdir -p var/outbox
 	mkdir -p $(SPOOL)/inbox && cp samples/*.txt $(SPOOL)/inbox/ && exec $(BIN) serve --spool $(SPOOL)
-	@echo "results in var/outbox/"
 
 test: test-deps
 	$(SWIFT) build
