@@ -123,6 +123,19 @@ public enum XMLText {
 
     /// End of a tag, skipping `>` inside quoted attribute values.
     static func tagEnd(_ s: [Unicode.Scalar], from start: Int) -> Int? {
+        closingBracket(s, from: start, nested: false)
+    }
+
+    /// Skips `<!DOCTYPE …>` including an internal subset in brackets. Nothing in it is used.
+    static func skipDeclaration(_ s: [Unicode.Scalar], from start: Int) throws(InputError) -> Int {
+        guard let end = closingBracket(s, from: start + 2, nested: true) else { throw malformed("unterminated declaration") }
+        return end + 1
+    }
+
+    /// The index of the `>` that closes a markup construct: not inside quotes and, when `nested`,
+    /// not inside `[…]` (a DTD's internal subset).
+    static func closingBracket(_ s: [Unicode.Scalar], from start: Int, nested: Bool) -> Int? {
+        var depth = 0
         var quote: Unicode.Scalar?
         var k = start
         while k < s.count {
@@ -131,35 +144,16 @@ public enum XMLText {
                 if c == q { quote = nil }
             } else if c == "\"" || c == "'" {
                 quote = c
-            } else if c == ">" {
+            } else if nested && c == "[" {
+                depth += 1
+            } else if nested && c == "]" {
+                depth -= 1
+            } else if c == ">" && depth <= 0 {
                 return k
             }
             k += 1
         }
         return nil
-    }
-
-    /// Skips `<!DOCTYPE …>` including an internal subset in brackets. Nothing in it is used.
-    static func skipDeclaration(_ s: [Unicode.Scalar], from start: Int) throws(InputError) -> Int {
-        var depth = 0
-        var quote: Unicode.Scalar?
-        var k = start + 2
-        while k < s.count {
-            let c = s[k]
-            if let q = quote {
-                if c == q { quote = nil }
-            } else if c == "\"" || c == "'" {
-                quote = c
-            } else if c == "[" {
-                depth += 1
-            } else if c == "]" {
-                depth -= 1
-            } else if c == ">" && depth <= 0 {
-                return k + 1
-            }
-            k += 1
-        }
-        throw malformed("unterminated declaration")
     }
 
     static func characterReference(_ name: String) -> Unicode.Scalar? {
