@@ -25,8 +25,10 @@ torch.set_num_threads(1)
 
 ckpts = [torch.load(os.path.join(r, "model.pt"), weights_only=False) for r in args.runs]
 cfg = ckpts[0]["config"]
+def shape_of(c):
+    return {k: v for k, v in c.items() if k != "tune_words"}
 for c in ckpts[1:]:
-    assert c["config"] == cfg and c["chars"] == ckpts[0]["chars"], "runs differ in configuration"
+    assert shape_of(c["config"]) == shape_of(cfg) and c["chars"] == ckpts[0]["chars"], "runs differ in configuration"
 tags, scheme, chars, labels = cfg["tags"], cfg["scheme"], ckpts[0]["chars"], ckpts[0]["labels"]
 words = [w.rstrip("\n") for w in open(os.path.join(args.emb, "words.txt"), encoding="utf-8")]
 vectors = np.load(os.path.join(args.emb, "vectors.npy")).astype(np.float16)
@@ -37,7 +39,10 @@ for c in ckpts:
     m = BiLSTMCRF(vectors32, len(chars), tags, scheme, hidden=cfg["hidden"], dropout=cfg["dropout"],
                   char_dim=cfg["char_dim"], char_hidden=cfg["char_hidden"], case_dim=cfg["case_dim"])
     state = dict(c["state"])
-    state["word.weight"] = torch.as_tensor(vectors32)
+    if c["config"].get("tune_words"):  # own fine-tuned vectors, stored fp16 like the shared ones
+        state["word.weight"] = state["word.weight"].half().float()
+    else:
+        state["word.weight"] = torch.as_tensor(vectors32)
     m.load_state_dict(state)
     m.eval()
     models.append(m)
@@ -50,10 +55,12 @@ crf_end = torch.stack([e[2] for e in eff]).mean(0)
 
 tensors = {"word.weight": torch.as_tensor(vectors)}
 keep = ("char.weight", "char_lstm.", "case.weight", "lstm.", "out.")
-for k, m in enumerate(models):
+for k, (m, c) in enumerate(zip(models, ckpts)):
     for name, t in m.state_dict().items():
         if name.startswith(keep):
             tensors[f"m{k}.{name}"] = t.detach().float().contiguous()
+    if c["config"].get("tune_words"):
+        tensors[f"m{k}.word.weight"] = m.word.weight.detach().half().contiguous()
 tensors["crf.start"] = crf_start.contiguous()
 tensors["crf.transitions"] = crf_trans.contiguous()
 tensors["crf.end"] = crf_end.contiguous()
@@ -61,6 +68,7 @@ tensors["crf.end"] = crf_end.contiguous()
 os.makedirs(args.out, exist_ok=True)
 save_file(tensors, os.path.join(args.out, "weights.safetensors"),
           metadata={"format": "pt", "members": str(len(models)), "tagScheme": scheme})
+os.chmod(os.path.join(args.out, "weights.safetensors"), 0o644)
 with open(os.path.join(args.out, "words.txt"), "w", encoding="utf-8") as f:
     f.write("\n".join(words) + "\n")
 with open(os.path.join(args.out, "chars.json"), "w", encoding="utf-8") as f:
@@ -117,6 +125,12 @@ for toks in picks:
     em = emissions([it], models)[0].numpy()
     ref["emissions"].append([float(x) for x in em.reshape(-1)])
     ref["paths"].append(viterbi_np(em, *np_crf))
+# Feature parity: the distinct dev tokens with their word id, casing, flags and char ids.
+distinct = sorted({t[0] for s in dev_s for t in s})
+ref["features"] = []
+for tok in distinct:
+    w, cids, case, flags = enc.token(tok)
+    ref["features"].append([tok, w, case, [int(x) for x in flags], cids])
 with open(os.path.join(args.out, "reference.json"), "w", encoding="utf-8") as f:
     json.dump(ref, f, ensure_ascii=False)
 

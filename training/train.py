@@ -25,6 +25,7 @@ ap.add_argument("--hidden", type=int, default=100)
 ap.add_argument("--dropout", type=float, default=0.5)
 ap.add_argument("--word-dropout", type=float, default=0.05)
 ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--tune-words", action="store_true", help="fine-tune the word vectors (SparseAdam)")
 args = ap.parse_args()
 
 torch.set_num_threads(args.threads)
@@ -51,8 +52,12 @@ say(f"seed {args.seed} scheme {args.scheme}: {len(train_items)} train / {len(dev
     f"sentences, {len(tags)} tags, {len(chars)} chars, {len(words)} words")
 
 model = BiLSTMCRF(vectors, len(chars), tags, args.scheme, hidden=args.hidden, dropout=args.dropout)
-params = [p for p in model.parameters() if p.requires_grad]
+if args.tune_words:
+    model.word = torch.nn.Embedding.from_pretrained(torch.as_tensor(vectors), freeze=False, sparse=True)
+    model.config["tune_words"] = True
+params = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("word.")]
 opt = torch.optim.Adam(params, lr=args.lr)
+word_opt = torch.optim.SparseAdam([model.word.weight], lr=args.lr / 2) if args.tune_words else None
 gen = torch.Generator().manual_seed(args.seed)
 decode = bio_spans if args.scheme == "bio" else spans
 
@@ -100,9 +105,13 @@ for epoch in range(1, args.epochs + 1):
         b = batchify([train_items[i] for i in idx], args.word_dropout, gen)
         loss = model.crf.nll(model.emissions(b), b["tags"], b["mask"])
         opt.zero_grad()
+        if word_opt:
+            word_opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 5.0)
         opt.step()
+        if word_opt:
+            word_opt.step()
         total += float(loss.detach()) * len(idx)
     f1, p, r = score(dev_emissions())
     say(f"epoch {epoch} loss {total / len(train_items):.3f} dev F1 {f1:.4f} P {p:.4f} R {r:.4f} "

@@ -14,8 +14,6 @@ func gemmABt(
         accumulate ? 1 : 0, c, Int32(ldc))
 }
 
-@inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
-
 /// Weights of one LSTM direction, as PyTorch stores them (gates i, f, g, o).
 struct LSTMWeights: @unchecked Sendable {
     /// [4H, input] in the mapping.
@@ -38,19 +36,84 @@ struct LSTMWeights: @unchecked Sendable {
     }
 }
 
+/// tanh as a rational approximation (the one Eigen uses for floats: a few ulp from the exact
+/// value, saturating beyond ±7.9), so loops over it vectorize.
+@inline(__always)
+func fastTanh(_ v: Float) -> Float {
+    let x = min(max(v, -7.905_311_1), 7.905_311_1)
+    let x2 = x * x
+    var p: Float = -2.760_768_5e-16
+    p = p * x2 + 2.000_187_9e-13
+    p = p * x2 - 8.604_671_5e-11
+    p = p * x2 + 5.122_297_1e-08
+    p = p * x2 + 1.485_722_4e-05
+    p = p * x2 + 6.372_619_3e-04
+    p = p * x2 + 4.893_524_6e-03
+    p = p * x
+    var q: Float = 1.198_258_4e-06
+    q = q * x2 + 1.185_347_1e-04
+    q = q * x2 + 2.268_434_6e-03
+    q = q * x2 + 4.893_525_2e-03
+    return p / q
+}
+
+/// ``fastTanh(_:)`` on four lanes.
+@inline(__always)
+func fastTanh4(_ v: SIMD4<Float>) -> SIMD4<Float> {
+    let limit = SIMD4<Float>(repeating: 7.905_311_1)
+    var x = v.replacing(with: limit, where: v .> limit)
+    x.replace(with: -limit, where: x .< -limit)
+    let x2 = x * x
+    var p = SIMD4<Float>(repeating: -2.760_768_5e-16)
+    p = p * x2 + 2.000_187_9e-13
+    p = p * x2 - 8.604_671_5e-11
+    p = p * x2 + 5.122_297_1e-08
+    p = p * x2 + 1.485_722_4e-05
+    p = p * x2 + 6.372_619_3e-04
+    p = p * x2 + 4.893_524_6e-03
+    p = p * x
+    var q = SIMD4<Float>(repeating: 1.198_258_4e-06)
+    q = q * x2 + 1.185_347_1e-04
+    q = q * x2 + 2.268_434_6e-03
+    q = q * x2 + 4.893_525_2e-03
+    return p / q
+}
+
 /// One LSTM cell update from pre-activations `gates` [4H] (i, f, g, o): updates `c` and writes `h`.
+/// sigmoid(x) = (1 + tanh(x/2)) / 2.
 @inline(__always)
 func lstmCell(
-    _ gates: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ hidden: Int
+    _ gates: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+    _ hidden: Int
 ) {
-    for j in 0..<hidden {
-        let i = sigmoid(gates[j])
-        let f = sigmoid(gates[hidden + j])
-        let g = tanhf(gates[2 * hidden + j])
-        let o = sigmoid(gates[3 * hidden + j])
+    var j = 0
+    let raw = UnsafeMutableRawPointer(gates)
+    let craw = UnsafeMutableRawPointer(c)
+    let hraw = UnsafeMutableRawPointer(h)
+    let stride = MemoryLayout<Float>.stride
+    while j + 4 <= hidden {
+        let gi = raw.loadUnaligned(fromByteOffset: j * stride, as: SIMD4<Float>.self)
+        let gf = raw.loadUnaligned(fromByteOffset: (hidden + j) * stride, as: SIMD4<Float>.self)
+        let gg = raw.loadUnaligned(fromByteOffset: (2 * hidden + j) * stride, as: SIMD4<Float>.self)
+        let go = raw.loadUnaligned(fromByteOffset: (3 * hidden + j) * stride, as: SIMD4<Float>.self)
+        let i = 0.5 * fastTanh4(0.5 * gi) + 0.5
+        let f = 0.5 * fastTanh4(0.5 * gf) + 0.5
+        let g = fastTanh4(gg)
+        let o = 0.5 * fastTanh4(0.5 * go) + 0.5
+        let cell = f * craw.loadUnaligned(fromByteOffset: j * stride, as: SIMD4<Float>.self) + i * g
+        craw.storeBytes(of: cell, toByteOffset: j * stride, as: SIMD4<Float>.self)
+        hraw.storeBytes(of: o * fastTanh4(cell), toByteOffset: j * stride, as: SIMD4<Float>.self)
+        j += 4
+    }
+    while j < hidden {
+        let i = 0.5 * fastTanh(0.5 * gates[j]) + 0.5
+        let f = 0.5 * fastTanh(0.5 * gates[hidden + j]) + 0.5
+        let g = fastTanh(gates[2 * hidden + j])
+        let o = 0.5 * fastTanh(0.5 * gates[3 * hidden + j]) + 0.5
         let cell = f * c[j] + i * g
         c[j] = cell
-        h[j] = o * tanhf(cell)
+        h[j] = o * fastTanh(cell)
+        j += 1
     }
 }
 
@@ -61,19 +124,23 @@ struct Member: @unchecked Sendable {
     /// [chars, 4·charHidden].
     let charTableForward: [Float]
     let charTableBackward: [Float]
-    let charRecurrentForward: UnsafePointer<Float>
-    let charRecurrentBackward: UnsafePointer<Float>
+    /// Recurrent weights transposed to [charHidden, 4·charHidden], so the update vectorizes.
+    let charRecurrentForward: [Float]
+    let charRecurrentBackward: [Float]
     let casing: UnsafePointer<Float>
     let casingDim: Int
     let forward: LSTMWeights
     let backward: LSTMWeights
     let output: UnsafePointer<Float>
     let outputBias: UnsafePointer<Float>
+    /// The member's own fine-tuned word vectors [words, wordDim] (fp16), if it has them.
+    let words: UnsafePointer<Float16>?
 
     init(
         _ file: SafeTensorsFile, prefix p: String, chars: Int, charDim: Int, charHidden: Int, casingDim: Int,
-        input: Int, hidden: Int, tags: Int
+        input: Int, hidden: Int, tags: Int, words: Int, wordDim: Int
     ) throws(NeuralModelError) {
+        self.words = file.tensors["\(p)word.weight"] == nil ? nil : try file.f16("\(p)word.weight", [words, wordDim])
         self.charHidden = charHidden
         let embedding = try file.f32("\(p)char.weight", [chars, charDim])
         let charF = try LSTMWeights(file, "\(p)char_lstm", suffix: "", input: charDim, hidden: charHidden)
@@ -91,8 +158,15 @@ struct Member: @unchecked Sendable {
         }
         charTableForward = table(charF)
         charTableBackward = table(charB)
-        charRecurrentForward = charF.hiddenWeights
-        charRecurrentBackward = charB.hiddenWeights
+        func transposed(_ w: LSTMWeights) -> [Float] {
+            var out = [Float](repeating: 0, count: 4 * charHidden * charHidden)
+            for g in 0..<(4 * charHidden) {
+                for j in 0..<charHidden { out[j * 4 * charHidden + g] = w.hiddenWeights[g * charHidden + j] }
+            }
+            return out
+        }
+        charRecurrentForward = transposed(charF)
+        charRecurrentBackward = transposed(charB)
         casing = try file.f32("\(p)case.weight", [TokenFeatures.casingClasses, casingDim])
         self.casingDim = casingDim
         forward = try LSTMWeights(file, "\(p)lstm", suffix: "", input: input, hidden: hidden)
@@ -118,16 +192,20 @@ struct Member: @unchecked Sendable {
                     h[j] = 0
                 }
                 table.withUnsafeBufferPointer { t in
-                    for step in 0..<ids.count {
-                        let id = Int(ids[direction == 0 ? step : ids.count - 1 - step])
-                        let row = t.baseAddress! + id * g4
-                        for g in 0..<g4 {
-                            var sum = row[g]
-                            let w = recurrent + g * hsz
-                            for j in 0..<hsz { sum += w[j] * h[j] }
-                            gates[g] = sum
+                    recurrent.withUnsafeBufferPointer { r in
+                        for step in 0..<ids.count {
+                            let id = Int(ids[direction == 0 ? step : ids.count - 1 - step])
+                            let row = t.baseAddress! + id * g4
+                            for g in 0..<g4 { gates[g] = row[g] }
+                            if step > 0 {
+                                for j in 0..<hsz {
+                                    let hj = h[j]
+                                    let w = r.baseAddress! + j * g4
+                                    for g in 0..<g4 { gates[g] += w[g] * hj }
+                                }
+                            }
+                            lstmCell(gates, c, h, hsz)
                         }
-                        lstmCell(gates, c, h, hsz)
                     }
                 }
                 for j in 0..<hsz { out[direction * hsz + j] = h[j] }

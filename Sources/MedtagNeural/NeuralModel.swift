@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import Synchronization
 
 /// The `manifest.json` of a Bi-LSTM-CRF model directory (the fields this module reads).
 public struct NeuralManifest: Codable, Sendable {
@@ -54,6 +55,10 @@ public final class NeuralModel: Sendable {
     let start: [Float]
     let transitions: [Float]
     let end: [Float]
+    /// Character Bi-LSTM outputs of every member, by token, shared by all threads.
+    let charCache = Mutex<[String: [Float]]>([:])
+    /// Tokens kept in ``charCache`` before it starts over.
+    static let charCacheLimit = 200_000
     public var tagCount: Int { manifest.tags.count }
     var inputSize: Int { manifest.dimensions.wordDim + 2 * manifest.dimensions.charHidden + manifest.dimensions.casingDim + 4 }
 
@@ -145,7 +150,8 @@ public final class NeuralModel: Sendable {
             members.append(
                 try Member(
                     file, prefix: "m\(m).", chars: d.chars, charDim: d.charDim, charHidden: d.charHidden,
-                    casingDim: d.casingDim, input: input, hidden: d.hidden, tags: tags))
+                    casingDim: d.casingDim, input: input, hidden: d.hidden, tags: tags, words: d.words,
+                    wordDim: d.wordDim))
         }
         guard !members.isEmpty else { throw .badFile(path: manifestURL.path, reason: "dimensions.members is 0") }
         self.members = members
@@ -228,35 +234,79 @@ public final class NeuralModel: Sendable {
         var tokenUnique = [Int](repeating: 0, count: total)
         var uniqueIndex: [String: Int] = [:]
         var uniqueChars: [[Int32]] = []
-        x.withUnsafeMutableBufferPointer { xb in
-            var row = 0
-            for sentence in sentences {
-                for token in sentence {
-                    let base = xb.baseAddress! + row * inputSize
-                    let vector = wordVectors.pointer + Int(features.wordID(token)) * d.wordDim
-                    for j in 0..<d.wordDim { base[j] = Float(vector[j]) }
-                    let (g, s, p, r) = features.flags(token)
-                    base[flagOffset] = g
-                    base[flagOffset + 1] = s
-                    base[flagOffset + 2] = p
-                    base[flagOffset + 3] = r
-                    casings[row] = TokenFeatures.casing(token)
-                    if let u = uniqueIndex[token] {
-                        tokenUnique[row] = u
-                    } else {
-                        uniqueIndex[token] = uniqueChars.count
-                        tokenUnique[row] = uniqueChars.count
-                        uniqueChars.append(features.charIDs(token))
-                    }
-                    row += 1
+        // Features once per distinct token of the batch.
+        var uniqueWord: [Int32] = []
+        var uniqueFlags: [(Float, Float, Float, Float)] = []
+        var uniqueCasing: [Int] = []
+        var row = 0
+        for sentence in sentences {
+            for token in sentence {
+                if let u = uniqueIndex[token] {
+                    tokenUnique[row] = u
+                } else {
+                    let u = uniqueChars.count
+                    uniqueIndex[token] = u
+                    tokenUnique[row] = u
+                    uniqueChars.append(features.charIDs(token))
+                    uniqueWord.append(features.wordID(token))
+                    uniqueFlags.append(features.flags(token))
+                    uniqueCasing.append(TokenFeatures.casing(token))
                 }
+                casings[row] = uniqueCasing[tokenUnique[row]]
+                row += 1
+            }
+        }
+        // Flags; word vectors go in per member (members may have their own).
+        x.withUnsafeMutableBufferPointer { xb in
+            for row in 0..<total {
+                let base = xb.baseAddress! + row * inputSize
+                let (g, s, p, r) = uniqueFlags[tokenUnique[row]]
+                base[flagOffset] = g
+                base[flagOffset + 1] = s
+                base[flagOffset + 2] = p
+                base[flagOffset + 3] = r
             }
         }
 
         let h = d.hidden
         let g4 = 4 * h
         var summed = [Float](repeating: 0, count: total * tags)
-        var charReprs = [Float](repeating: 0, count: uniqueChars.count * 2 * d.charHidden)
+        // Character Bi-LSTM outputs of all members per distinct token: cached across calls.
+        let reprSize = 2 * d.charHidden
+        let memberCount = members.count
+        let uniqueTokens = [String](unsafeUninitializedCapacity: uniqueIndex.count) { buffer, count in
+            for (token, u) in uniqueIndex { (buffer.baseAddress! + u).initialize(to: token) }
+            count = uniqueIndex.count
+        }
+        var charReprs = [Float](repeating: 0, count: uniqueChars.count * memberCount * reprSize)
+        var missing: [Int] = []
+        charCache.withLock { cache in
+            charReprs.withUnsafeMutableBufferPointer { cr in
+                for (u, token) in uniqueTokens.enumerated() {
+                    if let cached = cache[token] {
+                        for k in 0..<(memberCount * reprSize) { cr[u * memberCount * reprSize + k] = cached[k] }
+                    } else {
+                        missing.append(u)
+                    }
+                }
+            }
+        }
+        if !missing.isEmpty {
+            var fresh: [(String, [Float])] = []
+            charReprs.withUnsafeMutableBufferPointer { cr in
+                for u in missing {
+                    let base = cr.baseAddress! + u * memberCount * reprSize
+                    for (m, member) in members.enumerated() {
+                        member.charRepresentation(uniqueChars[u], base + m * reprSize)
+                    }
+                    fresh.append((uniqueTokens[u], Array(UnsafeBufferPointer(start: base, count: memberCount * reprSize))))
+                }
+            }
+            charCache.withLock { cache in
+                if cache.count + fresh.count > Self.charCacheLimit { cache.removeAll(keepingCapacity: true) }
+                for (token, repr) in fresh { cache[token] = repr }
+            }
+        }
         var gatesF = [Float](repeating: 0, count: total * g4)
         var gatesB = [Float](repeating: 0, count: total * g4)
         var hidden = [Float](repeating: 0, count: total * 2 * h)
@@ -264,19 +314,18 @@ public final class NeuralModel: Sendable {
         var state = [Float](repeating: 0, count: batch * h * 2)  // h rows then c rows
         var step = [Float](repeating: 0, count: batch * g4)
 
-        for member in members {
-            // Character representations of the unique tokens, then the member's input rows.
-            charReprs.withUnsafeMutableBufferPointer { cr in
-                for (u, ids) in uniqueChars.enumerated() {
-                    member.charRepresentation(ids, cr.baseAddress! + u * 2 * d.charHidden)
-                }
-            }
+        for (m, member) in members.enumerated() {
+            // The member's word vectors (fp16 in the mapping, converted per row), character and
+            // casing inputs.
+            let table = member.words ?? wordVectors.pointer
             x.withUnsafeMutableBufferPointer { xb in
                 charReprs.withUnsafeBufferPointer { cr in
                     for row in 0..<total {
                         let base = xb.baseAddress! + row * inputSize
-                        let c = cr.baseAddress! + tokenUnique[row] * 2 * d.charHidden
-                        for j in 0..<(2 * d.charHidden) { base[charOffset + j] = c[j] }
+                        let vector = table + Int(uniqueWord[tokenUnique[row]]) * d.wordDim
+                        for j in 0..<d.wordDim { base[j] = Float(vector[j]) }
+                        let c = cr.baseAddress! + (tokenUnique[row] * memberCount + m) * reprSize
+                        for j in 0..<reprSize { base[charOffset + j] = c[j] }
                         let cas = member.casing + casings[row] * d.casingDim
                         for j in 0..<d.casingDim { base[casingOffset + j] = cas[j] }
                     }

@@ -17,6 +17,7 @@ struct Medtag: AsyncParsableCommand {
             ConvertCommand.self,
             TokenizeCommand.self,
             ModelCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -12,7 +12,7 @@ let modelDirectory = URL(fileURLWithPath: #filePath)
 
 /// Loaded once for all tests.
 let sharedModel: NeuralModel = {
-    do { return try NeuralModel(directory: modelDirectory, checksums: .all) } catch {
+    do { return try NeuralModel(directory: modelDirectory) } catch {
         fatalError("cannot load \(modelDirectory.path): \(error)")
     }
 }()
@@ -86,10 +86,13 @@ struct Reference: Decodable {
                 for i in 1..<length {
                     #expect(model.transitions[path[i - 1] * t + path[i]] > -1000, "\(tags[path[i - 1]]) → \(tags[path[i]])")
                 }
-                // Well-formed BMEWO: decoding and re-encoding gives the same tags.
+                // Without nested (V) tags, whose outer label a first-order CRF cannot track, the
+                // path is well-formed: decoding and re-encoding gives the same tags.
                 let named = path.map { tags[$0] }
                 let scheme = TagScheme(rawValue: model.manifest.tagScheme)!
-                #expect(scheme.encode(scheme.decode(named), count: length) == named)
+                if !named.contains(where: { $0.hasPrefix("V-") }) {
+                    #expect(scheme.encode(scheme.decode(named), count: length) == named)
+                }
             }
         }
     }
@@ -215,6 +218,8 @@ struct Reference: Decodable {
             return
         }
         #expect(p2 == weights.path)
+        // The shipped files all match their checksums.
+        #expect(loadError(modelDirectory, checksums: .all) == nil)
     }
 
     @Test func shapeMismatchNamesTheTensor() throws {
@@ -240,5 +245,32 @@ struct Reference: Decodable {
         let text = "Se pautó tratamiento con omeprazol 20 mg y paracetamol."
         let document = try pipeline.annotate(id: "t", text: text)
         #expect(document.entities.contains { $0.text == "omeprazol" && $0.label == "NORMALIZABLES" })
+    }
+}
+
+@Suite struct FeatureParityTests {
+    /// Word ids, casing classes, gazetteer/affix flags and char ids of every distinct dev token,
+    /// as the training code computed them.
+    @Test func featuresMatchTraining() throws {
+        let data = try Data(contentsOf: modelDirectory.appendingPathComponent("reference.json"))
+        let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let rows = object["features"] as! [[Any]]
+        #expect(rows.count > 1000)
+        let features = sharedModel.features
+        var mismatches: [String] = []
+        for row in rows {
+            let token = row[0] as! String
+            let word = (row[1] as! NSNumber).int32Value
+            let casing = (row[2] as! NSNumber).intValue
+            let flags = (row[3] as! [NSNumber]).map(\.floatValue)
+            let chars = (row[4] as! [NSNumber]).map(\.int32Value)
+            let f = features.flags(token)
+            if features.wordID(token) != word || TokenFeatures.casing(token) != casing
+                || [f.0, f.1, f.2, f.3] != flags || features.charIDs(token) != chars
+            {
+                mismatches.append(token)
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(20))")
     }
 }
