@@ -29,7 +29,7 @@ tags = man["tags"]
 vectors = tensors["word.weight"].astype(np.float32)
 members = []
 for k in range(d["members"]):
-    m = BiLSTMCRF(vectors, d["chars"], tags, man["tagScheme"], char_dim=d["charDim"],
+    m = BiLSTMCRF(vectors.copy(), d["chars"], tags, man["tagScheme"], char_dim=d["charDim"],
                   char_hidden=d["charHidden"], case_dim=d["casingDim"], hidden=d["hidden"])
     state = m.state_dict()
     for name in state:
