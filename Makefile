@@ -9,7 +9,7 @@ CONFIG      ?= release
 BIN         := .build/$(CONFIG)/medtag
 SPOOL       ?= $(CURDIR)/var/spool
 APT_PACKAGES = pkg-config libinotifytools0-dev libarchive-dev libopenblas-dev
-TEST_PACKAGES = libreoffice-calc-nogui unzip
+TEST_PACKAGES = libreoffice-calc-nogui unzip slurm-wlm munge
 
 .PHONY: all deps test-deps build run test clean train bench
 
@@ -36,10 +36,10 @@ test-deps: deps
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
+# The daemon on ./var/spool, with the sample notes already in its inbox; results appear in
+# var/spool/outbox/. Drop more .txt/.xml/.tar.gz/.zip files into var/spool/inbox/. Ctrl-C stops it.
 run: build
-	mkdir -p var/outbox
-	$(BIN) annotate samples -o var/outbox
-	@echo "results in var/outbox/"
+	mkdir -p $(SPOOL)/inbox && cp samples/*.txt $(SPOOL)/inbox/ && exec $(BIN) serve --spool $(SPOOL)
 
 test: test-deps
 	$(SWIFT) build

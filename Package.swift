@@ -28,9 +28,11 @@ let package = Package(
 
         // Pure logic: no files, no daemon.
         .target(name: "MedtagText"),
+        // Checksums and read-only memory-mapped files, shared by models and lexicons.
+        .target(name: "MedtagStorage"),
         .target(name: "MedtagTagging", dependencies: ["MedtagText"]),
         .target(name: "MedtagFormats", dependencies: ["MedtagText", "MedtagTagging"]),
-        .target(name: "MedtagNormalize", dependencies: ["MedtagText"]),
+        .target(name: "MedtagNormalize", dependencies: ["MedtagText", "MedtagStorage"]),
         .target(name: "MedtagEvaluation", dependencies: ["MedtagText", "MedtagFormats"]),
         // Inference over memory-mapped weights.
         .target(name: "MedtagNeural", dependencies: ["MedtagText", "MedtagTagging", "COpenBLAS"]),
@@ -38,13 +40,13 @@ let package = Package(
         .target(
             name: "MedtagPipeline",
             dependencies: [
-                "MedtagText", "MedtagTagging", "MedtagFormats", "MedtagNormalize", "MedtagNeural",
+                "MedtagText", "MedtagTagging", "MedtagFormats", "MedtagNormalize", "MedtagNeural", "MedtagStorage",
             ]),
         // The daemon: spool, watcher, archives, service.
         .target(
             name: "MedtagSpool",
             dependencies: [
-                "MedtagPipeline", "MedtagFormats", "CInotifyTools", "CArchive",
+                "MedtagPipeline", "MedtagFormats", "MedtagText", "MedtagTagging", "CInotifyTools", "CArchive",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -55,9 +57,12 @@ let package = Package(
                 "MedtagPipeline", "MedtagSpool", "MedtagEvaluation", "MedtagFormats", "MedtagNormalize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
 
         .testTarget(name: "MedtagTextTests", dependencies: ["MedtagText"]),
+        .testTarget(name: "MedtagStorageTests", dependencies: ["MedtagStorage"]),
         .testTarget(name: "MedtagTaggingTests", dependencies: ["MedtagTagging", "MedtagFormats"]),
         .testTarget(name: "MedtagFormatsTests", dependencies: ["MedtagFormats"]),
         .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats"]),

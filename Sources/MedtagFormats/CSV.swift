@@ -54,12 +54,15 @@ public enum CSVTable {
 }
 
 /// PharmaCoNER subtrack 2 (concept indexing): `document<TAB>code` for each distinct code.
+///
+/// `<null>` is listed like a code, as in the PharmaCoNER gold files; mentions not normalized at all
+/// (no code) are not.
 public enum SubtrackTSV {
     public static func render(_ document: Document) -> String {
         var seen = Set<String>()
         var out = ""
         for entity in document.entities {
-            guard let code = entity.code, code != "<null>", !code.isEmpty, seen.insert(code).inserted else { continue }
+            guard let code = entity.code, !code.isEmpty, seen.insert(code).inserted else { continue }
             out += "\(document.id)\t\(code)\n"
         }
         return out

@@ -1,5 +1,6 @@
 import Foundation
 import MedtagNeural
+import MedtagNormalize
 import MedtagTagging
 import MedtagText
 
@@ -22,7 +23,9 @@ public final class Pipeline: Sendable {
     }
 
     /// Loads the model in `modelDirectory` (the default model when nil) and assembles its pipeline.
-    public static func load(modelDirectory: URL? = nil) throws -> Pipeline {
+    /// - Parameter lexicon: lexicon folder for SNOMED-CT normalization; by default `$MEDTAG_LEXICON`,
+    ///   else `lexicon/` beside the model folder (entities stay unnormalized when there is none).
+    public static func load(modelDirectory: URL? = nil, lexicon: URL? = nil) throws -> Pipeline {
         let directory = try modelDirectory ?? ModelLocator.defaultModelDirectory()
         let manifest = try ModelLocator.manifest(in: directory)
         guard manifest.tokenizerVersion == Tokenizer.version else {
@@ -41,10 +44,13 @@ public final class Pipeline: Sendable {
         default:
             throw ModelError(path: directory.path, reason: "unknown model kind '\(manifest.kind)'")
         }
-        let components: [any DocumentComponent] = [
+        var components: [any DocumentComponent] = [
             Tokenizer(rules: .forLanguage(manifest.language)),
             TaggerComponent(tagger: tagger),
         ]
+        if let lexiconDirectory = lexicon ?? LexiconLocator.defaultDirectory(modelsRoot: directory.deletingLastPathComponent()) {
+            components.append(try NormalizerComponent(lexiconDirectory: lexiconDirectory))
+        }
         return Pipeline(manifest: manifest, modelDirectory: directory, components: components)
     }
 
@@ -74,5 +80,28 @@ public final class Pipeline: Sendable {
             timings.append(StageTiming(stage: component.name, milliseconds: elapsed))
         }
         return (document, timings)
+    }
+}
+
+extension Pipeline {
+    /// The tagger of the pipeline, for tagging pre-tokenized text.
+    public var tagger: (any Tagger)? {
+        components.lazy.compactMap { ($0 as? TaggerComponent)?.tagger }.first
+    }
+}
+
+extension ModelLocator {
+    /// A model given by folder path or by name under the `Models` folder.
+    public static func resolve(_ nameOrPath: String) throws(ModelError) -> URL {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: nameOrPath, isDirectory: &isDirectory), isDirectory.boolValue {
+            return URL(fileURLWithPath: nameOrPath)
+        }
+        guard let root = modelsRoot() else { throw ModelError(path: nameOrPath, reason: "no such folder, and no Models folder found") }
+        let url = root.appendingPathComponent(nameOrPath)
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("manifest.json").path) else {
+            throw ModelError(path: nameOrPath, reason: "no such model folder, nor a model of that name in \(root.path)")
+        }
+        return url
     }
 }

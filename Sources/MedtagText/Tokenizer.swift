@@ -7,7 +7,7 @@
 /// break, or at `.`, `!`, `?` followed by something that can open a sentence.
 public struct Tokenizer: DocumentComponent {
     /// Changes whenever the same text could tokenize differently; models record it.
-    public static let version = "medtag-tokenizer-1"
+    public static let version = "medtag-tokenizer-2"
 
     public let rules: TokenizerRules
     private let maxAbbreviationLength: Int
@@ -98,10 +98,14 @@ public struct Tokenizer: DocumentComponent {
         }
     }
 
-    private func lowered(_ scalars: [Unicode.Scalar], _ range: Range<Int>) -> String {
+    private func text(_ scalars: [Unicode.Scalar], _ range: Range<Int>) -> String {
         var view = String.UnicodeScalarView()
         view.append(contentsOf: scalars[range])
-        return String(view).lowercased()
+        return String(view)
+    }
+
+    private func lowered(_ scalars: [Unicode.Scalar], _ range: Range<Int>) -> String {
+        text(scalars, range).lowercased()
     }
 
     private func abbreviationLength(
@@ -181,7 +185,7 @@ public struct Tokenizer: DocumentComponent {
                 var r = q + 1
                 while r < e && classes[r].isWordPart { r += 1 }
                 let before = unitPart(scalars, partStart..<q, classes)
-                if rules.units.contains(before) && rules.units.contains(lowered(scalars, (q + 1)..<r)) {
+                if rules.units.contains(before) && rules.units.contains(text(scalars, (q + 1)..<r)) {
                     q += 1
                     partStart = q
                     continue
@@ -192,11 +196,11 @@ public struct Tokenizer: DocumentComponent {
         return q
     }
 
-    /// The letters at the end of a run, lower-cased (`5mg` → `mg`), for unit checks.
+    /// The letters at the end of a run (`5mg` → `mg`), for unit checks.
     private func unitPart(_ scalars: [Unicode.Scalar], _ range: Range<Int>, _ classes: [CharacterClass]) -> String {
         var s = range.lowerBound
         while s < range.upperBound && (classes[s] == .digit || rules.decimalSeparators.contains(scalars[s])) { s += 1 }
-        return lowered(scalars, s..<range.upperBound)
+        return text(scalars, s..<range.upperBound)
     }
 
     /// Where a number ends and a unit begins inside one word (`5mg`, `0,5mg/kg`), if it is one.
@@ -209,7 +213,7 @@ public struct Tokenizer: DocumentComponent {
             s += 1
         }
         guard s < q, classes[s] == .letter else { return nil }
-        let unit = lowered(scalars, s..<q)
+        let unit = text(scalars, s..<q)
         let parts = unit.split(separator: "/", omittingEmptySubsequences: false)
         return parts.allSatisfy({ rules.units.contains(String($0)) }) ? s : nil
     }

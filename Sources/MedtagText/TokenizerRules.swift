@@ -8,7 +8,7 @@ public struct TokenizerRules: Sendable, Hashable {
     /// A multi-word abbreviation (`p. ej.`) is listed by its parts (`p.`, `ej.`).
     public var abbreviations: Set<String>
     /// Units split from a number written against them (`5mg` → `5` `mg`) and joined across a
-    /// slash (`mg/dl`, `ml/min`), lower-cased.
+    /// slash (`mg/dl`, `ml/min`). Case matters: `3H` (tritium) and `3D` are not units.
     public var units: Set<String>
     /// Hyphens that join word parts into one token. Empty by default: in clinical text a hyphen
     /// as often links two mentions (`lisinopril-hidroclorotiazida`, `AE1-AE3`, `Ca-P`) as it sits
@@ -47,11 +47,11 @@ public struct TokenizerRules: Sendable, Hashable {
 extension TokenizerRules {
     /// Units common to clinical text in both languages.
     static let clinicalUnits: Set<String> = [
-        "mg", "g", "kg", "µg", "μg", "mcg", "ug", "ng", "pg", "mmol", "mol", "µmol", "μmol", "nmol", "pmol",
-        "meq", "mequiv", "ml", "l", "dl", "cl", "µl", "μl", "mm", "cm", "m", "µm", "μm", "nm", "mmhg", "cmh2o",
-        "ui", "iu", "u", "mu", "mui", "kcal", "cal", "h", "hr", "hrs", "min", "seg", "s", "sec", "d", "día", "dia",
-        "días", "dias", "sem", "año", "años", "mes", "meses", "lpm", "rpm", "x", "gr", "gy", "cgy", "mci", "bq",
-        "mbq", "kbq", "mosm", "osm", "mv", "hz", "kg/m2", "m2", "%",
+        "mg", "g", "kg", "Kg", "µg", "μg", "mcg", "ug", "ng", "pg", "mmol", "mol", "µmol", "μmol", "nmol", "pmol",
+        "mEq", "meq", "mequiv", "ml", "mL", "l", "L", "dl", "dL", "cl", "µl", "μl", "µL", "μL", "mm", "cm", "m", "µm",
+        "μm", "nm", "mmHg", "mmhg", "cmH2O", "UI", "ui", "IU", "U", "mU", "mUI", "kcal", "Kcal", "cal", "h", "hr", "hrs",
+        "min", "seg", "s", "sec", "d", "día", "dia", "días", "dias", "sem", "año", "años", "mes", "meses", "lpm", "rpm",
+        "x", "gr", "Gy", "cGy", "mCi", "Bq", "MBq", "kBq", "mOsm", "Hz", "mV", "m2", "%",
     ]
 
     /// Spanish clinical text (PharmaCoNER, SciELO case reports).

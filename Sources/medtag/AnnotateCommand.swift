@@ -31,6 +31,15 @@ struct AnnotateCommand: ParsableCommand {
     @Option(help: "Tag scheme of the CoNLL output: bio, bioes, bmewov.")
     var scheme: String = "bio"
 
+    @Option(
+        help: ArgumentHelp(
+            "Annotate only shard K of N (0 ≤ K < N) and write it to OUT/shard-K-of-N/; join shards with `medtag merge OUT`.",
+            discussion: "Without it, a Slurm job array or a Kubernetes Indexed Job sets the shard through the environment."))
+    var shard: String?
+
+    @Option(help: "Number of shards, for Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX gives K).")
+    var shards: Int?
+
     func run() throws {
         let formats = try OutputFormat.parseList(self.formats)
         guard let scheme = TagScheme(rawValue: scheme) else {
@@ -39,7 +48,12 @@ struct AnnotateCommand: ParsableCommand {
         let pipeline = try Pipeline.load(modelDirectory: model.map { URL(fileURLWithPath: $0) })
         let renderer = OutputRenderer(conllScheme: scheme)
         let outURL = URL(fileURLWithPath: out)
-        let inputs = try collectInputs(self.inputs, extensions: ["txt", "xml"])
+        var inputs = try collectInputs(self.inputs, extensions: ["txt", "xml"])
+        let shard = try shard.map { try Shard(parsing: $0) } ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment, shards: shards)
+        let writer = try shard.map {
+            try ShardWriter(output: outURL, shard: $0, model: pipeline.manifest.name, medtagVersion: Medtag.version)
+        }
+        if let shard { inputs = inputs.filter { shard.owns($0.baseName) } }
         var failures = 0
         var tokens = 0
         var entities = 0
@@ -51,18 +65,23 @@ struct AnnotateCommand: ParsableCommand {
                 let document = try pipeline.annotate(id: documentID, text: text)
                 tokens += document.tokens.count
                 entities += document.entities.count
-                for file in renderer.render(document, baseName: input.baseName, formats: formats) {
-                    try AtomicFile.write(file.bytes, to: outURL.appendingPathComponent(file.fileName))
+                let files = renderer.render(document, baseName: input.baseName, formats: formats)
+                if let writer {
+                    try writer.add(key: input.baseName, tokens: document.tokens.count, entities: document.entities.count, files: files)
+                } else {
+                    for file in files { try AtomicFile.write(file.bytes, to: outURL.appendingPathComponent(file.fileName)) }
                 }
             } catch {
                 failures += 1
                 warn("\(input.url.path): \(error)")
+                writer?.fail(key: input.baseName, reason: "\(error)")
             }
         }
+        try writer?.publish()
         let seconds = Date().timeIntervalSince(start)
         print(
             "annotated \(inputs.count - failures) of \(inputs.count) documents with \(pipeline.manifest.name): "
-                + "\(tokens) tokens, \(entities) entities in \(String(format: "%.2f", seconds)) s → \(out)")
+                + "\(tokens) tokens, \(entities) entities in \(String(format: "%.2f", seconds)) s → \(writer?.final.path ?? out)")
         if failures > 0 { throw ExitCode(1) }
     }
 }

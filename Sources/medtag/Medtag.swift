@@ -17,6 +17,13 @@ struct Medtag: AsyncParsableCommand {
             ConvertCommand.self,
             TokenizeCommand.self,
             ModelCommand.self,
+            EvaluateCommand.self,
+            MergeCommand.self,
+            TagCoNLLCommand.self,
+            LexiconCommand.self,
+            ServeCommand.self,
+            StatusCommand.self,
+            IngestCommand.self,
             BenchCommand.self,
         ]
     )

@@ -37,6 +37,10 @@ struct CommandLineTests {
         let ann = try String(contentsOf: out.appendingPathComponent("sub/caso.ann"), encoding: .utf8)
         #expect(ann.contains("\tenalapril\n"))
         #expect(ann.contains("\tparacetamol\n"))
+        // The default pipeline normalizes with the shipped lexicon: SNOMED-CT 372658000 is enalapril.
+        let csv = try String(contentsOf: out.appendingPathComponent("sub/caso.csv"), encoding: .utf8)
+        #expect(csv.contains(",enalapril,372658000,enalapril,exact,1,1\r\n"))
+        #expect(ann.contains("AnnotatorNotes"))
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: out.path).filter { $0.contains(".tmp") }
         #expect(leftovers.isEmpty)
     }
@@ -71,5 +75,36 @@ struct CommandLineTests {
         let result = try run(Paths.medtag, ["annotate", "samples", "--out", "/tmp/x", "--formats", "pdf"])
         #expect(result.status != 0)
         #expect(result.err.contains("unknown format 'pdf'"))
+    }
+}
+
+/// `medtag evaluate` on files, against counts worked out by hand.
+struct EvaluateCommandTests {
+    @Test func reportsMissingDocumentsLoudlyAndScoresThemAsMisses() throws {
+        let dir = try temporaryDirectory("evaluate")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gold = dir.appendingPathComponent("gold")
+        let pred = dir.appendingPathComponent("pred")
+        try FileManager.default.createDirectory(at: gold, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: pred, withIntermediateDirectories: true)
+        try Data("T1\tX 0 5\talpha\n#1\tAnnotatorNotes T1\t1\nT2\tY 10 15\tbravo\n#2\tAnnotatorNotes T2\t<null>\n".utf8).write(to: gold.appendingPathComponent("d1.ann"))
+        try Data("T1\tX 0 3\tdel\n#1\tAnnotatorNotes T1\t3\n".utf8).write(to: gold.appendingPathComponent("d2.ann"))
+        try Data("T1\tX 0 5\talpha\n#1\tAnnotatorNotes T1\t1\nT2\tX 10 15\tbravo\n#2\tAnnotatorNotes T2\t<null>\n".utf8).write(to: pred.appendingPathComponent("d1.ann"))
+
+        let strict = try run(Paths.medtag, ["evaluate", "ner", gold.path, pred.path, "--format", "csv"])
+        #expect(strict.status == 0)
+        #expect(strict.err.contains("1 gold document(s) have no prediction file"))
+        #expect(strict.err.contains("d2"))
+        // tp 1 (alpha); fp 1 (bravo as X); fn 2 (bravo as Y, del).
+        #expect(strict.out.contains("micro,ALL,1,1,2,0.5000,0.3333,0.4000"))
+        let skipped = try run(Paths.medtag, ["evaluate", "ner", gold.path, pred.path, "--format", "csv", "--skip-missing"])
+        #expect(skipped.out.contains("micro,ALL,1,1,1,0.5000,0.5000,0.5000"))
+        let overlap = try run(Paths.medtag, ["evaluate", "ner", gold.path, pred.path, "--format", "csv", "--match", "overlap"])
+        #expect(overlap.out.contains("micro,ALL,1,1,2,"))
+        // Codes: d1 gold {1, <null>} = predicted; d2 gold {3} missing.
+        let indexing = try run(Paths.medtag, ["evaluate", "indexing", gold.path, pred.path, "--format", "json"])
+        #expect(indexing.out.contains("\"fn\" : 1"))
+        #expect(indexing.out.contains("\"tp\" : 2"))
+        #expect(indexing.out.contains("\"d2\""))
     }
 }

@@ -21,6 +21,7 @@ struct TokenizerTests {
         ("p. ej. paracetamol", ["p.", "ej.", "paracetamol"]),
         ("amoxicilina i.v. cada 8 h", ["amoxicilina", "i.v.", "cada", "8", "h"]),
         ("glucosa 110 mg/dl.", ["glucosa", "110", "mg/dl", "."]),
+        ("creatinina 1,2 mg/dL; 3H-timidina", ["creatinina", "1,2", "mg/dL", ";", "3H", "-", "timidina"]),
         ("dosis de 0,5 mg", ["dosis", "de", "0,5", "mg"]),
         ("pH 2.5 y 7,35", ["pH", "2.5", "y", "7,35"]),
         ("5mg de morfina", ["5", "mg", "de", "morfina"]),

@@ -1,1 +1,0 @@
-// MedtagEvaluation: filled in by its own change.

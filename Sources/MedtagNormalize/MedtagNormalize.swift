@@ -1,1 +1,0 @@
-// MedtagNormalize: filled in by its own change.

@@ -1,0 +1,346 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import MedtagFormats
+import MedtagPipeline
+import MedtagText
+import SystemPackage
+
+/// How one input ended.
+public enum JobOutcome: String, Sendable {
+    /// Results published, input moved to `done/` (or deleted).
+    case done
+    /// Input moved to `failed/` with `<name>.error.json`.
+    case failed
+    /// A passing condition (disk full): the input stays claimed and is tried again later.
+    case retry
+}
+
+/// The result of processing one input.
+public struct JobResult: Sendable {
+    /// The input, relative to the inbox.
+    public var relativePath: String
+    public var outcome: JobOutcome
+    /// The line written to the daily log.
+    public var record: RunRecord
+    public var error: SpoolError?
+}
+
+/// Processes one claimed input: read, annotate, write every result into a staging folder, publish
+/// it into `outbox/` in one rename, then move the input to `done/` or `failed/`.
+///
+/// The steps are ordered so that a kill at any point is harmless: before the publishing rename
+/// nothing is visible; after it, the input is still claimed and a restart processes it again,
+/// replacing the published folder with identical bytes.
+struct InputJob: Sendable {
+    let relativePath: String
+    let area: WorkArea
+    let configuration: SpoolConfiguration
+    let annotator: any DocumentAnnotator
+    let version: String
+    let jobNumber: Int
+    let logger: Logger
+
+    private var layout: SpoolLayout { area.layout }
+    private var input: FilePath { area.folder.appending(relativePath) }
+    private var stagingFolder: FilePath { area.staging.appending("job-\(jobNumber)") }
+
+    /// Per-job counters; only the job's own thread touches them.
+    private final class Tally {
+        var bytes = 0
+        var ms: [String: Double] = [:]
+        var report: InputReport
+        init(report: InputReport) { self.report = report }
+
+        func time<T, E: Error>(_ stage: String, _ body: () throws(E) -> T) throws(E) -> T {
+            let start = Clock.monotonic
+            defer { ms[stage, default: 0] += (Clock.monotonic - start) * 1000 }
+            return try body()
+        }
+    }
+
+    func run() -> JobResult {
+        let started = Clock.monotonic
+        let name = FilePath(relativePath).lastComponent?.string ?? relativePath
+        let tally = Tally(
+            report: InputReport(input: relativePath, medtag: version, formats: configuration.formats.map(\.rawValue)))
+        var logger = logger
+        logger[metadataKey: "medtag.file"] = "\(relativePath)"
+        var outcome: JobOutcome
+        var failure: SpoolError?
+        do throws(SpoolError) {
+            try? Sys.removeTree(stagingFolder)
+            do { try Sys.mkdirs(stagingFolder) } catch {
+                throw SpoolError(stage: .publish, path: stagingFolder.string, reason: "cannot create the staging folder", errno: error)
+            }
+            try process(name: name, tally: tally, logger: logger)
+            try tally.time("publish") { () throws(SpoolError) in
+                try writeFile(stagingFolder.appending(InputReport.fileName), tally.report.encoded())
+                try Publisher.publish(staged: stagingFolder, to: layout.outbox.appending(relativePath), outbox: layout.outbox)
+                try finishInput()
+            }
+            outcome = .done
+        } catch {
+            try? Sys.removeTree(stagingFolder)
+            failure = error
+            if error.disposition == .retryable {
+                outcome = .retry
+            } else {
+                outcome = .failed
+                do {
+                    try moveToFailed(error)
+                } catch let moveError {
+                    // Cannot even move it: leave it claimed and try again later.
+                    logger.error("cannot move a failed input to failed/", metadata: ["medtag.error": "\(moveError)"])
+                    outcome = .retry
+                }
+            }
+        }
+        tally.ms["total"] = (Clock.monotonic - started) * 1000
+        let documents = tally.report.documents
+        let record = RunRecord(
+            time: Timestamp.iso8601(), instance: area.instance, input: relativePath, bytes: tally.bytes,
+            documents: documents.count, tokens: documents.reduce(0) { $0 + $1.tokens },
+            entities: documents.reduce(0) { $0 + $1.entities }, refused: tally.report.refused.count,
+            ms: tally.ms.mapValues { ($0 * 10).rounded() / 10 }, outcome: outcome.rawValue,
+            stage: failure?.stage.rawValue, error: failure?.description)
+        return JobResult(relativePath: relativePath, outcome: outcome, record: record, error: failure)
+    }
+
+    // MARK: Reading and annotating
+
+    private func process(name: String, tally: Tally, logger: Logger) throws(SpoolError) {
+        let st: stat
+        do { st = try Sys.lstat(input) } catch {
+            throw SpoolError(stage: .read, path: relativePath, reason: "cannot read the input", errno: error)
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw SpoolError(stage: .read, path: relativePath, reason: "not a regular file (symlinks and devices are not read)", disposition: .rejected)
+        }
+        tally.bytes = Int(st.st_size)
+        guard let kind = InputKind(fileName: name) else {
+            throw SpoolError(
+                stage: .read, path: relativePath,
+                reason: "unsupported input type (medtag reads \(InputKind.supportedDescription))", disposition: .rejected)
+        }
+        switch kind {
+        case .text, .xml:
+            let bytes: [UInt8]
+            do {
+                bytes = try tally.time("read") { () throws(Errno) in try Sys.readFile(input, limit: configuration.maxInputBytes) }
+            } catch .fileTooLarge {
+                throw SpoolError(
+                    stage: .read, path: relativePath,
+                    reason: "larger than \(configuration.maxInputBytes) bytes (max_input_size)", disposition: .rejected)
+            } catch {
+                throw SpoolError(stage: .read, path: relativePath, reason: "cannot read the input", errno: error)
+            }
+            let text = try decode(bytes, kind: kind, path: relativePath, tally: tally)
+            let summary = try annotateAndWrite(
+                text: text, documentPath: name, folder: stagingFolder, tally: tally, logger: logger)
+            tally.report.documents.append(summary)
+        case .archive:
+            tally.report.members = InputReport.Members()
+            let reader: ArchiveReader
+            do {
+                reader = try tally.time("read") { () throws(ArchiveFailure) in
+                    try ArchiveReader(path: input, limits: configuration.archive)
+                }
+            } catch {
+                throw SpoolError(stage: .archive, path: relativePath, reason: error.reason, disposition: .rejected)
+            }
+            var written: [String: String] = [:]
+            try processArchive(reader, prefix: "", depth: 0, tally: tally, written: &written, logger: logger)
+        }
+    }
+
+    private func decode(_ bytes: [UInt8], kind: InputKind, path: String, tally: Tally) throws(SpoolError) -> String {
+        do {
+            return try tally.time("decode") { () throws(InputError) in
+                kind == .xml ? try XMLText.extract(bytes) : try TextInput.decode(bytes)
+            }
+        } catch {
+            throw SpoolError(stage: .decode, path: path, reason: error.description, disposition: .rejected)
+        }
+    }
+
+    /// Walks an archive's members; archives inside it are read from memory, up to the depth limit.
+    private func processArchive(
+        _ reader: ArchiveReader, prefix: String, depth: Int, tally: Tally, written: inout [String: String], logger: Logger
+    ) throws(SpoolError) {
+        func refuse(_ path: String, _ reason: String) {
+            tally.report.refused.append(InputReport.Refusal(path: path, reason: reason))
+            tally.report.members?.refused += 1
+            logger.warning("archive member refused", metadata: ["medtag.member": "\(path)", "medtag.reason": "\(reason)"])
+        }
+        while true {
+            let member: ArchiveMember?
+            do {
+                member = try tally.time("read") { () throws(ArchiveFailure) in try reader.nextMember() }
+            } catch {
+                throw SpoolError(stage: .archive, path: relativePath, reason: error.reason, disposition: .rejected)
+            }
+            guard let member else { return }
+            let shownPath = prefix + member.rawPath
+            if member.kind == .directory { continue }
+            tally.report.members?.read += 1
+            let path: String
+            switch MemberPath.check(member.rawPath) {
+            case .skipped: continue
+            case .refused(let reason):
+                refuse(shownPath, reason)
+                continue
+            case .accepted(let safe): path = safe
+            }
+            switch member.kind {
+            case .symlink: refuse(shownPath, "symbolic link"); continue
+            case .hardlink: refuse(shownPath, "hard link"); continue
+            case .special: refuse(shownPath, "device, FIFO or other special file"); continue
+            case .directory, .file: break
+            }
+            let memberName = FilePath(path).lastComponent?.string ?? path
+            guard let kind = InputKind(fileName: memberName) else {
+                refuse(shownPath, "unsupported member type (medtag reads \(InputKind.supportedDescription))")
+                continue
+            }
+            if kind == .archive, depth >= configuration.archive.maxDepth {
+                refuse(shownPath, "archive nested deeper than \(configuration.archive.maxDepth) (archive_max_depth)")
+                continue
+            }
+            let content: [UInt8]?
+            do {
+                content = try tally.time("read") { () throws(ArchiveFailure) in try reader.readMember() }
+            } catch {
+                throw SpoolError(stage: .archive, path: relativePath, reason: error.reason, disposition: .rejected)
+            }
+            guard let content else {
+                refuse(shownPath, "larger than \(configuration.archive.maxMemberBytes) bytes (archive_max_member_size)")
+                continue
+            }
+            let fullPath = prefix + path
+            if kind == .archive {
+                let inner: ArchiveReader
+                do {
+                    inner = try ArchiveReader(bytes: content, name: fullPath, limits: configuration.archive)
+                } catch {
+                    refuse(shownPath, error.reason)
+                    continue
+                }
+                do {
+                    try processArchive(inner, prefix: fullPath + "/", depth: depth + 1, tally: tally, written: &written, logger: logger)
+                } catch where error.stage == .archive {
+                    // A damaged or oversized inner archive is refused; the outer one goes on.
+                    refuse(shownPath, error.reason)
+                }
+                continue
+            }
+            // Two members must not write the same result files (`a.txt` and `a.xml`).
+            let resultKey = FilePath(fullPath).removingLastComponent().appending(InputKind.baseName(memberName)).string
+            if let first = written[resultKey] {
+                refuse(shownPath, "its results would overwrite those of `\(first)`")
+                continue
+            }
+            let text: String
+            do {
+                text = try decode(content, kind: kind, path: shownPath, tally: tally)
+            } catch {
+                refuse(shownPath, error.reason)
+                continue
+            }
+            var folder = stagingFolder
+            let parent = FilePath(fullPath).removingLastComponent()
+            if !parent.isEmpty { folder = folder.appending(parent.components) }
+            do {
+                try Sys.mkdirs(folder)
+            } catch {
+                throw SpoolError(stage: .render, path: relativePath, reason: "cannot create a staging folder", errno: error)
+            }
+            do {
+                let summary = try annotateAndWrite(
+                    text: text, documentPath: fullPath, folder: folder, tally: tally, logger: logger)
+                written[resultKey] = shownPath
+                tally.report.documents.append(summary)
+                tally.report.members?.annotated += 1
+            } catch where error.stage == .annotate {
+                refuse(shownPath, error.reason)
+            }
+        }
+    }
+
+    /// Annotates one document and writes its result files into `folder`.
+    private func annotateAndWrite(
+        text: String, documentPath: String, folder: FilePath, tally: Tally, logger: Logger
+    ) throws(SpoolError) -> InputReport.DocumentSummary {
+        let fileName = FilePath(documentPath).lastComponent?.string ?? documentPath
+        let id = InputKind.baseName(fileName)
+        let document: Document
+        do {
+            let annotated = try tally.time("annotate") { try annotator.annotateTimed(id: id, text: text) }
+            document = annotated.document
+            for timing in annotated.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
+        } catch {
+            throw SpoolError(stage: .annotate, path: documentPath, reason: "annotation failed: \(error)", disposition: .rejected)
+        }
+        try tally.time("write") { () throws(SpoolError) in
+            let renderer = OutputRenderer(conllScheme: annotator.conllScheme)
+            for file in renderer.render(document, baseName: id, formats: configuration.formats) {
+                try writeFile(folder.appending(file.fileName), file.bytes)
+            }
+        }
+        var summary = InputReport.DocumentSummary(
+            path: documentPath, characters: document.scalars.count, sentences: document.sentences.count,
+            tokens: document.tokens.count, entities: document.entities.count)
+        if document.entities.isEmpty {
+            let note: String
+            if document.scalars.allSatisfy({ $0.properties.isWhitespace }) {
+                note = "empty text: nothing to annotate"
+            } else if document.tokens.isEmpty {
+                note = "no tokens found in the text"
+            } else {
+                note = "the model found no drug, compound or protein in \(document.tokens.count) tokens"
+            }
+            summary.note = note
+            logger.notice("document yielded no entity", metadata: ["medtag.document": "\(documentPath)", "medtag.reason": "\(note)"])
+        }
+        return summary
+    }
+
+    private func writeFile(_ path: FilePath, _ bytes: [UInt8]) throws(SpoolError) {
+        do {
+            try Sys.writeNewFile(path, bytes)
+        } catch {
+            throw SpoolError(stage: .render, path: path.string, reason: "cannot write a result file", errno: error)
+        }
+    }
+
+    // MARK: Finishing
+
+    /// Moves the processed input to `done/` (or deletes it), durably.
+    private func finishInput() throws(SpoolError) {
+        do {
+            if configuration.keepInputs {
+                try Publisher.moveDurably(input, to: layout.done.appending(relativePath))
+            } else {
+                try Sys.unlink(input)
+                try Sys.fsync(input.removingLastComponent(), directory: true)
+            }
+        } catch {
+            throw SpoolError(stage: .publish, path: relativePath, reason: "cannot move the input to done/", errno: error)
+        }
+        area.pruneEmptyFolders(below: FilePath(relativePath).removingLastComponent().string)
+    }
+
+    /// Writes `failed/<name>.error.json`, then moves the input beside it.
+    private func moveToFailed(_ error: SpoolError) throws(Errno) {
+        let target = layout.failed.appending(relativePath)
+        try Sys.mkdirs(target.removingLastComponent())
+        let report = ErrorReport(
+            input: relativePath, reason: error.description, stage: error.stage.rawValue, time: Timestamp.iso8601(),
+            medtag: version, instance: area.instance)
+        let name = target.lastComponent?.string ?? "input"
+        try Sys.writeFileAtomically(target.removingLastComponent().appending("\(name).error.json"), report.encoded())
+        try Publisher.moveDurably(input, to: target)
+        area.pruneEmptyFolders(below: FilePath(relativePath).removingLastComponent().string)
+    }
+}

@@ -1,0 +1,35 @@
+/// What an input or archive member is, judged by its name.
+enum InputKind: Sendable, Equatable {
+    case text
+    case xml
+    case archive
+
+    private static let archiveSuffixes = [
+        ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz", ".tar.zst", ".zip",
+    ]
+
+    /// nil when medtag does not read files of this kind.
+    init?(fileName: String) {
+        let lower = fileName.lowercased()
+        if lower.hasSuffix(".txt") {
+            self = .text
+        } else if lower.hasSuffix(".xml") {
+            self = .xml
+        } else if Self.archiveSuffixes.contains(where: { lower.hasSuffix($0) }) {
+            self = .archive
+        } else {
+            return nil
+        }
+    }
+
+    static let supportedDescription = ".txt, .xml, .tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip"
+
+    /// The file name without its input extension: `note.txt` → `note`, `a.tar.gz` → `a`.
+    static func baseName(_ fileName: String) -> String {
+        let lower = fileName.lowercased()
+        for suffix in [".txt", ".xml"] + archiveSuffixes where lower.hasSuffix(suffix) && lower.count > suffix.count {
+            return String(fileName.dropLast(suffix.count))
+        }
+        return fileName
+    }
+}

@@ -1,0 +1,275 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import SystemPackage
+
+// Every system call the spool makes goes through this file. Each wrapper retries on EINTR and
+// reports failure as an `Errno`, so callers can tell "someone else took the file" (ENOENT) from
+// "the disk is full" (ENOSPC) without parsing strings.
+
+/// Runs `body` until it returns something other than -1 with EINTR.
+@inline(__always)
+func valueOrErrno(_ body: () -> CInt) throws(Errno) -> CInt {
+    try call(body).get()
+}
+
+/// Runs `body` until it returns something other than -1 with EINTR; the outcome as a `Result`.
+@inline(__always)
+func call(_ body: () -> CInt) -> Result<CInt, Errno> {
+    while true {
+        let result = body()
+        if result != -1 { return .success(result) }
+        let code = Errno(rawValue: errno)
+        if code != .interrupted { return .failure(code) }
+    }
+}
+
+enum Sys {
+    /// `rename(2)`: atomic within one filesystem, replaces a file of the same name.
+    static func rename(_ from: FilePath, _ to: FilePath) throws(Errno) {
+        _ = try from.withPlatformString { f in
+            to.withPlatformString { t in call { Glibc.rename(f, t) } }
+        }.get()
+    }
+
+    /// `link(2)`: makes `to` name the file `from` names; fails with EEXIST instead of replacing.
+    static func link(_ from: FilePath, _ to: FilePath) throws(Errno) {
+        _ = try from.withPlatformString { f in
+            to.withPlatformString { t in call { Glibc.link(f, t) } }
+        }.get()
+    }
+
+    /// Moves `from` to `to` unless `to` exists (EEXIST). Regular files use link + unlink; folders use
+    /// `renameat2(RENAME_NOREPLACE)` where the kernel offers it, else a check and a rename.
+    static func renameNoReplace(_ from: FilePath, _ to: FilePath) throws(Errno) {
+        if let renameat2 = Renameat2.function {
+            let flags: UInt32 = 1  // RENAME_NOREPLACE
+            let result = from.withPlatformString { f in
+                to.withPlatformString { t in
+                    call { renameat2(AT_FDCWD, f, AT_FDCWD, t, flags) }
+                }
+            }
+            switch result {
+            case .success: return
+            case .failure(.invalidArgument), .failure(.notSupported): break  // filesystem without the flag
+            case .failure(let error): throw error
+            }
+        }
+        if exists(to) { throw Errno.fileExists }
+        try rename(from, to)
+    }
+
+    /// Swaps two existing paths atomically (`renameat2(RENAME_EXCHANGE)`). Throws `.notSupported`
+    /// when the kernel or filesystem cannot do it.
+    static func exchange(_ a: FilePath, _ b: FilePath) throws(Errno) {
+        guard let renameat2 = Renameat2.function else { throw Errno.notSupported }
+        let flags: UInt32 = 2  // RENAME_EXCHANGE
+        _ = try a.withPlatformString { f in
+            b.withPlatformString { t in
+                call { renameat2(AT_FDCWD, f, AT_FDCWD, t, flags) }
+            }
+        }.get()
+    }
+
+    static func unlink(_ path: FilePath) throws(Errno) {
+        _ = try path.withPlatformString { p in call { Glibc.unlink(p) } }.get()
+    }
+
+    static func rmdir(_ path: FilePath) throws(Errno) {
+        _ = try path.withPlatformString { p in call { Glibc.rmdir(p) } }.get()
+    }
+
+    /// `mkdir(2)`; an existing folder is not an error.
+    static func mkdir(_ path: FilePath, mode: mode_t = 0o750) throws(Errno) {
+        do {
+            _ = try path.withPlatformString { p in call { Glibc.mkdir(p, mode) } }.get()
+        } catch .fileExists {
+            guard isDirectory(path) else { throw Errno.fileExists }
+        }
+    }
+
+    /// Creates `path` and its missing parents. Returns the folders it created, outermost first, so
+    /// the caller can make their entries durable.
+    @discardableResult
+    static func mkdirs(_ path: FilePath, mode: mode_t = 0o750) throws(Errno) -> [FilePath] {
+        if isDirectory(path) { return [] }
+        var created: [FilePath] = []
+        var parent = path
+        parent.removeLastComponent()
+        if !parent.isEmpty, parent != path { created += try mkdirs(parent, mode: mode) }
+        do {
+            _ = try path.withPlatformString { p in call { Glibc.mkdir(p, mode) } }.get()
+            created.append(path)
+        } catch .fileExists {
+            guard isDirectory(path) else { throw Errno.fileExists }
+        }
+        return created
+    }
+
+    /// Flushes a file or folder to stable storage.
+    static func fsync(_ path: FilePath, directory: Bool) throws(Errno) {
+        let fd = try open(path, flags: (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC)
+        defer { _ = Glibc.close(fd) }
+        _ = try valueOrErrno { Glibc.fsync(fd) }
+    }
+
+    static func fsync(_ fd: FileDescriptor) throws(Errno) {
+        _ = try valueOrErrno { Glibc.fsync(fd.rawValue) }
+    }
+
+    static func open(_ path: FilePath, flags: CInt, mode: mode_t = 0) throws(Errno) -> CInt {
+        try path.withPlatformString { p in call { Glibc.open(p, flags, mode) } }.get()
+    }
+
+    /// `lstat(2)`: information about the name itself, not what a symlink points to.
+    static func lstat(_ path: FilePath) throws(Errno) -> stat {
+        var st = stat()
+        _ = try path.withPlatformString { p in call { Glibc.lstat(p, &st) } }.get()
+        return st
+    }
+
+    static func exists(_ path: FilePath) -> Bool { (try? lstat(path)) != nil }
+
+    static func isDirectory(_ path: FilePath) -> Bool {
+        guard let st = try? lstat(path) else { return false }
+        return (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// One entry of a folder listing.
+    struct DirectoryEntry: Sendable {
+        enum Kind: Sendable { case file, directory, symlink, other, unknown }
+        /// The name, with any bytes that are not UTF-8 shown as U+FFFD.
+        var name: String
+        var kind: Kind
+        /// The name's bytes as stored.
+        var rawName: [UInt8] = []
+        /// False when the stored name is not valid UTF-8 (`name` then differs from it).
+        var hasValidName: Bool { String(validating: rawName, as: UTF8.self) != nil }
+    }
+
+    /// Lists a folder without `.` and `..`, in name order so scans are deterministic.
+    static func list(_ path: FilePath) throws(Errno) -> [DirectoryEntry] {
+        let dir: OpaquePointer? = path.withPlatformString { opendir($0) }
+        guard let dir else { throw Errno(rawValue: errno) }
+        defer { closedir(dir) }
+        var entries: [DirectoryEntry] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw Errno(rawValue: errno) }
+                break
+            }
+            let rawName = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: UInt8.self, capacity: 256) { bytes in
+                    Array(UnsafeBufferPointer(start: bytes, count: strlen(UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self))))
+                }
+            }
+            let name = String(decoding: rawName, as: UTF8.self)
+            if name == "." || name == ".." { continue }
+            let kind: DirectoryEntry.Kind
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_REG): kind = .file
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symlink
+            case Int32(DT_UNKNOWN): kind = .unknown
+            default: kind = .other
+            }
+            entries.append(DirectoryEntry(name: name, kind: kind, rawName: rawName))
+        }
+        return entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    }
+
+    /// Removes a file or a whole folder tree; a missing path is not an error. Never follows symlinks.
+    static func removeTree(_ path: FilePath) throws(Errno) {
+        let st: stat
+        do { st = try lstat(path) } catch .noSuchFileOrDirectory { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for entry in try list(path) { try removeTree(path.appending(entry.name)) }
+            do { try rmdir(path) } catch .noSuchFileOrDirectory {}
+        } else {
+            do { try unlink(path) } catch .noSuchFileOrDirectory {}
+        }
+    }
+
+    /// Writes `bytes` to a new file (which must not exist) and flushes it to disk.
+    static func writeNewFile(_ path: FilePath, _ bytes: some Collection<UInt8>, mode: mode_t = 0o640) throws(Errno) {
+        let fd = try open(path, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode: mode)
+        let descriptor = FileDescriptor(rawValue: fd)
+        defer { _ = Glibc.close(fd) }
+        do {
+            _ = try descriptor.writeAll(bytes)
+        } catch let error as Errno {
+            throw error
+        } catch {
+            throw Errno.ioError
+        }
+        try fsync(descriptor)
+    }
+
+    /// Replaces `path` with `bytes` atomically: a dot-named temporary beside it, fsync, rename, fsync
+    /// of the folder.
+    static func writeFileAtomically(_ path: FilePath, _ bytes: some Collection<UInt8>) throws(Errno) {
+        guard let name = path.lastComponent?.string else { throw Errno.invalidArgument }
+        var folder = path
+        folder.removeLastComponent()
+        let temporary = folder.appending(".\(name).\(getpid()).tmp")
+        try? unlink(temporary)
+        try writeNewFile(temporary, bytes)
+        try rename(temporary, path)
+        try fsync(folder, directory: true)
+    }
+
+    /// Reads at most `limit` bytes of a regular file, refusing symlinks. Throws `.fileTooLarge` past it.
+    static func readFile(_ path: FilePath, limit: Int) throws(Errno) -> [UInt8] {
+        let fd = try open(path, flags: O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        defer { _ = Glibc.close(fd) }
+        var st = stat()
+        _ = try valueOrErrno { fstat(fd, &st) }
+        if Int(st.st_size) > limit { throw Errno.fileTooLarge }
+        var result: [UInt8] = []
+        result.reserveCapacity(Int(st.st_size))
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { raw in
+                call { CInt(Glibc.read(fd, raw.baseAddress, raw.count)) }
+            }.get()
+            if count == 0 { break }
+            result.append(contentsOf: buffer[0..<Int(count)])
+            if result.count > limit { throw Errno.fileTooLarge }
+        }
+        return result
+    }
+
+    /// Renames `name` (raw bytes, possibly not UTF-8) inside `folder` to `to`, refusing to replace.
+    static func renameRaw(in folder: FilePath, name: [UInt8], to target: FilePath) throws(Errno) {
+        if exists(target) { throw Errno.fileExists }
+        let source = Array(folder.string.utf8) + [UInt8(ascii: "/")] + name + [0]
+        _ = try source.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { from in
+                target.withPlatformString { to in call { from.baseAddress.map { Glibc.rename($0, to) } ?? -1 } }
+            }
+        }.get()
+    }
+
+    /// Takes an exclusive `flock(2)` on an open descriptor without waiting. Returns false when
+    /// another process holds it.
+    static func tryLock(_ fd: CInt) throws(Errno) -> Bool {
+        do {
+            _ = try valueOrErrno { flock(fd, LOCK_EX | LOCK_NB) }
+            return true
+        } catch .wouldBlock {
+            return false
+        }
+    }
+}
+
+/// `renameat2` is in glibc since 2.28 but not in the Swift Glibc module: look it up once at run time.
+private enum Renameat2 {
+    typealias Function = @convention(c) (CInt, UnsafePointer<CChar>, CInt, UnsafePointer<CChar>, UInt32) -> CInt
+    static let function: Function? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: Function.self)
+    }()
+}

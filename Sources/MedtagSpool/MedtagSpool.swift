@@ -1,1 +1,0 @@
-// MedtagSpool: filled in by its own change.

@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import SystemPackage
+
+/// `medtag ingest`: processes given files (usually the night's archives) once, through the same
+/// claim → annotate → publish steps as the daemon, into the same spool.
+public enum Ingest {
+    /// Files named on the command line, plus the inputs medtag reads found directly in `folders`.
+    public static func collect(files: [FilePath], folders: [FilePath]) throws(SpoolError) -> [FilePath] {
+        var result = files
+        for folder in folders {
+            let entries: [Sys.DirectoryEntry]
+            do { entries = try Sys.list(folder) } catch {
+                throw SpoolError(stage: .read, path: folder.string, reason: "cannot list the folder", errno: error, disposition: .rejected)
+            }
+            for entry in entries where !SpoolLayout.isIgnored(name: entry.name) && InputKind(fileName: entry.name) != nil {
+                result.append(folder.appending(entry.name))
+            }
+        }
+        return result
+    }
+
+    /// Moves (or, with `keep`, copies) each file into a work folder of its own and processes it.
+    /// Results go to `outbox/<name>/`, the file to `done/` or `failed/`, a record to the daily log.
+    public static func run(
+        _ files: [FilePath], configuration: SpoolConfiguration, annotator: any DocumentAnnotator, keep: Bool,
+        version: String, logger: Logger
+    ) throws(SpoolError) -> [JobResult] {
+        let layout = SpoolLayout(root: configuration.spool)
+        try layout.create()
+        let instance = configuration.instance.isEmpty ? "ingest-" + WorkArea.defaultInstanceName() : configuration.instance
+        let area = try WorkArea.acquire(layout: layout, instance: instance)
+        defer { area.release() }
+        let runLog = RunLog(folder: configuration.logDirectory ?? layout.outbox.appending("logs"))
+        var results: [JobResult] = []
+        for (number, file) in files.enumerated() {
+            guard let name = file.lastComponent?.string else { continue }
+            let claimed = area.folder.appending(name)
+            do {
+                if keep {
+                    try Sys.copyFile(file, to: claimed)
+                } else {
+                    do { try Sys.rename(file, claimed) } catch .improperLink {
+                        try Sys.copyFile(file, to: claimed)
+                        try Sys.unlink(file)
+                    }
+                }
+            } catch {
+                throw SpoolError(stage: .claim, path: file.string, reason: "cannot take the file into the spool", errno: error, disposition: .rejected)
+            }
+            let job = InputJob(
+                relativePath: name, area: area, configuration: configuration, annotator: annotator, version: version,
+                jobNumber: number + 1, logger: logger)
+            let result = job.run()
+            do { try runLog.append(result.record) } catch {
+                logger.error("cannot append to the daily log", metadata: ["medtag.error": "\(error)"])
+            }
+            if result.outcome == .retry { area.returnToInbox(name, logger: logger) }
+            results.append(result)
+        }
+        return results
+    }
+}
+
+extension Sys {
+    /// Copies a regular file through a dot-named temporary and a rename, flushed to disk.
+    static func copyFile(_ source: FilePath, to target: FilePath) throws(Errno) {
+        let input = try open(source, flags: O_RDONLY | O_CLOEXEC)
+        defer { _ = close(input) }
+        guard let name = target.lastComponent?.string else { throw Errno.invalidArgument }
+        let temporary = target.removingLastComponent().appending(".\(name).copy.tmp")
+        try? unlink(temporary)
+        let output = try open(temporary, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o640)
+        defer { _ = close(output) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { raw in call { CInt(read(input, raw.baseAddress, raw.count)) } }.get()
+            if count == 0 { break }
+            var written = 0
+            while written < Int(count) {
+                let n = try buffer.withUnsafeBytes { raw in
+                    call { CInt(write(output, raw.baseAddress.map { $0 + written }, Int(count) - written)) }
+                }.get()
+                written += Int(n)
+            }
+        }
+        try fsync(FileDescriptor(rawValue: output))
+        try rename(temporary, target)
+    }
+}

@@ -1,0 +1,159 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Logging
+import ServiceLifecycle
+import SystemPackage
+
+/// The daemon: watches the inbox, claims files, annotates them on a bounded pool of worker threads
+/// and publishes the results, until a graceful shutdown.
+///
+/// ```swift
+/// let service = SpoolService(settings: settings, loader: { try Pipeline.load(...) }, logger: logger)
+/// let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+/// try await group.run()
+/// ```
+///
+/// - READY=1 is sent once the model is loaded, the watch is set and the first scan is done.
+/// - WATCHDOG=1 is sent from the work loop itself, so a stuck loop is restarted by systemd.
+/// - SIGHUP reloads the configuration file and the model; work in flight finishes with the old ones.
+/// - On graceful shutdown no new file is claimed; work in flight gets `shutdown_grace` seconds to
+///   finish, and whatever is left then goes back to the inbox.
+public final class SpoolService: Service {
+    /// Everything the service is started with.
+    public struct Settings: Sendable {
+        public var configuration: SpoolConfiguration
+        /// Re-read on SIGHUP; nil when the configuration came from elsewhere.
+        public var configurationFile: FilePath?
+        /// `--spool`: wins over the file's `spool =` line, also after a reload.
+        public var spoolOverride: FilePath?
+        /// The medtag version written into reports.
+        public var version: String
+        /// `--model`: wins over the file's `model =` line, also after a reload.
+        public var modelOverride: FilePath?
+
+        public init(
+            configuration: SpoolConfiguration, configurationFile: FilePath? = nil, spoolOverride: FilePath? = nil,
+            version: String
+        ) {
+            self.configuration = configuration
+            self.configurationFile = configurationFile
+            self.spoolOverride = spoolOverride
+            self.version = version
+            if let spoolOverride { self.configuration.spool = spoolOverride }
+        }
+    }
+
+    private let settings: Settings
+    private let loader: AnnotatorLoader
+    private let logger: Logger
+    private let notifier: SystemdNotifier
+
+    /// - Parameters:
+    ///   - loader: builds the annotator; called before READY and again on every SIGHUP.
+    ///   - notifier: systemd's notification socket (inactive outside systemd).
+    public init(settings: Settings, loader: @escaping AnnotatorLoader, logger: Logger, notifier: SystemdNotifier = .init()) {
+        self.settings = settings
+        self.loader = loader
+        self.logger = logger
+        self.notifier = notifier
+    }
+
+    enum Event: Sendable {
+        case hint(WatchHint)
+        case finished(JobResult)
+        case tick
+        case reload
+        case reloaded(Result<Reloaded, SpoolError>)
+        case shutdown
+    }
+
+    struct Reloaded: Sendable {
+        var configuration: SpoolConfiguration
+        var annotator: any DocumentAnnotator
+    }
+
+    /// Runs until a graceful shutdown. Throws when the spool cannot be prepared or the model cannot
+    /// be loaded at start, so the process exits non-zero and systemd sees the failure.
+    public func run() async throws {
+        let layout = SpoolLayout(root: settings.configuration.spool)
+        try layout.create()
+        let instance = settings.configuration.instance.isEmpty ? WorkArea.defaultInstanceName() : settings.configuration.instance
+        let area = try WorkArea.acquire(layout: layout, instance: instance)
+        logger.info(
+            "medtag daemon starting",
+            metadata: [
+                "medtag.inbox": "\(layout.inbox)", "medtag.outbox": "\(layout.outbox)", "medtag.instance": "\(instance)",
+                "medtag.workers": "\(settings.configuration.workers)",
+            ])
+        let configuration = settings.configuration
+        let loader = self.loader
+        let annotator: any DocumentAnnotator
+        do {
+            annotator = try await onWorkerThread { try loader(configuration) }
+        } catch let error as SpoolError {
+            throw error
+        } catch {
+            throw SpoolError(
+                stage: .model, path: configuration.model?.string ?? "default model", reason: "cannot load the model: \(error)",
+                disposition: .rejected)
+        }
+        logger.info("model loaded", metadata: ["medtag.model": "\(configuration.model?.string ?? "default")"])
+
+        let (events, continuation) = AsyncStream.makeStream(of: Event.self)
+        var loop = WorkLoop(
+            area: area, configuration: configuration, annotator: annotator, settings: settings, loader: loader,
+            logger: logger, notifier: notifier, continuation: continuation)
+        loop.enqueueClaimed(area.leftovers() + area.adoptAbandoned(logger: logger))
+
+        let watcher = InboxWatcher(inbox: layout.inbox, logger: logger)
+        do {
+            try watcher.start { continuation.yield(.hint($0)) }
+        } catch {
+            // Events are only hints: without them the periodic scan still finds every file.
+            logger.error(
+                "cannot watch the inbox with inotify; falling back to scanning it every rescan_interval",
+                metadata: ["medtag.error": "\(error)", "medtag.rescan_s": "\(configuration.rescanInterval)"])
+        }
+        loop.fullScan()
+        notifier.ready(status: "watching \(layout.inbox)")
+        logger.info(
+            "ready: watching the inbox",
+            metadata: ["medtag.inbox": "\(layout.inbox)", "medtag.queued": "\(loop.queuedCount)"])
+
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler { continuation.yield(.reload) }
+        hangup.resume()
+        let tickInterval = min(1.0, (notifier.watchdogInterval ?? 3) / 3)
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int(tickInterval * 1000)))
+                continuation.yield(.tick)
+            }
+        }
+        defer {
+            ticker.cancel()
+            hangup.cancel()
+            watcher.stop()
+        }
+        await withGracefulShutdownHandler {
+            await loop.run(events)
+        } onGracefulShutdown: {
+            continuation.yield(.shutdown)
+        }
+        continuation.finish()
+        area.release()
+        logger.info("medtag daemon stopped", metadata: ["medtag.processed": "\(loop.processed)", "medtag.failed": "\(loop.failedCount)"])
+    }
+}
+
+/// Runs blocking work on a Dispatch thread, off the cooperative pool.
+func onWorkerThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global(qos: .userInitiated).async {
+            continuation.resume(with: Result { try body() })
+        }
+    }
+}

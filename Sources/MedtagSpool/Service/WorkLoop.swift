@@ -1,0 +1,307 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Logging
+import SystemPackage
+
+/// The daemon's state and its one event loop. Only the service's task touches it.
+///
+/// Backpressure: a file is claimed only when a worker is free, so at most `workers` inputs are in
+/// `work/` and in memory at once, however many wait in the inbox.
+struct WorkLoop {
+    let area: WorkArea
+    var configuration: SpoolConfiguration
+    var annotator: any DocumentAnnotator
+    let settings: SpoolService.Settings
+    let loader: AnnotatorLoader
+    let logger: Logger
+    let notifier: SystemdNotifier
+    let continuation: AsyncStream<SpoolService.Event>.Continuation
+    private let runLog: RunLog
+
+    /// Inbox paths to look at, in order, without duplicates. `ready` ones were renamed into the inbox
+    /// (complete by convention); the others are claimed once unchanged for `settle_time`, so a file
+    /// written in pieces, even with a close between pieces, is never read half-way.
+    private var pending: [(path: String, ready: Bool)] = []
+    private var pendingHead = 0
+    private var pendingSet: Set<String> = []
+    /// Files found by a scan that changed too recently: path → when to look again.
+    private var settling: [String: Double] = [:]
+    /// Files already in our work folder, waiting for a worker.
+    private var claimed: [String] = []
+    private var retries: [(due: Double, path: String)] = []
+    private var inFlight: Set<String> = []
+    private var nextRescan: Double
+    private var jobNumber = 0
+    private var shutdownDeadline: Double?
+    private var reloading = false
+    private(set) var processed = 0
+    private(set) var failedCount = 0
+
+    init(
+        area: WorkArea, configuration: SpoolConfiguration, annotator: any DocumentAnnotator, settings: SpoolService.Settings,
+        loader: @escaping AnnotatorLoader, logger: Logger, notifier: SystemdNotifier,
+        continuation: AsyncStream<SpoolService.Event>.Continuation
+    ) {
+        self.area = area
+        self.configuration = configuration
+        self.annotator = annotator
+        self.settings = settings
+        self.loader = loader
+        self.logger = logger
+        self.notifier = notifier
+        self.continuation = continuation
+        self.runLog = RunLog(folder: configuration.logDirectory ?? area.layout.outbox.appending("logs"))
+        self.nextRescan = Clock.monotonic + configuration.rescanInterval
+    }
+
+    var queuedCount: Int { pending.count - pendingHead + claimed.count + settling.count }
+
+    mutating func enqueueClaimed(_ paths: [String]) {
+        claimed += paths
+    }
+
+    /// Scans the whole inbox (or one folder of it) and queues what it finds.
+    mutating func fullScan(below folder: String = "") {
+        if folder.isEmpty, !Sys.isDirectory(area.layout.inbox) {
+            logger.error("the inbox is missing; recreating it", metadata: ["medtag.inbox": "\(area.layout.inbox)"])
+            try? area.layout.create()
+        }
+        for candidate in area.layout.scanInbox(below: folder) {
+            if let old = candidate.renamedFrom {
+                logger.warning(
+                    "renamed an input whose name is not valid UTF-8",
+                    metadata: ["medtag.file": "\(candidate.relativePath)", "medtag.from": "\(old)"])
+            }
+            enqueue(candidate.relativePath, ready: false)
+        }
+    }
+
+    private mutating func enqueue(_ path: String, ready: Bool) {
+        if inFlight.contains(path) || SpoolLayout.isIgnored(relativePath: path) { return }
+        if pendingSet.contains(path) {
+            if ready, let index = pending[pendingHead...].firstIndex(where: { $0.path == path }) {
+                pending[index].ready = true
+            }
+            return
+        }
+        if ready {
+            settling[path] = nil
+        } else if settling[path] != nil {
+            return  // already waiting to settle; the next check looks at its time again
+        }
+        pendingSet.insert(path)
+        pending.append((path, ready))
+    }
+
+    private mutating func popPending() -> (path: String, ready: Bool)? {
+        guard pendingHead < pending.count else { return nil }
+        let next = pending[pendingHead]
+        pendingHead += 1
+        if pendingHead > 4096, pendingHead * 2 > pending.count {
+            pending.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+        pendingSet.remove(next.path)
+        return next
+    }
+
+    mutating func run(_ events: AsyncStream<SpoolService.Event>) async {
+        startWork()
+        for await event in events {
+            switch event {
+            case .hint(.file(let path, let renamed)):
+                enqueue(path, ready: renamed)
+            case .hint(.rescan(let folder)):
+                fullScan(below: folder ?? "")
+            case .finished(let result):
+                finished(result)
+            case .tick:
+                if let interval = notifier.watchdogInterval, interval > 0 { notifier.watchdog() }
+                tick()
+            case .reload:
+                startReload()
+            case .reloaded(let result):
+                finishReload(result)
+            case .shutdown:
+                beginShutdown()
+            }
+            if let deadline = shutdownDeadline {
+                if inFlight.isEmpty { return }
+                if Clock.monotonic >= deadline {
+                    returnInFlight()
+                    return
+                }
+            } else {
+                startWork()
+            }
+        }
+    }
+
+    private mutating func tick() {
+        let now = Clock.monotonic
+        if now >= nextRescan {
+            nextRescan = now + max(configuration.rescanInterval, 1)
+            fullScan()
+        }
+        if !retries.isEmpty {
+            let due = retries.filter { $0.due <= now }
+            retries.removeAll { $0.due <= now }
+            claimed += due.map(\.path)
+        }
+        if !settling.isEmpty {
+            let wall = Clock.now
+            for (path, time) in settling where time <= wall {
+                settling[path] = nil
+                enqueue(path, ready: false)
+            }
+        }
+    }
+
+    /// Hands work to free workers: claimed files first, then the inbox queue.
+    private mutating func startWork() {
+        while inFlight.count < configuration.workers {
+            if let path = claimed.first {
+                claimed.removeFirst()
+                if inFlight.contains(path) { continue }
+                launch(path)
+                continue
+            }
+            guard let next = popPending() else { return }
+            if !next.ready {
+                let source = area.layout.inbox.appending(next.path)
+                guard let st = try? Sys.lstat(source) else { continue }
+                let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+                if Clock.now - modified < configuration.settleTime {
+                    settling[next.path] = modified + configuration.settleTime
+                    continue
+                }
+            }
+            do {
+                guard try area.claim(next.path) else { continue }  // someone else took it
+            } catch {
+                logger.warning("cannot claim a file", metadata: ["medtag.file": "\(next.path)", "medtag.error": "\(error)"])
+                continue
+            }
+            launch(next.path)
+        }
+    }
+
+    private mutating func launch(_ path: String) {
+        jobNumber += 1
+        inFlight.insert(path)
+        let job = InputJob(
+            relativePath: path, area: area, configuration: configuration, annotator: annotator, version: settings.version,
+            jobNumber: jobNumber, logger: logger)
+        let continuation = self.continuation
+        DispatchQueue.global(qos: .userInitiated).async {
+            continuation.yield(.finished(job.run()))
+        }
+    }
+
+    private mutating func finished(_ result: JobResult) {
+        inFlight.remove(result.relativePath)
+        do { try runLog.append(result.record) } catch {
+            logger.error("cannot append to the daily log", metadata: ["medtag.error": "\(error)"])
+        }
+        var metadata: Logger.Metadata = [
+            "medtag.file": "\(result.relativePath)", "medtag.outcome": "\(result.outcome.rawValue)",
+            "medtag.documents": "\(result.record.documents)", "medtag.entities": "\(result.record.entities)",
+            "medtag.ms": "\(result.record.ms["total"] ?? 0)",
+        ]
+        switch result.outcome {
+        case .done:
+            processed += 1
+            if result.record.refused > 0 { metadata["medtag.refused"] = "\(result.record.refused)" }
+            logger.info("annotated", metadata: metadata)
+        case .failed:
+            failedCount += 1
+            metadata["medtag.stage"] = "\(result.error?.stage.rawValue ?? "")"
+            metadata["medtag.error"] = "\(result.error?.description ?? "")"
+            logger.error("input failed; moved to failed/", metadata: metadata)
+        case .retry:
+            metadata["medtag.error"] = "\(result.error?.description ?? "")"
+            logger.warning("input will be retried", metadata: metadata)
+            if shutdownDeadline == nil {
+                retries.append((Clock.monotonic + configuration.retryDelay, result.relativePath))
+            }
+        }
+        notifier.status("processed \(processed), failed \(failedCount), queued \(queuedCount), working \(inFlight.count)")
+    }
+
+    // MARK: Reload
+
+    private mutating func startReload() {
+        guard !reloading, shutdownDeadline == nil else { return }
+        reloading = true
+        notifier.reloading()
+        logger.info("reloading the configuration and the model")
+        let settings = self.settings
+        let current = self.configuration
+        let loader = self.loader
+        let continuation = self.continuation
+        DispatchQueue.global(qos: .userInitiated).async {
+            let result: Result<SpoolService.Reloaded, SpoolError>
+            do {
+                var configuration = current
+                if let file = settings.configurationFile {
+                    configuration = try SpoolConfiguration.load(from: file)
+                    if let spool = settings.spoolOverride { configuration.spool = spool }
+                    if let model = settings.modelOverride { configuration.model = model }
+                }
+                do {
+                    result = .success(.init(configuration: configuration, annotator: try loader(configuration)))
+                } catch {
+                    throw SpoolError(
+                        stage: .model, path: configuration.model?.string ?? "default model",
+                        reason: "cannot load the model: \(error)", disposition: .rejected)
+                }
+            } catch {
+                result = .failure(error as? SpoolError ?? SpoolError(stage: .configuration, path: "", reason: "\(error)"))
+            }
+            continuation.yield(.reloaded(result))
+        }
+    }
+
+    private mutating func finishReload(_ result: Result<SpoolService.Reloaded, SpoolError>) {
+        reloading = false
+        switch result {
+        case .success(let reloaded):
+            var next = reloaded.configuration
+            if next.spool != configuration.spool || next.instance != configuration.instance {
+                logger.warning("a new spool or instance name takes effect only after a restart")
+                next.spool = configuration.spool
+                next.instance = configuration.instance
+            }
+            configuration = next
+            annotator = reloaded.annotator
+            logger.info("reloaded", metadata: ["medtag.workers": "\(next.workers)", "medtag.formats": "\(next.formats.map(\.rawValue))"])
+        case .failure(let error):
+            logger.error("reload failed; keeping the running configuration and model", metadata: ["medtag.error": "\(error)"])
+        }
+        notifier.ready(status: "watching \(area.layout.inbox)")
+    }
+
+    // MARK: Shutdown
+
+    private mutating func beginShutdown() {
+        guard shutdownDeadline == nil else { return }
+        shutdownDeadline = Clock.monotonic + configuration.shutdownGrace
+        notifier.stopping()
+        logger.info(
+            "stopping: finishing work in flight", metadata: ["medtag.working": "\(inFlight.count)", "medtag.grace_s": "\(configuration.shutdownGrace)"])
+        // Claimed but not started: straight back to the inbox.
+        for path in claimed { area.returnToInbox(path, logger: logger) }
+        claimed.removeAll()
+        for retry in retries { area.returnToInbox(retry.path, logger: logger) }
+        retries.removeAll()
+    }
+
+    private mutating func returnInFlight() {
+        logger.warning(
+            "shutdown grace period over; returning unfinished inputs to the inbox", metadata: ["medtag.working": "\(inFlight.count)"])
+        for path in inFlight.sorted() { area.returnToInbox(path, logger: logger) }
+        inFlight.removeAll()
+    }
+}

@@ -1,0 +1,169 @@
+import MedtagFormats
+import SystemPackage
+
+/// Limits applied to every archive, member by member and in total.
+public struct ArchiveLimits: Sendable, Equatable {
+    /// Largest expanded size of one member, in bytes.
+    public var maxMemberBytes: Int = 64 << 20
+    /// Largest expanded size of all members of one archive together, in bytes.
+    public var maxTotalBytes: Int = 1 << 30
+    /// Largest ratio of expanded bytes to compressed bytes read (zip bombs); checked once 1 MiB is out.
+    public var maxRatio: Int = 200
+    /// Most members (files, folders, links) one archive may hold.
+    public var maxMembers: Int = 100_000
+    /// How deep archives may nest in archives; 0 refuses any archive inside an archive.
+    public var maxDepth: Int = 2
+
+    public init() {}
+}
+
+/// The daemon's settings, read from `medtag.conf` (`key = value` lines, `#` comments).
+///
+/// Every key has a default, so an empty file is a valid configuration; see `etc/medtag/medtag.conf`.
+public struct SpoolConfiguration: Sendable, Equatable {
+    /// The spool root, holding `inbox/`, `work/`, `outbox/`, `done/`, `failed/` and `tmp/`.
+    public var spool: FilePath = "/var/spool/medtag"
+    /// The model folder; nil means the default model next to the binary.
+    public var model: FilePath?
+    /// The SNOMED-CT lexicon folder; nil means `$MEDTAG_LEXICON`, else `lexicon/` beside the model.
+    public var lexicon: FilePath?
+    /// Documents annotated at the same time.
+    public var workers: Int = 2
+    /// Result formats written for every document (the `.txt` copy comes with BRAT).
+    public var formats: [OutputFormat] = [.brat, .conll, .csv]
+    /// Keep processed inputs in `done/` (true) or delete them (false).
+    public var keepInputs: Bool = true
+    /// Seconds between full scans of the inbox; inotify events are only hints.
+    public var rescanInterval: Double = 60
+    /// Seconds a file found by a scan must have been left unchanged before it is claimed.
+    public var settleTime: Double = 2
+    /// Seconds to finish in-flight work on SIGTERM before returning it to the inbox.
+    public var shutdownGrace: Double = 20
+    /// Seconds before an input that failed for a passing reason (disk full) is tried again.
+    public var retryDelay: Double = 30
+    /// Largest plain `.txt` or `.xml` input, in bytes.
+    public var maxInputBytes: Int = 256 << 20
+    /// The name of this daemon in `work/`; empty means `<host>-<pid>`.
+    public var instance: String = ""
+    /// Where the daily JSON-lines logs go; nil means `outbox/logs`.
+    public var logDirectory: FilePath?
+    public var archive = ArchiveLimits()
+
+    public init() {}
+
+    /// Reads a configuration file.
+    public static func load(from path: FilePath) throws(SpoolError) -> SpoolConfiguration {
+        let bytes: [UInt8]
+        do {
+            bytes = try Sys.readFile(path, limit: 1 << 20)
+        } catch {
+            throw SpoolError(
+                stage: .configuration, path: path.string, reason: "cannot read the configuration", errno: error,
+                disposition: .rejected)
+        }
+        return try parse(String(decoding: bytes, as: UTF8.self), path: path.string)
+    }
+
+    /// Parses configuration text; `path` only names the file in error messages.
+    public static func parse(_ text: String, path: String = "medtag.conf") throws(SpoolError) -> SpoolConfiguration {
+        var configuration = SpoolConfiguration()
+        var lineNumber = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = Substring(rawLine)
+            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            let trimmed = line.trimmingSpaces
+            if trimmed.isEmpty { continue }
+            guard let equals = trimmed.firstIndex(of: "=") else {
+                throw configurationError(path, lineNumber, "expected `key = value`, found `\(trimmed)`")
+            }
+            let key = trimmed[..<equals].trimmingSpaces.lowercased()
+            let value = String(trimmed[trimmed.index(after: equals)...].trimmingSpaces)
+            func fail(_ what: String) -> SpoolError { configurationError(path, lineNumber, "\(key): \(what)") }
+            switch key {
+            case "spool": configuration.spool = FilePath(value)
+            case "model": configuration.model = value.isEmpty ? nil : FilePath(value)
+            case "lexicon": configuration.lexicon = value.isEmpty ? nil : FilePath(value)
+            case "workers":
+                guard let n = Int(value), (1...256).contains(n) else { throw fail("expected 1 to 256, found `\(value)`") }
+                configuration.workers = n
+            case "formats":
+                var formats: [OutputFormat] = []
+                for name in value.split(separator: ",").map({ $0.trimmingSpaces.lowercased() }) where !name.isEmpty {
+                    guard let format = OutputFormat(rawValue: name) else {
+                        let known = OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")
+                        throw fail("unknown format `\(name)` (known: \(known))")
+                    }
+                    if !formats.contains(format) { formats.append(format) }
+                }
+                guard !formats.isEmpty else { throw fail("name at least one format") }
+                configuration.formats = formats
+            case "keep_inputs":
+                guard let flag = parseBool(value) else { throw fail("expected yes or no, found `\(value)`") }
+                configuration.keepInputs = flag
+            case "rescan_interval": configuration.rescanInterval = try seconds(value, fail)
+            case "settle_time": configuration.settleTime = try seconds(value, fail)
+            case "shutdown_grace": configuration.shutdownGrace = try seconds(value, fail)
+            case "retry_delay": configuration.retryDelay = try seconds(value, fail)
+            case "max_input_size": configuration.maxInputBytes = try size(value, fail)
+            case "instance":
+                guard !value.contains("/"), !value.hasPrefix(".") else { throw fail("no `/` and no leading `.`") }
+                configuration.instance = value
+            case "log_dir": configuration.logDirectory = value.isEmpty ? nil : FilePath(value)
+            case "archive_max_member_size": configuration.archive.maxMemberBytes = try size(value, fail)
+            case "archive_max_total_size": configuration.archive.maxTotalBytes = try size(value, fail)
+            case "archive_max_ratio": configuration.archive.maxRatio = try count(value, fail)
+            case "archive_max_members": configuration.archive.maxMembers = try count(value, fail)
+            case "archive_max_depth":
+                guard let n = Int(value), n >= 0 else { throw fail("expected 0 or more, found `\(value)`") }
+                configuration.archive.maxDepth = n
+            default:
+                throw configurationError(path, lineNumber, "unknown key `\(key)`")
+            }
+        }
+        return configuration
+    }
+
+    private static func configurationError(_ path: String, _ line: Int, _ reason: String) -> SpoolError {
+        SpoolError(stage: .configuration, path: "\(path):\(line)", reason: reason, disposition: .rejected)
+    }
+
+    private static func parseBool(_ value: String) -> Bool? {
+        switch value.lowercased() {
+        case "yes", "true", "on", "1": true
+        case "no", "false", "off", "0": false
+        default: nil
+        }
+    }
+
+    private static func seconds(_ value: String, _ fail: (String) -> SpoolError) throws(SpoolError) -> Double {
+        guard let n = Double(value), n >= 0, n.isFinite else { throw fail("expected seconds, found `\(value)`") }
+        return n
+    }
+
+    private static func count(_ value: String, _ fail: (String) -> SpoolError) throws(SpoolError) -> Int {
+        guard let n = Int(value), n > 0 else { throw fail("expected a positive number, found `\(value)`") }
+        return n
+    }
+
+    /// Sizes take an optional K, M or G suffix (powers of 1024).
+    static func size(_ value: String, _ fail: (String) -> SpoolError) throws(SpoolError) -> Int {
+        var digits = value.uppercased()
+        var factor = 1
+        if let last = digits.last, let shift = ["K": 10, "M": 20, "G": 30][String(last)] {
+            factor = 1 << shift
+            digits.removeLast()
+        }
+        guard let n = Int(digits.trimmingSpaces), n > 0 else { throw fail("expected a size such as 64M, found `\(value)`") }
+        return n * factor
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: Substring {
+        let scalars = Substring(self)
+        guard let first = scalars.firstIndex(where: { !$0.isWhitespace }) else { return "" }
+        let last = scalars.lastIndex(where: { !$0.isWhitespace }) ?? first
+        return scalars[first...last]
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import SystemPackage
+
+/// A snapshot of a spool for `medtag status`: how many files wait where, and the latest failures.
+public struct SpoolStatus: Sendable {
+    /// A failed input and why, from its `<name>.error.json`.
+    public struct Failure: Sendable {
+        public var input: String
+        public var reason: String
+        public var stage: String
+        public var time: String
+    }
+
+    /// Files waiting in `inbox/` (ignored names not counted).
+    public var inbox: Int
+    /// Files claimed by daemons, per instance.
+    public var work: [String: Int]
+    /// Result folders in `outbox/` (the log folder not counted).
+    public var outbox: Int
+    public var done: Int
+    public var failed: Int
+    /// The most recent failures, newest first.
+    public var lastErrors: [Failure]
+    /// Daemons whose lock is held right now.
+    public var runningInstances: [String]
+
+    /// Reads the state of the spool at `root`.
+    public static func gather(root: FilePath, lastErrorCount: Int = 5) -> SpoolStatus {
+        let layout = SpoolLayout(root: root)
+        var work: [String: Int] = [:]
+        var running: [String] = []
+        for entry in (try? Sys.list(layout.work)) ?? [] where !entry.name.hasPrefix(".") {
+            let folder = layout.work.appending(entry.name)
+            guard Sys.isDirectory(folder) else { continue }
+            work[entry.name] = SpoolLayout.files(under: folder).count
+            if let fd = try? Sys.open(folder.appending(".lock"), flags: O_RDONLY | O_CLOEXEC) {
+                if (try? Sys.tryLock(fd)) == false { running.append(entry.name) }
+                close(fd)
+            }
+        }
+        let failedFiles = SpoolLayout.files(under: layout.failed)
+        var failures: [Failure] = []
+        let decoder = JSONDecoder()
+        for file in failedFiles where file.hasSuffix(".error.json") {
+            guard let bytes = try? Sys.readFile(layout.failed.appending(file), limit: 1 << 20),
+                let report = try? decoder.decode(ErrorReport.self, from: Data(bytes))
+            else { continue }
+            failures.append(Failure(input: report.input, reason: report.reason, stage: report.stage, time: report.time))
+        }
+        failures.sort { $0.time > $1.time }
+        let outboxCount = ((try? Sys.list(layout.outbox)) ?? []).filter { !$0.name.hasPrefix(".") && $0.name != "logs" }.count
+        return SpoolStatus(
+            inbox: layout.scanInbox().count, work: work, outbox: outboxCount,
+            done: SpoolLayout.files(under: layout.done).count,
+            failed: failedFiles.filter { !$0.hasSuffix(".error.json") }.count,
+            lastErrors: Array(failures.prefix(lastErrorCount)), runningInstances: running.sorted())
+    }
+
+    /// The report `medtag status` prints.
+    public func render(root: FilePath) -> String {
+        var lines = ["spool    \(root)"]
+        let working = work.values.reduce(0, +)
+        lines.append("inbox    \(inbox)")
+        lines.append("work     \(working)" + (work.isEmpty ? "" : "  (" + work.keys.sorted().map { "\($0): \(work[$0] ?? 0)" }.joined(separator: ", ") + ")"))
+        lines.append("outbox   \(outbox)")
+        lines.append("done     \(done)")
+        lines.append("failed   \(failed)")
+        lines.append("daemons  " + (runningInstances.isEmpty ? "none running" : runningInstances.joined(separator: ", ")))
+        if lastErrors.isEmpty {
+            lines.append("no errors")
+        } else {
+            lines.append("last errors:")
+            for failure in lastErrors {
+                lines.append("  \(failure.time)  \(failure.input)  [\(failure.stage)] \(failure.reason)")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

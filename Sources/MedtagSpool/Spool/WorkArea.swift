@@ -1,0 +1,220 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import SystemPackage
+
+/// One daemon's claimed files: `work/<instance>/`, locked for as long as the daemon runs.
+///
+/// The lock is an exclusive `flock` on `work/<instance>/.lock`; the kernel drops it when the process
+/// dies, however it dies. Another daemon (or this one, restarted) that can take the lock knows the
+/// files in that folder were abandoned and processes them again.
+public final class WorkArea: Sendable {
+    public let layout: SpoolLayout
+    /// The folder name under `work/` and `tmp/`.
+    public let instance: String
+    private let lockDescriptor: CInt
+
+    /// Claimed files live here, under their path relative to the inbox.
+    public var folder: FilePath { layout.work.appending(instance) }
+    /// Results are written here before they are renamed into `outbox/`.
+    public var staging: FilePath { layout.tmp.appending(instance) }
+
+    private init(layout: SpoolLayout, instance: String, lockDescriptor: CInt) {
+        self.layout = layout
+        self.instance = instance
+        self.lockDescriptor = lockDescriptor
+    }
+
+    deinit { _ = Glibc.close(lockDescriptor) }
+
+    /// A name unique to this process: `<host>-<pid>`.
+    public static func defaultInstanceName() -> String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let ok = buffer.withUnsafeMutableBytes { raw in
+            raw.withMemoryRebound(to: CChar.self) { chars in
+                chars.baseAddress.map { gethostname($0, chars.count - 1) } ?? -1
+            }
+        } == 0
+        let host = ok ? String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self) : "medtag"
+        let safe = host.replacingSlashes
+        return "\(safe.isEmpty ? "medtag" : safe)-\(getpid())"
+    }
+
+    /// Creates and locks `work/<instance>/`, and empties this instance's staging folder.
+    public static func acquire(layout: SpoolLayout, instance: String) throws(SpoolError) -> WorkArea {
+        let folder = layout.work.appending(instance)
+        let lockPath = folder.appending(".lock")
+        func fail(_ reason: String, _ errno: Errno? = nil, _ path: FilePath = folder) -> SpoolError {
+            SpoolError(stage: .spool, path: path.string, reason: reason, errno: errno, disposition: .rejected)
+        }
+        let fd: CInt
+        if Sys.isDirectory(folder) {
+            // A fixed instance name used again: the folder is ours if nobody holds its lock.
+            do {
+                fd = try Sys.open(lockPath, flags: O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o640)
+            } catch { throw fail("cannot open the work lock", error, lockPath) }
+            let locked: Bool
+            do { locked = try Sys.tryLock(fd) } catch {
+                _ = Glibc.close(fd)
+                throw fail("cannot lock the work folder", error, lockPath)
+            }
+            guard locked else {
+                _ = Glibc.close(fd)
+                throw fail("another medtag daemon is running as instance `\(instance)`")
+            }
+        } else {
+            // Build and lock the folder under a dot-name, then rename it into place, so nobody ever
+            // sees an unlocked `work/<instance>/` that is in fact alive.
+            let building = layout.work.appending(".\(instance).new")
+            do {
+                try Sys.removeTree(building)
+                try Sys.mkdir(building)
+                fd = try Sys.open(building.appending(".lock"), flags: O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o640)
+            } catch { throw fail("cannot create the work folder", error, building) }
+            do {
+                _ = try Sys.tryLock(fd)
+                try Sys.rename(building, folder)
+                try Sys.fsync(layout.work, directory: true)
+            } catch {
+                _ = Glibc.close(fd)
+                throw fail("cannot create the work folder", error)
+            }
+        }
+        let area = WorkArea(layout: layout, instance: instance, lockDescriptor: fd)
+        do {
+            try Sys.removeTree(area.staging)
+            try Sys.mkdirs(area.staging)
+        } catch { throw fail("cannot prepare the staging folder", error, area.staging) }
+        return area
+    }
+
+    /// Claims `inbox/<relativePath>` by renaming it into this work folder. Returns false when the file
+    /// is gone (another daemon claimed it, or the user took it back).
+    func claim(_ relativePath: String) throws(Errno) -> Bool {
+        let target = folder.appending(relativePath)
+        var parent = target
+        parent.removeLastComponent()
+        try Sys.mkdirs(parent)
+        do {
+            try Sys.rename(layout.inbox.appending(relativePath), target)
+        } catch .noSuchFileOrDirectory {
+            return false
+        }
+        return true
+    }
+
+    /// Files already in this work folder: left by a previous run of the same instance name.
+    func leftovers() -> [String] {
+        SpoolLayout.files(under: folder)
+    }
+
+    /// Takes over the files of daemons that are no longer running (their lock is free): they move into
+    /// this work folder and are returned, to be processed again. Their staging folders are removed.
+    func adoptAbandoned(logger: Logger) -> [String] {
+        var adopted: [String] = []
+        guard let entries = try? Sys.list(layout.work) else { return [] }
+        for entry in entries where entry.kind == .directory || entry.kind == .unknown {
+            let name = entry.name
+            if name == instance { continue }
+            let other = layout.work.appending(name)
+            guard Sys.isDirectory(other) else { continue }
+            if name.hasPrefix(".") {
+                // A daemon that died while creating its folder; nothing was ever claimed into it.
+                if let st = try? Sys.lstat(other), Double(st.st_mtim.tv_sec) < Clock.now - 60 {
+                    try? Sys.removeTree(other)
+                }
+                continue
+            }
+            guard let fd = try? Sys.open(other.appending(".lock"), flags: O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o640)
+            else { continue }
+            defer { _ = Glibc.close(fd) }
+            guard (try? Sys.tryLock(fd)) == true else { continue }  // alive
+            for relative in SpoolLayout.files(under: other) {
+                let source = other.appending(relative)
+                let mine = folder.appending(relative)
+                var parent = mine
+                parent.removeLastComponent()
+                do {
+                    try Sys.mkdirs(parent)
+                    try Sys.renameNoReplace(source, mine)
+                    adopted.append(relative)
+                    logger.info(
+                        "taking over an abandoned file",
+                        metadata: ["medtag.file": "\(relative)", "medtag.from": "\(name)"])
+                } catch {
+                    // Same name already claimed here: hand it back to the inbox instead.
+                    returnToInbox(source, relative, logger: logger)
+                }
+            }
+            if SpoolLayout.files(under: other).isEmpty {
+                try? Sys.removeTree(layout.tmp.appending(name))
+                try? Sys.removeTree(other)
+            }
+        }
+        if !adopted.isEmpty { try? Sys.fsync(layout.work, directory: true) }
+        // Staging folders of daemons that stopped (or died) with their work folder gone: never
+        // published, safe to remove.
+        for entry in (try? Sys.list(layout.tmp)) ?? [] where entry.name != instance {
+            if !Sys.isDirectory(layout.work.appending(entry.name)) {
+                try? Sys.removeTree(layout.tmp.appending(entry.name))
+            }
+        }
+        return adopted
+    }
+
+    /// Puts a claimed file back in the inbox, unless a new file of the same name arrived meanwhile.
+    func returnToInbox(_ relativePath: String, logger: Logger) {
+        returnToInbox(folder.appending(relativePath), relativePath, logger: logger)
+    }
+
+    private func returnToInbox(_ source: FilePath, _ relativePath: String, logger: Logger) {
+        let target = layout.inbox.appending(relativePath)
+        var parent = target
+        parent.removeLastComponent()
+        do {
+            try Sys.mkdirs(parent)
+            try Sys.renameNoReplace(source, target)
+        } catch {
+            logger.warning(
+                "cannot return a file to the inbox; it stays claimed and is processed at the next start",
+                metadata: ["medtag.file": "\(relativePath)", "medtag.error": "\(error)"])
+        }
+    }
+
+    /// Removes the empty folders left in the work folder after files were moved out.
+    func pruneEmptyFolders(below relativeFolder: String) {
+        var relative = relativeFolder
+        while !relative.isEmpty {
+            do { try Sys.rmdir(folder.appending(relative)) } catch { return }
+            if let slash = relative.lastIndex(of: "/") { relative = String(relative[..<slash]) } else { relative = "" }
+        }
+    }
+
+    /// Called on a clean stop: the work folder goes away if nothing is left in it.
+    func release() {
+        if leftovers().isEmpty {
+            try? Sys.removeTree(staging)
+            try? Sys.removeTree(folder)
+        }
+    }
+}
+
+extension String {
+    var replacingSlashes: String { String(map { $0 == "/" ? "_" : $0 }) }
+}
+
+/// Wall-clock seconds since the epoch.
+enum Clock {
+    static var now: Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    static var monotonic: Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

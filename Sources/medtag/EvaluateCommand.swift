@@ -1,0 +1,323 @@
+import ArgumentParser
+import Foundation
+import MedtagEvaluation
+import MedtagFormats
+import MedtagPipeline
+import MedtagText
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score predictions against gold annotations with the PharmaCoNER measures.",
+        discussion: """
+            ner: strict span+label micro precision, recall and F1, overall and per label (the official
+            PharmaCoNER subtrack 1 measure), or the lenient overlap match. indexing: per-document sets
+            of SNOMED-CT codes (subtrack 2). run: annotate the gold texts with a model, then score.
+            A gold document with no prediction file is reported and scored as all misses;
+            --skip-missing leaves it out instead, as the official script does.
+            """,
+        subcommands: [NER.self, Indexing.self, Run.self, CoNLLFiles.self])
+
+    struct Output: ParsableArguments {
+        @Option(help: "Output: table, json or csv.")
+        var format: ReportFormat = .table
+
+        @Flag(help: "List every document's figures.")
+        var verbose = false
+
+        @Flag(help: "Leave out gold documents that have no prediction file (the official script's behaviour).")
+        var skipMissing = false
+    }
+
+    struct NER: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ner", abstract: "Score entity recognition: GOLD and PRED are folders of BRAT .ann files.")
+
+        @Argument(help: "Folder of gold NAME.ann (and NAME.txt for the token confusion matrix).")
+        var gold: String
+        @Argument(help: "Folder of predicted NAME.ann.")
+        var pred: String
+        @Option(help: "Match: strict (official) or overlap (same label, any character in common).")
+        var match: MatchMode = .strict
+        @Flag(help: "Also print the error analysis: token confusion matrix, error kinds, top errors.")
+        var errors = false
+        @Option(help: "Write the token confusion matrix as an SVG picture to this file.")
+        var plot: String?
+        @OptionGroup var output: Output
+
+        func run() throws {
+            let goldMentions = try readBRATFolder(gold)
+            let predMentions = try readBRATFolder(pred)
+            try reportNER(
+                gold: goldMentions, predicted: predMentions, goldFolder: gold, match: match, errors: errors || plot != nil,
+                plot: plot, output: output)
+        }
+    }
+
+    struct Indexing: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "indexing",
+            abstract: "Score concept indexing: GOLD and PRED are folders of .ann or subtrack-2 .tsv files, or single .tsv files.")
+
+        @Argument var gold: String
+        @Argument var pred: String
+        @Flag(help: "Leave <null> out of both sides.")
+        var ignoreNull = false
+        @OptionGroup var output: Output
+
+        func run() throws {
+            let goldCodes = try readCodes(gold).mapValues { $0 ?? [] }
+            let evaluation = IndexingEvaluation(
+                gold: goldCodes, predicted: try readCodes(pred), skipMissing: output.skipMissing, ignoreNull: ignoreNull)
+            warnMissing(evaluation.missingDocuments, skipped: output.skipMissing)
+            print(render(indexing: evaluation, output))
+        }
+    }
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run", abstract: "Annotate the texts of a gold folder with a model and score the result.")
+
+        @Option(help: "Folder of gold NAME.txt + NAME.ann.")
+        var gold: String
+        @Option(help: "Model folder (default: the best model installed).")
+        var model: String?
+        @Option(help: "Documents annotated in parallel.")
+        var workers: Int = 2
+        @Option(help: "Also write the predictions (BRAT and TSV) to this folder.")
+        var out: String?
+        @Flag(help: "Also print the error analysis.")
+        var errors = false
+        @OptionGroup var output: Output
+
+        func run() throws {
+            let pipeline = try Pipeline.load(modelDirectory: model.map { URL(fileURLWithPath: $0) })
+            let goldURL = URL(fileURLWithPath: gold)
+            let ids = try BRATCorpus.documentIDs(in: goldURL)
+            let texts = try ids.map { try TextInput.decode(Array(try Data(contentsOf: goldURL.appendingPathComponent("\($0).txt")))) }
+            let results = ResultBox(count: ids.count)
+            let started = DispatchTime.now().uptimeNanoseconds
+            DispatchQueue.concurrentPerform(iterations: max(1, workers)) { worker in
+                for k in stride(from: worker, to: ids.count, by: max(1, workers)) {
+                    results.set(k, Result { try pipeline.annotate(id: ids[k], text: texts[k]) })
+                }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            let documents = try results.values.map { try $0!.get() }
+            let tokens = documents.reduce(0) { $0 + $1.tokens.count }
+            if let out {
+                let renderer = OutputRenderer()
+                for document in documents {
+                    for file in renderer.render(document, baseName: document.id, formats: [.brat, .tsv]) {
+                        try AtomicFile.write(file.bytes, to: URL(fileURLWithPath: out).appendingPathComponent(file.fileName))
+                    }
+                }
+            }
+            var predicted: [String: [Mention]] = [:]
+            var codes: [String: Set<String>?] = [:]
+            for document in documents {
+                predicted[document.id] = document.entities.map { Mention(start: $0.start, end: $0.end, label: $0.label, text: $0.text) }
+                codes[document.id] = Set(document.entities.compactMap(\.code))
+            }
+            if output.format == .table {
+                print("model \(pipeline.manifest.name) on \(gold)")
+                print(
+                    String(
+                        format: "throughput: %d documents, %d tokens in %.2f s with %d workers: %.0f tokens/s, %.1f documents/s",
+                        documents.count, tokens, seconds, workers, Double(tokens) / seconds, Double(documents.count) / seconds))
+            }
+            try reportNER(
+                gold: try readBRATFolder(gold), predicted: predicted, goldFolder: gold, match: .strict, errors: errors, plot: nil,
+                output: output)
+            if documents.contains(where: { $0.entities.contains { $0.code != nil } }) {
+                let evaluation = IndexingEvaluation(gold: try readCodes(gold).mapValues { $0 ?? [] }, predicted: codes)
+                print(render(indexing: evaluation, output))
+            }
+        }
+    }
+}
+
+/// Collects results written from several threads, each slot once.
+final class ResultBox: @unchecked Sendable {
+    // Each index is written by exactly one worker and read after all workers finish.
+    private(set) var values: [Result<Document, any Error>?]
+    private let lock = NSLock()
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: Result<Document, any Error>) {
+        lock.lock()
+        values[index] = value
+        lock.unlock()
+    }
+}
+
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv
+}
+
+extension MatchMode: ExpressibleByArgument {}
+
+/// Mentions of every `.ann` file of a folder, by document id.
+func readBRATFolder(_ path: String) throws -> [String: [Mention]] {
+    let url = URL(fileURLWithPath: path)
+    var result: [String: [Mention]] = [:]
+    for name in try FileManager.default.contentsOfDirectory(atPath: path) where name.hasSuffix(".ann") && !name.hasPrefix(".") {
+        let text = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
+        do {
+            result[String(name.dropLast(4))] = try BRAT.parse(text).map { Mention(start: $0.start, end: $0.end, label: $0.label, text: $0.text) }
+        } catch {
+            throw ValidationFailure("\(url.appendingPathComponent(name).path): \(error)")
+        }
+    }
+    return result
+}
+
+/// Codes by document from a folder of `.tsv` (preferred) or `.ann` files, or from one `.tsv` file.
+/// A document present with no code maps to an empty set; an absent one is missing.
+func readCodes(_ path: String) throws -> [String: Set<String>?] {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw ValidationFailure("\(path): no such file or folder")
+    }
+    if !isDirectory.boolValue {
+        return SubtrackTSV.parse(try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)).mapValues { Optional($0) }
+    }
+    let url = URL(fileURLWithPath: path)
+    let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }
+    let useTSV = names.contains { $0.hasSuffix(".tsv") }
+    var result: [String: Set<String>?] = [:]
+    for name in names where name.hasSuffix(useTSV ? ".tsv" : ".ann") {
+        let id = String(name.dropLast(4))
+        let text = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
+        if useTSV {
+            result[id] = SubtrackTSV.parse(text).values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        } else {
+            do { result[id] = Set(try BRAT.parse(text).compactMap(\.code)) } catch {
+                throw ValidationFailure("\(url.appendingPathComponent(name).path): \(error)")
+            }
+        }
+    }
+    return result
+}
+
+func warnMissing(_ missing: [String], skipped: Bool) {
+    guard !missing.isEmpty else { return }
+    let names = missing.prefix(10).joined(separator: ", ") + (missing.count > 10 ? ", …" : "")
+    warn(
+        "WARNING: \(missing.count) gold document(s) have no prediction file and "
+            + (skipped ? "were left out" : "count as all misses") + ": \(names)")
+}
+
+func reportNER(
+    gold: [String: [Mention]], predicted: [String: [Mention]], goldFolder: String, match: MatchMode, errors: Bool, plot: String?,
+    output: EvaluateCommand.Output
+) throws {
+    let evaluation = NEREvaluation(gold: gold, predicted: predicted, mode: match, skipMissing: output.skipMissing)
+    let missing = gold.keys.filter { predicted[$0] == nil }.sorted()
+    warnMissing(missing, skipped: output.skipMissing)
+    print(render(ner: evaluation, output))
+    guard errors else { return }
+    var tokens: [String: [(start: Int, end: Int)]] = [:]
+    let tokenizer = Tokenizer()
+    for id in gold.keys {
+        let url = URL(fileURLWithPath: goldFolder).appendingPathComponent("\(id).txt")
+        guard let data = try? Data(contentsOf: url), let text = try? TextInput.decode(Array(data)) else { continue }
+        tokens[id] = tokenizer.analyze(Array(text.unicodeScalars)).tokens.map { ($0.start, $0.end) }
+    }
+    let analysis = ErrorAnalysis(gold: gold, predicted: predicted, tokens: tokens)
+    print(render(analysis))
+    if let plot {
+        try AtomicFile.write(Array(analysis.confusionSVG().utf8), to: URL(fileURLWithPath: plot))
+        print("confusion matrix plot → \(plot)")
+    }
+}
+
+func f4(_ x: Double) -> String { String(format: "%.4f", x) }
+
+func render(ner evaluation: NEREvaluation, _ output: EvaluateCommand.Output) -> String {
+    let labels = evaluation.byLabel.keys.sorted()
+    switch output.format {
+    case .json:
+        var object: [String: Any] = ["match": evaluation.mode.rawValue, "micro": scoreObject(evaluation.overall)]
+        object["labels"] = Dictionary(uniqueKeysWithValues: labels.map { ($0, scoreObject(evaluation.byLabel[$0]!)) })
+        object["missing_documents"] = evaluation.missingDocuments
+        if output.verbose {
+            object["documents"] = Dictionary(uniqueKeysWithValues: evaluation.documents.map { ($0.id, scoreObject($0.score)) })
+        }
+        return json(object)
+    case .csv:
+        var lines = ["scope,label,tp,fp,fn,precision,recall,f1"]
+        lines.append(csvLine("micro", "ALL", evaluation.overall))
+        for label in labels { lines.append(csvLine("label", label, evaluation.byLabel[label]!)) }
+        if output.verbose { for d in evaluation.documents { lines.append(csvLine("document", d.id, d.score)) } }
+        return lines.joined(separator: "\n")
+    case .table:
+        var lines = ["NER (\(evaluation.mode.rawValue) match)", row("label", "tp", "fp", "fn", "precision", "recall", "f1")]
+        for label in labels { lines.append(row(label, evaluation.byLabel[label]!)) }
+        lines.append(row("micro", evaluation.overall))
+        if output.verbose {
+            lines.append("")
+            for d in evaluation.documents { lines.append(row(d.id + (d.missing ? " (missing)" : ""), d.score)) }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+func render(indexing evaluation: IndexingEvaluation, _ output: EvaluateCommand.Output) -> String {
+    switch output.format {
+    case .json:
+        var object: [String: Any] = ["micro": scoreObject(evaluation.overall), "missing_documents": evaluation.missingDocuments]
+        if output.verbose {
+            object["documents"] = Dictionary(uniqueKeysWithValues: evaluation.documents.map { ($0.id, scoreObject($0.score)) })
+        }
+        return json(object)
+    case .csv:
+        var lines = ["scope,label,tp,fp,fn,precision,recall,f1", csvLine("micro", "codes", evaluation.overall)]
+        if output.verbose { for d in evaluation.documents { lines.append(csvLine("document", d.id, d.score)) } }
+        return lines.joined(separator: "\n")
+    case .table:
+        var lines = ["Concept indexing (per-document code sets)", row("", "tp", "fp", "fn", "precision", "recall", "f1")]
+        lines.append(row("micro", evaluation.overall))
+        if output.verbose { for d in evaluation.documents { lines.append(row(d.id + (d.missing ? " (missing)" : ""), d.score)) } }
+        return lines.joined(separator: "\n")
+    }
+}
+
+func render(_ analysis: ErrorAnalysis) -> String {
+    var lines = ["", "Errors: \(analysis.misses) missed, \(analysis.spurious) spurious, \(analysis.boundaryErrors) boundary, \(analysis.labelErrors) label, \(analysis.boundaryAndLabelErrors) boundary+label"]
+    if !analysis.confusion.isEmpty {
+        lines.append("")
+        lines.append("Token confusion (rows gold, columns predicted)")
+        lines.append(pad("", 18) + analysis.labels.map { pad(String($0.prefix(12)), 13) }.joined())
+        for r in analysis.labels {
+            lines.append(pad(String(r.prefix(17)), 18) + analysis.labels.map { pad(String(analysis.confusion[r]?[$0] ?? 0), 13) }.joined())
+        }
+    }
+    lines.append("")
+    lines.append("Most missed: " + analysis.topMissed.map { "\($0.text) (\($0.count))" }.joined(separator: ", "))
+    lines.append("Most false:  " + analysis.topFalse.map { "\($0.text) (\($0.count))" }.joined(separator: ", "))
+    return lines.joined(separator: "\n")
+}
+
+private func scoreObject(_ s: Score) -> [String: Any] {
+    ["tp": s.truePositives, "fp": s.falsePositives, "fn": s.falseNegatives, "precision": s.precision, "recall": s.recall, "f1": s.f1]
+}
+
+private func json(_ object: [String: Any]) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+    return String(decoding: data, as: UTF8.self)
+}
+
+private func csvLine(_ scope: String, _ label: String, _ s: Score) -> String {
+    [scope, CSVTable.quote(label), String(s.truePositives), String(s.falsePositives), String(s.falseNegatives), f4(s.precision), f4(s.recall), f4(s.f1)]
+        .joined(separator: ",")
+}
+
+private func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
+
+private func row(_ label: String, _ s: Score) -> String {
+    row(label, String(s.truePositives), String(s.falsePositives), String(s.falseNegatives), f4(s.precision), f4(s.recall), f4(s.f1))
+}
+
+private func row(_ cells: String...) -> String {
+    pad(cells[0], 28) + cells.dropFirst().map { pad($0, 10) }.joined()
+}

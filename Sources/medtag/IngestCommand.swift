@@ -1,0 +1,60 @@
+import ArgumentParser
+import MedtagSpool
+import SystemPackage
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Annotate archives (or .txt/.xml files) once, into the spool's outbox.",
+        discussion: """
+            Each file is moved into the spool (copied with --keep) and processed like a file dropped \
+            into the inbox: results in SPOOL/outbox/<name>/ with medtag-report.json (members read, \
+            annotated and refused), the file in SPOOL/done/ or SPOOL/failed/. --from DIR takes every \
+            supported file directly in DIR (the nightly timer uses it). Exits 1 if any file failed.
+            """)
+
+    @OptionGroup var spoolOptions: SpoolOptions
+
+    @Argument(help: "Files to ingest.")
+    var files: [String] = []
+
+    @Option(help: "Also ingest every .txt, .xml and archive found directly in this folder.")
+    var from: [String] = []
+
+    @Flag(help: "Copy the files instead of moving them.")
+    var keep = false
+
+    @Option(help: "Model folder (overrides the configuration's `model`).")
+    var model: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "warning"
+
+    func run() throws {
+        let logger = try makeLogger(level: logLevel)
+        var (configuration, _) = try spoolOptions.load()
+        if let model { configuration.model = FilePath(model) }
+        let inputs = try Ingest.collect(files: files.map { FilePath($0) }, folders: from.map { FilePath($0) })
+        if inputs.isEmpty {
+            print("nothing to ingest")
+            return
+        }
+        let annotator = try loadAnnotator(configuration)
+        let results = try Ingest.run(
+            inputs, configuration: configuration, annotator: annotator, keep: keep, version: Medtag.version, logger: logger)
+        var failed = 0
+        for result in results {
+            let record = result.record
+            switch result.outcome {
+            case .done:
+                print(
+                    "\(result.relativePath): \(record.documents) documents annotated, \(record.refused) refused, "
+                        + "\(record.entities) entities → \(configuration.spool.appending("outbox").appending(result.relativePath))")
+            case .failed, .retry:
+                failed += 1
+                print("\(result.relativePath): FAILED: \(result.error?.description ?? "unknown error")")
+            }
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+}

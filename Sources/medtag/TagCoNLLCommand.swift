@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import MedtagEvaluation
+import MedtagFormats
+import MedtagPipeline
+import MedtagTagging
+
+struct TagCoNLLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tag-conll",
+        abstract: "Tag pre-tokenized text: one token a line (first column), blank lines between sentences.",
+        discussion: """
+            Writes `token<TAB>tag` lines (BIO tags) with the same tokens and sentence breaks, so
+            corpora distributed as token-per-line files can be scored as their authors score them,
+            with `medtag evaluate conll GOLD PRED`.
+            """)
+
+    @Option(help: "Model name under Models/ or a model folder (default: the best model installed).")
+    var model: String?
+
+    @Argument(help: "Input file: token<TAB>… per line.")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Output file.")
+    var out: String
+
+    func run() throws {
+        let pipeline = try Pipeline.load(modelDirectory: try model.map { try ModelLocator.resolve($0) })
+        guard let tagger = pipeline.tagger else { throw ValidationFailure("model \(pipeline.manifest.name) has no tagger") }
+        let blocks = try CoNLL.parse(try String(contentsOf: URL(fileURLWithPath: input), encoding: .utf8))
+        var output = ""
+        var sentences = 0
+        var tokens = 0
+        let started = Date()
+        for block in blocks {
+            if !block.id.isEmpty { output += "-DOCSTART-\t\(block.id)\n\n" }
+            let words = block.sentences.map { $0.map(\.token) }
+            let spans = try tagger.tag(words)
+            for (sentence, found) in zip(words, spans) {
+                for (token, tag) in zip(sentence, TagScheme.bio.encode(found, count: sentence.count)) {
+                    output += "\(token)\t\(tag)\n"
+                }
+                output += "\n"
+                sentences += 1
+                tokens += sentence.count
+            }
+        }
+        try AtomicFile.write(Array(output.utf8), to: URL(fileURLWithPath: out))
+        let seconds = Date().timeIntervalSince(started)
+        print("tagged \(sentences) sentences, \(tokens) tokens with \(pipeline.manifest.name) in \(String(format: "%.2f", seconds)) s → \(out)")
+    }
+}
+
+extension EvaluateCommand {
+    struct CoNLLFiles: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "conll",
+            abstract: "Entity-level P/R/F1 per label between two token-per-line files (conlleval rules).",
+            discussion: "Both files hold the same tokens in the same order; the tag is the last column.")
+
+        @Argument var gold: String
+        @Argument var pred: String
+        @Option(help: "Output: table, json or csv.")
+        var format: ReportFormat = .table
+
+        func run() throws {
+            func tags(_ path: String) throws -> [[String]] {
+                try CoNLL.parse(try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)).flatMap { $0.sentences.map { $0.map(\.tag) } }
+            }
+            let evaluation: CoNLLEvaluation
+            do { evaluation = try CoNLLEvaluation(gold: try tags(gold), predicted: try tags(pred)) } catch let error as ShapeError {
+                throw ValidationFailure("\(gold) and \(pred) do not line up: \(error)")
+            }
+            let labels = evaluation.byLabel.keys.sorted()
+            switch format {
+            case .table:
+                print("CoNLL entities (conlleval rules); token accuracy \(f4(evaluation.accuracy))")
+                print(["label", "tp", "fp", "fn", "precision", "recall", "f1"].joined(separator: "\t"))
+                for label in labels { print(tsvRow(label, evaluation.byLabel[label]!)) }
+                print(tsvRow("micro", evaluation.overall))
+            case .csv:
+                print("label,tp,fp,fn,precision,recall,f1")
+                for label in labels { print(tsvRow(label, evaluation.byLabel[label]!).replacingOccurrences(of: "\t", with: ",")) }
+                print(tsvRow("micro", evaluation.overall).replacingOccurrences(of: "\t", with: ","))
+            case .json:
+                var labelsObject: [String: Any] = [:]
+                for label in labels {
+                    let s = evaluation.byLabel[label]!
+                    labelsObject[label] = ["precision": s.precision, "recall": s.recall, "f1": s.f1, "tp": s.truePositives, "fp": s.falsePositives, "fn": s.falseNegatives]
+                }
+                let s = evaluation.overall
+                let object: [String: Any] = [
+                    "accuracy": evaluation.accuracy, "labels": labelsObject,
+                    "micro": ["precision": s.precision, "recall": s.recall, "f1": s.f1, "tp": s.truePositives, "fp": s.falsePositives, "fn": s.falseNegatives],
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            }
+        }
+
+        func tsvRow(_ label: String, _ s: Score) -> String {
+            [label, String(s.truePositives), String(s.falsePositives), String(s.falseNegatives), f4(s.precision), f4(s.recall), f4(s.f1)].joined(separator: "\t")
+        }
+    }
+}

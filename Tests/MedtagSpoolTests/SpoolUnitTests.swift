@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+@testable import MedtagSpool
+
+@Suite("configuration and names")
+struct SpoolUnitTests {
+    @Test("the shipped configuration parses, and an empty one gives the defaults")
+    func shippedConfiguration() throws {
+        let shipped = try SpoolConfiguration.load(from: .init(packageRoot.appendingPathComponent("etc/medtag/medtag.conf").path))
+        #expect(shipped.spool == "/var/spool/medtag")
+        #expect(shipped.workers >= 1)
+        #expect(try SpoolConfiguration.parse("") == SpoolConfiguration())
+    }
+
+    @Test("values, sizes and comments")
+    func values() throws {
+        let configuration = try SpoolConfiguration.parse(
+            """
+            # comment
+            spool = /srv/spool   # trailing comment
+            workers = 4
+            formats = csv, brat
+            keep_inputs = no
+            archive_max_member_size = 2M
+            archive_max_depth = 0
+            """)
+        #expect(configuration.spool == "/srv/spool")
+        #expect(configuration.workers == 4)
+        #expect(configuration.formats == [.csv, .brat])
+        #expect(configuration.keepInputs == false)
+        #expect(configuration.archive.maxMemberBytes == 2 << 20)
+        #expect(configuration.archive.maxDepth == 0)
+    }
+
+    @Test("errors name the file, the line and the key", arguments: [
+        ("workers = 0", "medtag.conf:1: workers"),
+        ("\nformats = pdf", "medtag.conf:2: formats: unknown format `pdf`"),
+        ("colour = blue", "medtag.conf:1: unknown key `colour`"),
+        ("just words", "medtag.conf:1: expected `key = value`"),
+    ])
+    func errors(text: String, message: String) {
+        #expect {
+            try SpoolConfiguration.parse(text)
+        } throws: { error in
+            "\(error)".hasPrefix(message)
+        }
+    }
+
+    @Test("archive member names", arguments: [
+        ("a/b.txt", "a/b.txt"), ("./a//b.txt", "a/b.txt"), ("../x.txt", nil), ("a/../../x", nil), ("/etc/passwd", nil),
+        ("a/.hidden.txt", nil), ("./", ""),
+    ] as [(String, String?)])
+    func memberNames(raw: String, expected: String?) {
+        switch MemberPath.check(raw) {
+        case .accepted(let path): #expect(path == expected)
+        case .skipped: #expect(expected == "")
+        case .refused: #expect(expected == nil)
+        }
+    }
+
+    @Test("input kinds and base names")
+    func kinds() {
+        #expect(InputKind(fileName: "a.TXT") == .text)
+        #expect(InputKind(fileName: "a.xml") == .xml)
+        for name in ["a.tar", "a.tar.gz", "a.tgz", "a.tar.bz2", "a.tar.xz", "a.zip"] {
+            #expect(InputKind(fileName: name) == .archive)
+        }
+        #expect(InputKind(fileName: "a.pdf") == nil)
+        #expect(InputKind.baseName("nota.txt") == "nota")
+        #expect(InputKind.baseName("lote.tar.gz") == "lote")
+        #expect(SpoolLayout.isIgnored(name: ".x.txt") && SpoolLayout.isIgnored(name: "x.txt.part") && SpoolLayout.isIgnored(name: "x.tmp"))
+        #expect(!SpoolLayout.isIgnored(name: "x.txt"))
+    }
+
+    @Test("sd_notify datagrams reach an abstract-namespace socket name too")
+    func notifierWithoutSocket() {
+        let notifier = SystemdNotifier(environment: [:])
+        #expect(!notifier.isEnabled)
+        #expect(!notifier.notify("READY=1"))
+        let watched = SystemdNotifier(environment: ["NOTIFY_SOCKET": "@medtag-test", "WATCHDOG_USEC": "2000000"])
+        #expect(watched.isEnabled)
+        #expect(watched.watchdogInterval == 2)
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The package root, found from this file's path.
+let packageRoot: URL = {
+    var url = URL(fileURLWithPath: #filePath)
+    while url.path != "/" {
+        url.deleteLastPathComponent()
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+    }
+    return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+}()
+
+/// The built `medtag` binary. Tests that need it fail with a clear message when it is missing.
+func medtagBinary() throws -> URL {
+    let candidates = [".build/debug/medtag", ".build/x86_64-unknown-linux-gnu/debug/medtag", ".build/release/medtag"]
+    for candidate in candidates {
+        let url = packageRoot.appendingPathComponent(candidate)
+        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+    }
+    throw TestFailure(
+        "the medtag binary is missing (looked for \(candidates.joined(separator: ", ")) under \(packageRoot.path)); run `swift build` first")
+}
+
+/// The shipped dictionary model: small and fast, enough to see real entities.
+let testModel = packageRoot.appendingPathComponent("Models/es-pharmaconer-gazetteer")
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A temporary spool folder with a configuration file tuned for quick tests.
+final class TestSpool: @unchecked Sendable {
+    let root: URL
+    let spool: URL
+    let configFile: URL
+    var inbox: URL { spool.appendingPathComponent("inbox") }
+    var outbox: URL { spool.appendingPathComponent("outbox") }
+    var done: URL { spool.appendingPathComponent("done") }
+    var failed: URL { spool.appendingPathComponent("failed") }
+    var work: URL { spool.appendingPathComponent("work") }
+    var tmp: URL { spool.appendingPathComponent("tmp") }
+
+    init(config extra: String = "", workers: Int = 2) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("medtag-spool-test-\(UUID().uuidString)")
+        spool = root.appendingPathComponent("spool")
+        try FileManager.default.createDirectory(at: spool.appendingPathComponent("inbox"), withIntermediateDirectories: true)
+        configFile = root.appendingPathComponent("medtag.conf")
+        try writeConfig(
+            """
+            spool = \(spool.path)
+            model = \(testModel.path)
+            workers = \(workers)
+            settle_time = 0.7
+            rescan_interval = 1
+            shutdown_grace = 10
+            \(extra)
+            """)
+    }
+
+    func writeConfig(_ text: String) throws {
+        try text.write(to: configFile, atomically: true, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    /// Drops a file the way a careful producer does: a dot-name, then a rename into the inbox.
+    func drop(_ name: String, _ bytes: [UInt8]) throws {
+        let target = inbox.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).part")
+        try Data(bytes).write(to: temporary)
+        try FileManager.default.moveItem(at: temporary, to: target)
+    }
+
+    func drop(_ name: String, text: String) throws { try drop(name, Array(text.utf8)) }
+
+    /// Files (not folders) under a spool folder, relative to it, skipping dot-names.
+    func files(in folder: URL) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return [] }
+        var found: [String] = []
+        while let relative = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            let path = folder.appendingPathComponent(relative).path
+            if relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                found.append(relative)
+            }
+        }
+        return found.sorted()
+    }
+
+    /// Inputs finished: in done/ or failed/ (error reports not counted).
+    func finished() -> [String] {
+        (files(in: done) + files(in: failed).filter { !$0.hasSuffix(".error.json") }).sorted()
+    }
+
+    /// Records of the daily JSON-lines logs.
+    func logRecords() -> [[String: Any]] {
+        let logs = outbox.appendingPathComponent("logs")
+        var records: [[String: Any]] = []
+        for file in files(in: logs) {
+            guard let text = try? String(contentsOf: logs.appendingPathComponent(file), encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n") {
+                if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                    records.append(object)
+                }
+            }
+        }
+        return records
+    }
+}
+
+/// A `medtag` process started by a test; its standard error goes to a file the test can read.
+final class MedtagProcess: @unchecked Sendable {
+    let process = Process()
+    let logURL: URL
+
+    init(_ arguments: [String], environment: [String: String] = [:], logURL: URL) throws {
+        self.logURL = logURL
+        process.executableURL = try medtagBinary()
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = nil
+        env["WATCHDOG_USEC"] = nil
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: logURL)
+        handle.seekToEndOfFile()
+        process.standardError = handle
+        process.standardOutput = handle
+        try process.run()
+    }
+
+    /// Starts `medtag serve` on the spool and waits for its "ready" line.
+    static func serve(_ spool: TestSpool, environment: [String: String] = [:], waitReady: Bool = true) throws -> MedtagProcess {
+        let log = spool.root.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log")
+        let daemon = try MedtagProcess(["serve", "--config", spool.configFile.path], environment: environment, logURL: log)
+        if waitReady {
+            try waitUntil("the daemon says it is ready", timeout: 30) { daemon.log.contains("ready: watching the inbox") || !daemon.process.isRunning }
+            guard daemon.process.isRunning else { throw TestFailure("medtag serve exited early:\n\(daemon.log)") }
+        }
+        return daemon
+    }
+
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for the process to exit and returns its status.
+    @discardableResult
+    func waitForExit(timeout: Double = 30) throws -> Int32 {
+        try waitUntil("medtag exits", timeout: timeout) { !process.isRunning }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` seconds pass.
+func waitUntil(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while !condition() {
+        if Date() > deadline { throw TestFailure("timed out after \(timeout) s waiting until \(what)") }
+        usleep(50_000)
+    }
+}
+
+/// Builds archives with Python's standard library, which can write hostile members on purpose.
+func makeArchive(_ path: URL, script: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", "import io, tarfile, zipfile, sys\nout = sys.argv[1]\n" + script, path.path]
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw TestFailure("python3 could not write \(path.lastPathComponent)") }
+}
+
+/// Runs `medtag` to completion and returns its exit status and output.
+func runMedtag(_ arguments: [String], in spool: TestSpool) throws -> (status: Int32, output: String) {
+    let log = spool.root.appendingPathComponent("run-\(UUID().uuidString.prefix(8)).log")
+    let run = try MedtagProcess(arguments, logURL: log)
+    let status = try run.waitForExit(timeout: 60)
+    return (status, run.log)
+}
+
+let spanishNote = """
+    Varón de 58 años en tratamiento con enalapril 20 mg/día y paracetamol 1 g cada 8 horas.
+    La inmunohistoquímica fue positiva para S-100 y vimentina.
+
+    """
