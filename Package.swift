@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "MedtagEvaluation", dependencies: ["MedtagText", "MedtagFormats"]),
         // Inference over memory-mapped weights.
         .target(
-            name: "MedtagNeural", dependencies: ["MedtagText", "MedtagTagging", "COpenBLAS"],
+            name: "MedtagNeural", dependencies: ["MedtagText", "MedtagTagging", "MedtagStorage", "COpenBLAS"],
             // The forward pass is optimized in debug builds too: unoptimized it is ~20× slower,
             // which makes every debug run of the pipeline crawl.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
