@@ -79,7 +79,8 @@ struct ReliabilityCrashTests {
         let seed = testSeed()
         print("crash loop: \(count) inputs, \(kills) kills, seed \(seed) (replay with MEDTAG_SEED=\(seed))")
         var random = SplitMix64(seed: seed)
-        let spool = try TestSpool(workers: 2)
+        // Kills here are the test's, not the input's fault: no input may be given up on.
+        let spool = try TestSpool(config: "max_attempts = 1000", workers: 2)
         let source = spool.root.appendingPathComponent("inputs")
         let names = try Self.makeInputs(source, count: count)
         #expect(names.count == count)

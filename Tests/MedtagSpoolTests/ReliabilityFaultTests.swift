@@ -170,6 +170,39 @@ struct ReliabilityFaultTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
+    @Test("an input that kills the daemon at every start goes to failed/ after max_attempts; the rest is processed")
+    func poisonInput() throws {
+        let spool = try TestSpool(config: "max_attempts = 2")
+        let probe = spool.root.appendingPathComponent("xattr-probe")
+        try Data().write(to: probe)
+        guard (try? runTool("/usr/bin/env", ["python3", "-c", "import os, sys; os.setxattr(sys.argv[1], 'user.t', b'1')", probe.path])) != nil else {
+            print("poison input: this file system keeps no extended attributes; skipped")
+            return
+        }
+        // Needs far more than 2 s of CPU time: under `prlimit --cpu=2:3` the daemon is killed by
+        // SIGXCPU (then SIGKILL) in the middle of it, as the kernel's OOM killer would at MemoryMax.
+        try spool.drop("veneno.txt", text: String(repeating: spanishNote, count: 60_000))
+        try spool.drop("sana.txt", text: spanishNote)
+        for round in 1...2 {
+            let daemon = try MedtagProcess(
+                ["serve", "--config", spool.configFile.path], logURL: spool.root.appendingPathComponent("serve-\(round).log"),
+                launcher: ["/usr/bin/prlimit", "--cpu=2:3"])
+            _ = try daemon.waitForExit(timeout: 60)
+            #expect(daemon.diedOfSignal, "round \(round): killed in the middle of the input:\n\(daemon.log.suffix(1000))")
+            #expect(spool.claimedInputs() == ["veneno.txt"], "round \(round): the input is still claimed")
+        }
+        let daemon = try MedtagProcess.serve(spool)
+        try waitUntil("the poison input is given up on", timeout: 20) { spool.files(in: spool.failed).contains("veneno.txt") }
+        let reason = try jsonObject(spool.failed.appendingPathComponent("veneno.txt.error.json"))["reason"] as? String ?? ""
+        #expect(reason.contains("stopped 2 times") && reason.contains("max_attempts"), "\(reason)")
+        #expect(spool.files(in: spool.done) == ["sana.txt"])
+        // New inputs are annotated as usual.
+        try spool.drop("despues.txt", text: spanishNote)
+        try waitUntil("the daemon goes on", timeout: 20) { spool.files(in: spool.done).contains("despues.txt") }
+        daemon.signal(SIGTERM)
+        #expect(try daemon.waitForExit() == 0)
+    }
+
     /// A broken copy of the shipped model: what is done to it, and a word the error must hold.
     static let brokenModels: [(what: String, mention: String, breakIt: @Sendable (URL) throws -> Void)] = [
         ("missing folder", "no-such-model", { try FileManager.default.removeItem(at: $0) }),

@@ -41,6 +41,9 @@ public struct SpoolConfiguration: Sendable, Equatable {
     public var shutdownGrace: Double = 20
     /// Seconds before an input that failed for a passing reason (disk full) is tried again.
     public var retryDelay: Double = 30
+    /// Starts of annotation an input may see end unfinished (a crash, kill -9, out of memory) before
+    /// it goes to `failed/` instead of being taken up again.
+    public var maxAttempts: Int = 3
     /// Largest plain `.txt` or `.xml` input, in bytes.
     public var maxInputBytes: Int = 256 << 20
     /// The name of this daemon in `work/`; empty means `<host>-<pid>`.
@@ -105,6 +108,7 @@ public struct SpoolConfiguration: Sendable, Equatable {
             case "settle_time": configuration.settleTime = try seconds(value, fail)
             case "shutdown_grace": configuration.shutdownGrace = try seconds(value, fail)
             case "retry_delay": configuration.retryDelay = try seconds(value, fail)
+            case "max_attempts": configuration.maxAttempts = try count(value, fail)
             case "max_input_size": configuration.maxInputBytes = try size(value, fail)
             case "instance":
                 guard !value.contains("/"), !value.hasPrefix(".") else { throw fail("no `/` and no leading `.`") }
