@@ -3,12 +3,14 @@
 // overlap, and a token's text must be the text at its offsets.
 import MedtagText
 
+let tokenizers = [Tokenizer(rules: .spanish), Tokenizer(rules: .english)]
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
     let scalars = Array(String(decoding: bytes, as: UTF8.self).unicodeScalars)
-    for rules in [TokenizerRules.spanish, TokenizerRules.english] {
-        let (tokens, sentences) = Tokenizer(rules: rules).analyze(scalars)
+    for tokenizer in tokenizers {
+        let (tokens, sentences) = tokenizer.analyze(scalars)
         var previousEnd = 0
         for token in tokens {
             precondition(token.start >= previousEnd && token.start < token.end && token.end <= scalars.count, "token out of order or bounds")
