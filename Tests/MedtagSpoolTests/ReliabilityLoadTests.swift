@@ -42,6 +42,34 @@ struct ReliabilityLoadTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
+    @Test("a backlog whose scan takes longer than rescan_interval does not stall new work (make stress)", .enabled(if: stressEnabled))
+    func slowScanDoesNotStall() throws {
+        // 30,000 files that cannot be claimed yet (modified "tomorrow": they never settle), so every
+        // periodic scan lists them all; in a debug build that takes longer than rescan_interval = 1.
+        // The next scan used to be due before the last one ended: the loop then did nothing but scan.
+        let spool = try TestSpool()
+        try python(
+            """
+            import time
+            future = time.time() + 86400
+            for i in range(30000):
+                path = os.path.join(out, "futuro-%05d.txt" % i)
+                open(path, "w").write("paracetamol\\n")
+                os.utime(path, (future, future))
+            """, spool.inbox)
+        let daemon = try MedtagProcess.serve(spool)
+        usleep(3_000_000)  // a few scans (the first one, before READY, takes long too)
+        let names = (0..<10).map { "nueva-\($0).txt" }
+        let started = Date()
+        for name in names { try spool.drop(name, text: spanishNote) }
+        try waitUntil("new files are done while the backlog is scanned", timeout: 240) {
+            Set(names).isSubset(of: spool.files(in: spool.done))
+        }
+        print(String(format: "slow scans: 10 new files done in %.1f s beside 30,000 waiting ones", Date().timeIntervalSince(started)))
+        daemon.signal(SIGTERM)
+        #expect(try daemon.waitForExit(timeout: 60) == 0)
+    }
+
     @Test("10,000 small files at once, with the watcher paused so the default queue overflows (make stress)", .enabled(if: stressEnabled))
     func tenThousandFiles() throws {
         let spool = try TestSpool(config: "rescan_interval = 600")
