@@ -165,9 +165,16 @@ public enum XMLText {
         case "apos": return "'"
         default:
             guard name.hasPrefix("#") else { return nil }
-            let digits = name.dropFirst()
-            let value = digits.hasPrefix("x") || digits.hasPrefix("X") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits)
-            return value.flatMap(Unicode.Scalar.init)
+            var digits = name.dropFirst()
+            let hex = digits.hasPrefix("x") || digits.hasPrefix("X")
+            if hex { digits = digits.dropFirst() }
+            // Digits only (`UInt32` alone would take `+65`), and only characters XML allows: `&#0;` and
+            // other control characters stay literal instead of putting NUL into the text.
+            guard !digits.isEmpty, digits.allSatisfy({ hex ? $0.isHexDigit : ("0"..."9").contains($0) }),
+                let value = UInt32(digits, radix: hex ? 16 : 10), let scalar = Unicode.Scalar(value),
+                value == 0x9 || value == 0xA || value == 0xD || (value >= 0x20 && value != 0xFFFE && value != 0xFFFF)
+            else { return nil }
+            return scalar
         }
     }
 }
