@@ -1,6 +1,8 @@
 # medtag — build, run and test.
 #   make run    install what is missing, build, and start the daemon on the shipped model (spool in ./var)
 #   make test   install what is missing, build, and run the test suite
+#   make train  train the Spanish Bi-LSTM-CRF (PyTorch CPU) into Models/es-pharmaconer-bilstm-crf
+#   make bench  speed of the Swift engine against PyTorch on the same model → .build/bench.json
 
 SWIFT       ?= swift
 CONFIG      ?= release
@@ -9,7 +11,7 @@ SPOOL       ?= $(CURDIR)/var/spool
 APT_PACKAGES = pkg-config libinotifytools0-dev libarchive-dev libopenblas-dev
 TEST_PACKAGES = libreoffice-calc-nogui unzip slurm-wlm munge
 
-.PHONY: all deps test-deps build run test clean
+.PHONY: all deps test-deps build run test clean train bench
 
 all: build
 
@@ -45,3 +47,10 @@ test: test-deps
 
 clean:
 	rm -rf .build var
+
+# Neural tagger: training (Python, PyTorch CPU) and the engine benchmark.
+train: deps
+	Scripts/train.sh
+
+bench: deps
+	Scripts/bench.sh

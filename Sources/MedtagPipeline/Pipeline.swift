@@ -1,4 +1,5 @@
 import Foundation
+import MedtagNeural
 import MedtagNormalize
 import MedtagTagging
 import MedtagText
@@ -36,6 +37,10 @@ public final class Pipeline: Sendable {
         switch manifest.kind {
         case "gazetteer":
             tagger = try loadGazetteer(directory, manifest)
+        case "bilstm-crf":
+            do { tagger = try NeuralTagger(directory: directory) } catch let error as NeuralModelError {
+                throw ModelError(path: directory.path, reason: error.description)
+            }
         default:
             throw ModelError(path: directory.path, reason: "unknown model kind '\(manifest.kind)'")
         }

@@ -24,6 +24,7 @@ struct Medtag: AsyncParsableCommand {
             ServeCommand.self,
             StatusCommand.self,
             IngestCommand.self,
+            BenchCommand.self,
         ]
     )
 }

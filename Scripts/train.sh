@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Trains the Spanish Bi-LSTM-CRF end to end and writes Models/es-pharmaconer-bilstm-crf.
+#   data: medtag convert (BMEWO-V CoNLL) + medtag tokenize (fastText corpus), so training sees
+#   exactly the runtime's tokens; fastText skip-gram; SEEDS trained two at a time (1 thread each);
+#   export of the emission-averaged ensemble; strict dev F1 measured through the Swift pipeline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CORPORA=${CORPORA:-../shared/corpora}
+[ -d "$CORPORA" ] || CORPORA=/work/shared/corpora
+PHARMA=$CORPORA/pharmaconer
+RAW=$CORPORA/raw-es
+SEEDS=${SEEDS:-"1 2 3"}
+SCHEME=${SCHEME:-bmewov}
+EPOCHS=${EPOCHS:-30}
+OUT=${OUT:-Models/es-pharmaconer-bilstm-crf}
+WORK=training/work
+PY=training/.venv/bin/python
+MEDTAG=.build/release/medtag
+
+if [ ! -x "$PY" ]; then
+  python3 -m venv training/.venv
+  training/.venv/bin/pip install -q -r training/requirements.txt
+fi
+[ -x "$MEDTAG" ] || swift build -c release --product medtag
+mkdir -p $WORK/data $WORK/runs
+
+echo "== data (medtag convert / tokenize)"
+$MEDTAG convert --scheme bmewov -o $WORK/data/train.conll "$PHARMA/train"
+$MEDTAG convert --scheme bmewov -o $WORK/data/dev.conll "$PHARMA/dev"
+$MEDTAG tokenize "$RAW"/*.txt "$PHARMA"/train/*.txt "$PHARMA"/dev/*.txt > $WORK/data/corpus.tok
+
+echo "== fastText embeddings"
+[ -f $WORK/data/emb/vectors.npy ] || (cd training && .venv/bin/python embeddings.py \
+  --corpus work/data/corpus.tok --conll work/data/train.conll work/data/dev.conll \
+  --gazetteer "$PHARMA/gazetteer.txt" --out work/data/emb)
+
+echo "== training seeds: $SEEDS ($SCHEME)"
+runs=()
+pids=()
+for seed in $SEEDS; do
+  run=$WORK/runs/$SCHEME-$seed
+  runs+=("$run")
+  if [ ! -f "$run/result.json" ]; then
+    mkdir -p "$run"
+    (cd training && .venv/bin/python train.py --train work/data/train.conll --dev work/data/dev.conll \
+      --emb work/data/emb --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
+      --scheme $SCHEME --seed $seed --epochs $EPOCHS --out "../$run" > "../$run/stdout" 2>&1) &
+    pids+=($!)
+    if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+  fi
+done
+for p in "${pids[@]}"; do wait "$p"; done
+
+echo "== export"
+(cd training && .venv/bin/python export.py --runs "${runs[@]/#/../}" --emb work/data/emb \
+  --dev work/data/dev.conll --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
+  --tokenizer-version "$(sed -n 's/.*static let version = "\(.*\)"/\1/p' ../Sources/MedtagText/Tokenizer.swift)" \
+  --out "../$OUT")
+
+echo "== strict dev F1 through the Swift pipeline"
+swift build -c release --product medtag
+rm -rf $WORK/dev-pred
+$MEDTAG annotate "$PHARMA/dev" -o $WORK/dev-pred --formats brat --model "$OUT"
+$PY training/score.py --gold "$PHARMA/dev" --pred $WORK/dev-pred --manifest "$OUT/manifest.json"

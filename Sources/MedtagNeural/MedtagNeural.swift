@@ -1,1 +1,0 @@
-// MedtagNeural: filled in by its own change.

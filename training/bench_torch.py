@@ -1,0 +1,94 @@
+"""PyTorch side of `make bench`: the shipped model (read back from its safetensors) run by
+PyTorch on the same dev sentences, tokens in -> Viterbi paths out, batch 1 and 64, 1 and 2
+threads. Merges the Swift engine's figures and writes the side-by-side table and bench.json."""
+import argparse, json, os, sys, time
+import numpy as np
+import torch
+from safetensors.numpy import load_file
+
+from conll import read_conll, sentences
+from data import Encoder, batchify
+from features import load_gazetteer, load_affixes
+from model import BiLSTMCRF, viterbi_np
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--model", required=True)
+ap.add_argument("--conll", required=True)
+ap.add_argument("--swift", required=True, help="JSON printed by `medtag bench`")
+ap.add_argument("--out", required=True)
+args = ap.parse_args()
+
+man = json.load(open(os.path.join(args.model, "manifest.json"), encoding="utf-8"))
+d = man["dimensions"]
+tensors = load_file(os.path.join(args.model, man["files"]["weights"]["path"]))
+words = open(os.path.join(args.model, "words.txt"), encoding="utf-8").read().split("\n")[:d["words"]]
+chars = json.load(open(os.path.join(args.model, "chars.json"), encoding="utf-8"))
+gaz = {l.strip() for l in open(os.path.join(args.model, "gazetteer.txt"), encoding="utf-8") if l.strip()}
+affixes = [tuple(l.rstrip("\n").split("\t")) for l in open(os.path.join(args.model, "affixes.tsv"), encoding="utf-8") if l.strip()]
+tags = man["tags"]
+vectors = tensors["word.weight"].astype(np.float32)
+members = []
+for k in range(d["members"]):
+    m = BiLSTMCRF(vectors, d["chars"], tags, man["tagScheme"], char_dim=d["charDim"],
+                  char_hidden=d["charHidden"], case_dim=d["casingDim"], hidden=d["hidden"])
+    state = m.state_dict()
+    for name in state:
+        key = f"m{k}.{name}"
+        if key in tensors:
+            state[name] = torch.from_numpy(tensors[key].copy())
+    m.load_state_dict(state)
+    m.eval()
+    members.append(m)
+crf = [tensors["crf.start"], tensors["crf.transitions"], tensors["crf.end"]]
+
+sents = [[t[0] for t in s] for s in sentences(read_conll(args.conll))]
+n_tokens = sum(len(s) for s in sents)
+
+
+def run(batch):
+    enc = Encoder(words, chars, gaz, affixes, tags, man["tagScheme"])
+    order = sorted(range(len(sents)), key=lambda i: -len(sents[i])) if batch > 1 else range(len(sents))
+    order = list(order)
+    paths = [None] * len(sents)
+    with torch.inference_mode():
+        for k in range(0, len(order), batch):
+            idx = order[k:k + batch]
+            items = [(enc.encode([(t, 0, 0, "O") for t in sents[i]])[0], [0] * len(sents[i])) for i in idx]
+            b = batchify(items)
+            em = torch.stack([m.emissions(b) for m in members]).mean(0).numpy()
+            for j, i in enumerate(idx):
+                paths[i] = viterbi_np(em[j, :len(sents[i])], *crf)
+    return paths
+
+
+rows = []
+for threads in (1, 2):
+    torch.set_num_threads(threads)
+    for batch in (1, 64):
+        run(64) if not rows else None  # warm-up
+        t = time.perf_counter()
+        run(batch)
+        s = time.perf_counter() - t
+        rows.append({"engine": "pytorch", "workers": threads, "batch": batch, "tokensPerSecond": n_tokens / s,
+                     "documentsPerSecond": None, "seconds": s})
+        print(f"pytorch threads {threads} batch {batch}: {n_tokens / s:,.0f} tokens/s", file=sys.stderr)
+
+swift = json.load(open(args.swift))
+table = swift["rows"] + rows
+best_e = max(r["tokensPerSecond"] for r in swift["rows"])
+best_p = max(r["tokensPerSecond"] for r in rows)
+print(f"\nmodel {man['name']} ({d['members']} member(s), hidden {d['hidden']}), dev: "
+      f"{swift['documents']} documents, {n_tokens} tokens, {len(sents)} sentences")
+print(f"{'engine':8} {'threads':>7} {'batch':>5} {'tokens/s':>10} {'docs/s':>8} {'seconds':>8}")
+for r in table:
+    docs = f"{r['documentsPerSecond']:8.1f}" if r["documentsPerSecond"] else f"{'':>8}"
+    print(f"{r['engine']:8} {r['workers']:7d} {r['batch']:5d} {r['tokensPerSecond']:10,.0f} {docs} {r['seconds']:8.2f}")
+print(f"best engine {best_e:,.0f} tokens/s vs best PyTorch {best_p:,.0f}: ratio {best_e / best_p:.2f}x")
+print(f"start-up to first prediction {swift['startupMilliseconds']:.1f} ms (model load {swift['loadMilliseconds']:.1f} ms), "
+      f"peak RSS {swift['peakRSSMegabytes']:.1f} MB")
+json.dump({"engine_tokens_per_s": round(best_e), "pytorch_tokens_per_s": round(best_p),
+           "ratio": round(best_e / best_p, 3), "startup_ms": round(swift["startupMilliseconds"], 2),
+           "load_ms": round(swift["loadMilliseconds"], 2), "peak_rss_mb": round(swift["peakRSSMegabytes"], 1),
+           "documents": swift["documents"], "tokens": n_tokens, "configs": table},
+          open(args.out, "w"), indent=2)
+print(f"wrote {args.out}")

@@ -1,0 +1,128 @@
+"""Trains one Bi-LSTM-CRF (one seed) with early stopping on dev; writes run_dir/model.pt."""
+import argparse, json, os, random, sys, time
+import numpy as np
+import torch
+
+from conll import read_conll, sentences
+from data import Encoder, batchify, spans, bio_spans, convert_tag
+from features import load_gazetteer, load_affixes
+from model import BiLSTMCRF, tag_set, viterbi_np
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--train", required=True)
+ap.add_argument("--dev", required=True)
+ap.add_argument("--emb", required=True, help="folder with words.txt and vectors.npy")
+ap.add_argument("--gazetteer", required=True)
+ap.add_argument("--affixes", required=True)
+ap.add_argument("--out", required=True)
+ap.add_argument("--scheme", default="bmewov")
+ap.add_argument("--seed", type=int, default=1)
+ap.add_argument("--epochs", type=int, default=40)
+ap.add_argument("--patience", type=int, default=7)
+ap.add_argument("--batch", type=int, default=16)
+ap.add_argument("--lr", type=float, default=0.002)
+ap.add_argument("--hidden", type=int, default=100)
+ap.add_argument("--dropout", type=float, default=0.5)
+ap.add_argument("--word-dropout", type=float, default=0.05)
+ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--tune-words", action="store_true", help="fine-tune the word vectors (SparseAdam)")
+args = ap.parse_args()
+
+torch.set_num_threads(args.threads)
+random.seed(args.seed); np.random.seed(args.seed); torch.manual_seed(args.seed)
+os.makedirs(args.out, exist_ok=True)
+log = open(os.path.join(args.out, "log.txt"), "a")
+def say(*a):
+    msg = " ".join(str(x) for x in a)
+    print(msg, file=sys.stderr, flush=True); log.write(msg + "\n"); log.flush()
+
+train_s = sentences(read_conll(args.train))
+dev_s = sentences(read_conll(args.dev))
+labels = sorted({t[3][2:] for s in train_s for t in s if t[3] != "O"})
+tags = tag_set(labels, args.scheme)
+words = [w.rstrip("\n") for w in open(os.path.join(args.emb, "words.txt"), encoding="utf-8")]
+vectors = np.load(os.path.join(args.emb, "vectors.npy"))
+chars = ["<pad>", "<unk>"] + sorted({c for s in train_s for t in s for c in t[0]})
+gaz = load_gazetteer(args.gazetteer)
+affixes = load_affixes(args.affixes)
+enc = Encoder(words, chars, gaz, affixes, tags, args.scheme)
+train_items = [enc.encode(s) for s in train_s]
+dev_items = [enc.encode(s) for s in dev_s]
+say(f"seed {args.seed} scheme {args.scheme}: {len(train_items)} train / {len(dev_items)} dev "
+    f"sentences, {len(tags)} tags, {len(chars)} chars, {len(words)} words")
+
+model = BiLSTMCRF(vectors, len(chars), tags, args.scheme, hidden=args.hidden, dropout=args.dropout)
+if args.tune_words:
+    model.word = torch.nn.Embedding.from_pretrained(torch.as_tensor(vectors), freeze=False, sparse=True)
+    model.config["tune_words"] = True
+params = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("word.")]
+opt = torch.optim.Adam(params, lr=args.lr)
+word_opt = torch.optim.SparseAdam([model.word.weight], lr=args.lr / 2) if args.tune_words else None
+gen = torch.Generator().manual_seed(args.seed)
+decode = bio_spans if args.scheme == "bio" else spans
+
+
+def dev_emissions():
+    model.eval()
+    order = sorted(range(len(dev_items)), key=lambda i: len(dev_items[i][0]))
+    out = [None] * len(dev_items)
+    with torch.no_grad():
+        for k in range(0, len(order), 64):
+            idx = order[k:k + 64]
+            b = batchify([dev_items[i] for i in idx])
+            em = model.emissions(b)
+            for j, i in enumerate(idx):
+                out[i] = em[j, :len(dev_items[i][0])].clone()
+    return out
+
+
+def score(ems):
+    tp = fp = fn = 0
+    start, trans, end = (t.detach().numpy() for t in model.crf.effective())
+    for (toks, gold), em in zip(dev_items, ems):
+        path = viterbi_np(em.numpy(), start, trans, end)
+        p = decode([tags[i] for i in path]); g = decode([tags[i] for i in gold])
+        tp += len(p & g); fp += len(p - g); fn += len(g - p)
+    pr = tp / max(tp + fp, 1); rc = tp / max(tp + fn, 1)
+    return 2 * pr * rc / max(pr + rc, 1e-9), pr, rc
+
+
+best, best_epoch, t0 = -1.0, 0, time.time()
+for epoch in range(1, args.epochs + 1):
+    model.train()
+    order = list(range(len(train_items)))
+    random.shuffle(order)
+    # bucket by length for speed, keep randomness across buckets
+    chunks = [order[i:i + args.batch * 50] for i in range(0, len(order), args.batch * 50)]
+    batches = []
+    for ch in chunks:
+        ch.sort(key=lambda i: len(train_items[i][0]))
+        batches += [ch[i:i + args.batch] for i in range(0, len(ch), args.batch)]
+    random.shuffle(batches)
+    total = 0.0
+    te = time.time()
+    for idx in batches:
+        b = batchify([train_items[i] for i in idx], args.word_dropout, gen)
+        loss = model.crf.nll(model.emissions(b), b["tags"], b["mask"])
+        opt.zero_grad()
+        if word_opt:
+            word_opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 5.0)
+        opt.step()
+        if word_opt:
+            word_opt.step()
+        total += float(loss.detach()) * len(idx)
+    f1, p, r = score(dev_emissions())
+    say(f"epoch {epoch} loss {total / len(train_items):.3f} dev F1 {f1:.4f} P {p:.4f} R {r:.4f} "
+        f"({time.time() - te:.0f}s)")
+    if f1 > best:
+        best, best_epoch = f1, epoch
+        torch.save({"state": model.state_dict(), "config": model.config, "chars": chars,
+                    "labels": labels, "dev_f1_tokens": f1, "epoch": epoch, "seed": args.seed},
+                   os.path.join(args.out, "model.pt"))
+    elif epoch - best_epoch >= args.patience:
+        break
+say(f"best dev F1 {best:.4f} at epoch {best_epoch}; {time.time() - t0:.0f}s")
+json.dump({"dev_f1_tokens": best, "epoch": best_epoch, "seconds": round(time.time() - t0)},
+          open(os.path.join(args.out, "result.json"), "w"))
