@@ -100,7 +100,7 @@ struct AnnotateCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let models = used.isEmpty
             ? modelNames
-            : used.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.language), \($0.value.count) documents)" }.joined(separator: ", ")
+            : used.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.language), \($0.value.count) document\($0.value.count == 1 ? "" : "s"))" }.joined(separator: ", ")
         print(
             "annotated \(inputs.count - failures) of \(inputs.count) documents with \(models): "
                 + "\(tokens) tokens, \(entities) entities in \(String(format: "%.2f", seconds)) s → \(writer?.final.path ?? out)")

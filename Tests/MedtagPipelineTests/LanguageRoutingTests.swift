@@ -116,3 +116,81 @@ struct LanguageRoutingTests {
         }
     }
 }
+
+@Suite("English normalization and annotate --language")
+struct EnglishCommandLineTests {
+    /// A tiny English release in RF2 snapshot format (invented ids, not SNOMED content).
+    static func writeRelease(_ dir: URL) throws {
+        let terminology = dir.appendingPathComponent("Snapshot/Terminology")
+        try FileManager.default.createDirectory(at: terminology, withIntermediateDirectories: true)
+        try """
+            id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId
+            3000001\t20240101\t1\t900000000000207008\t900000000000074008
+            3000002\t20240101\t1\t900000000000207008\t900000000000074008
+
+            """.write(to: terminology.appendingPathComponent("sct2_Concept_Snapshot_INT_20240101.txt"), atomically: true, encoding: .utf8)
+        try """
+            id\teffectiveTime\tactive\tmoduleId\tconceptId\tlanguageCode\ttypeId\tterm\tcaseSignificanceId
+            4000011\t20240101\t1\t900000000000207008\t3000001\ten\t900000000000003001\tCisplatin (substance)\t900000000000448009
+            4000012\t20240101\t1\t900000000000207008\t3000001\ten\t900000000000013009\tcisplatin\t900000000000448009
+            4000021\t20240101\t1\t900000000000207008\t3000002\ten\t900000000000003001\tDoxorubicin (substance)\t900000000000448009
+            4000022\t20240101\t1\t900000000000207008\t3000002\ten\t900000000000013009\tdoxorubicin\t900000000000448009
+
+            """.write(
+                to: terminology.appendingPathComponent("sct2_Description_Snapshot-en_INT_20240101.txt"), atomically: true, encoding: .utf8)
+    }
+
+    @Test func anEnglishRF2LexiconGivesCodesTheSameWayAsSpanish() throws {
+        let dir = try temporaryDirectory("english-lexicon")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let release = dir.appendingPathComponent("release")
+        try Self.writeRelease(release)
+        let lexicon = dir.appendingPathComponent("lexicon-en")
+        let imported = try run(Paths.medtag, ["lexicon", "import-rf2", release.path, "--language", "en", "--out", lexicon.path])
+        #expect(imported.status == 0, "\(imported.err)")
+        let note = dir.appendingPathComponent("note.txt")
+        try englishNote.write(to: note, atomically: true, encoding: .utf8)
+
+        // Without an English lexicon: entities, no codes, and the run says why.
+        let bare = try run(Paths.medtag, ["annotate", note.path, "--out", dir.appendingPathComponent("bare").path, "--language", "en"])
+        #expect(bare.status == 0, "\(bare.err)")
+        #expect(bare.out.contains("en-biomed-bilstm-crf (en, 1 document)"), "\(bare.out)")
+        #expect(bare.err.contains("no English SNOMED-CT lexicon installed"), "\(bare.err)")
+        let bareAnn = try String(contentsOf: dir.appendingPathComponent("bare/note.ann"), encoding: .utf8)
+        #expect(bareAnn.contains("Chemical"), "\(bareAnn)")
+        #expect(!bareAnn.contains("AnnotatorNotes"))
+
+        // With one: the same cascade gives the release's codes.
+        let coded = try run(
+            Paths.medtag, ["annotate", note.path, "--out", dir.appendingPathComponent("coded").path, "--language", "en"],
+            environment: ["MEDTAG_LEXICON_EN": lexicon.path])
+        #expect(coded.status == 0, "\(coded.err)")
+        let ann = try String(contentsOf: dir.appendingPathComponent("coded/note.ann"), encoding: .utf8)
+        #expect(ann.contains("\t3000001"), "cisplatin coded: \(ann)")
+        #expect(ann.contains("\t3000002"), "doxorubicin coded: \(ann)")
+        #expect(!coded.err.contains("no English SNOMED-CT lexicon"))
+    }
+
+    @Test func annotateRoutesEachFileUnderAuto() throws {
+        let dir = try temporaryDirectory("annotate-auto")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inputs = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        try englishNote.write(to: inputs.appendingPathComponent("note.txt"), atomically: true, encoding: .utf8)
+        try spanishNote.write(to: inputs.appendingPathComponent("nota.txt"), atomically: true, encoding: .utf8)
+        let result = try run(
+            Paths.medtag, ["annotate", inputs.path, "--out", dir.appendingPathComponent("out").path],
+            environment: ["MEDTAG_MODEL": RoutingModels.spanish.path])
+        #expect(result.status == 0, "\(result.err)")
+        // MEDTAG_MODEL names a model: without --language every file stays on it.
+        #expect(result.out.contains("es-pharmaconer-gazetteer (es, 2 documents)"), "\(result.out)")
+        let auto = try run(
+            Paths.medtag, ["annotate", inputs.path, "--out", dir.appendingPathComponent("auto").path, "--language", "auto"],
+            environment: ["MEDTAG_MODEL": RoutingModels.spanish.path])
+        #expect(auto.status == 0, "\(auto.err)")
+        #expect(auto.out.contains("en-biomed-bilstm-crf (en, 1 document)"), "\(auto.out)")
+        #expect(auto.out.contains("es-pharmaconer-gazetteer (es, 1 document)"), "\(auto.out)")
+        let conll = try String(contentsOf: dir.appendingPathComponent("auto/note.conll"), encoding: .utf8)
+        #expect(conll.contains("interleukin\t"))
+    }
+}
