@@ -6,16 +6,17 @@ cd "$(dirname "$0")/.."
 CORPORA=${CORPORA:-../shared/corpora}
 [ -d "$CORPORA" ] || CORPORA=/work/shared/corpora
 MODEL=${MODEL_EN:-Models/en-biomed-bilstm-crf}
-PY=training/.venv/bin/python
+PY=${PY:-$PWD/training/.venv/bin/python}
 if ! "$PY" -c "import torch, safetensors, numpy" 2>/dev/null; then
   python3 -m venv training/.venv
   training/.venv/bin/pip install -q -r training/requirements.txt
+  PY=$PWD/training/.venv/bin/python
 fi
 swift build -c release --product medtag
 mkdir -p .build/bench-en
 "$PY" training/english/bench_texts.py --corpora "$CORPORA/en" --texts .build/bench-en/texts --conll .build/bench-en/dev.conll
 .build/release/medtag bench --model "$MODEL" .build/bench-en/texts > .build/bench-en/swift.json
-(cd training && .venv/bin/python bench_torch.py --model "../$MODEL" --conll ../.build/bench-en/dev.conll \
+(cd training && "$PY" bench_torch.py --model "../$MODEL" --conll ../.build/bench-en/dev.conll \
   --swift ../.build/bench-en/swift.json --out ../.build/bench-en.json)
 if [ -f .build/bench.json ]; then
   "$PY" - <<'PY'
