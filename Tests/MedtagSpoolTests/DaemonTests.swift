@@ -313,11 +313,13 @@ struct DaemonTests {
     @Test("two daemons on one spool process every file exactly once")
     func twoDaemons() throws {
         let spool = try TestSpool(workers: 1)
-        let names = (0..<150).map { String(format: "d-%03d.txt", $0) }
+        let names = (0..<2000).map { String(format: "d-%04d.txt", $0) }
         let first = try MedtagProcess.serve(spool)
         let second = try MedtagProcess.serve(spool)
+        let started = Date()
         for name in names { try spool.drop(name, text: spanishNote + name) }
-        try waitUntil("everything is done", timeout: 90) { spool.files(in: spool.done).count == names.count }
+        try waitUntil("everything is done", timeout: 900) { spool.files(in: spool.done).count == names.count }
+        print("two daemons: \(names.count) inputs in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         try waitUntil("every record is logged", timeout: 10) { spool.logRecords().count >= names.count }
         for daemon in [first, second] { daemon.signal(SIGTERM) }
         for daemon in [first, second] { #expect(try daemon.waitForExit() == 0) }
