@@ -35,7 +35,11 @@ let package = Package(
         .target(name: "MedtagNormalize", dependencies: ["MedtagText", "MedtagStorage"]),
         .target(name: "MedtagEvaluation", dependencies: ["MedtagText", "MedtagFormats"]),
         // Inference over memory-mapped weights.
-        .target(name: "MedtagNeural", dependencies: ["MedtagText", "MedtagTagging", "COpenBLAS"]),
+        .target(
+            name: "MedtagNeural", dependencies: ["MedtagText", "MedtagTagging", "MedtagStorage", "COpenBLAS"],
+            // The forward pass is optimized in debug builds too: unoptimized it is ~20× slower,
+            // which makes every debug run of the pipeline crawl.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Assembly: loads a model directory and runs tokenizer → tagger → normalizer → writers.
         .target(
             name: "MedtagPipeline",

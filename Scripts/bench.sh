@@ -17,3 +17,6 @@ mkdir -p .build/bench
 .build/release/medtag bench --model "$MODEL" "$DEV" > .build/bench/swift.json
 (cd training && .venv/bin/python bench_torch.py --model "../$MODEL" --conll ../.build/bench/dev.conll \
   --swift ../.build/bench/swift.json --out ../.build/bench.json)
+# SNOMED-CT normalization: lookups per second through the whole cascade on the shipped lexicon.
+echo
+.build/release/medtag lexicon bench --mentions "$DEV"

@@ -9,7 +9,8 @@ CORPORA=${CORPORA:-../shared/corpora}
 [ -d "$CORPORA" ] || CORPORA=/work/shared/corpora
 PHARMA=$CORPORA/pharmaconer
 RAW=$CORPORA/raw-es
-SEEDS=${SEEDS:-"1 2 3"}
+# Ensemble members: NAME:SEED:FLAGS. Two with frozen fastText vectors, two fine-tuning them.
+RUNS=${RUNS:-"bmewov-1:1: bmewov-2:2: tuned-3:3:--tune-words tuned-4:4:--tune-words"}
 SCHEME=${SCHEME:-bmewov}
 EPOCHS=${EPOCHS:-30}
 OUT=${OUT:-Models/es-pharmaconer-bilstm-crf}
@@ -34,17 +35,18 @@ echo "== fastText embeddings"
   --corpus work/data/corpus.tok --conll work/data/train.conll work/data/dev.conll \
   --gazetteer "$PHARMA/gazetteer.txt" --out work/data/emb)
 
-echo "== training seeds: $SEEDS ($SCHEME)"
+echo "== training: $RUNS ($SCHEME)"
 runs=()
 pids=()
-for seed in $SEEDS; do
-  run=$WORK/runs/$SCHEME-$seed
+for spec in $RUNS; do
+  IFS=: read -r name seed flags <<< "$spec"
+  run=$WORK/runs/$name
   runs+=("$run")
   if [ ! -f "$run/result.json" ]; then
     mkdir -p "$run"
     (cd training && .venv/bin/python train.py --train work/data/train.conll --dev work/data/dev.conll \
       --emb work/data/emb --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
-      --scheme $SCHEME --seed $seed --epochs $EPOCHS --out "../$run" > "../$run/stdout" 2>&1) &
+      --scheme $SCHEME --seed "$seed" --epochs $EPOCHS $flags --out "../$run" > "../$run/stdout" 2>&1) &
     pids+=($!)
     if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
   fi
@@ -62,3 +64,4 @@ swift build -c release --product medtag
 rm -rf $WORK/dev-pred
 $MEDTAG annotate "$PHARMA/dev" -o $WORK/dev-pred --formats brat --model "$OUT"
 $PY training/score.py --gold "$PHARMA/dev" --pred $WORK/dev-pred --manifest "$OUT/manifest.json"
+$MEDTAG evaluate ner "$PHARMA/dev" $WORK/dev-pred

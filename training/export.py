@@ -20,6 +20,7 @@ ap.add_argument("--affixes", required=True)
 ap.add_argument("--tokenizer-version", required=True)
 ap.add_argument("--out", required=True)
 ap.add_argument("--name", default="es-pharmaconer-bilstm-crf")
+ap.add_argument("--no-dev-score", action="store_true", help="skip the token-level dev scores")
 args = ap.parse_args()
 torch.set_num_threads(1)
 
@@ -36,7 +37,7 @@ vectors32 = vectors.astype(np.float32)  # what the runtime sees
 
 models = []
 for c in ckpts:
-    m = BiLSTMCRF(vectors32, len(chars), tags, scheme, hidden=cfg["hidden"], dropout=cfg["dropout"],
+    m = BiLSTMCRF(vectors32.copy(), len(chars), tags, scheme, hidden=cfg["hidden"], dropout=cfg["dropout"],
                   char_dim=cfg["char_dim"], char_hidden=cfg["char_hidden"], case_dim=cfg["case_dim"])
     state = dict(c["state"])
     if c["config"].get("tune_words"):  # own fine-tuned vectors, stored fp16 like the shared ones
@@ -107,8 +108,11 @@ def f1(members, start, trans, end):
     return round(2 * pr * rc / max(pr + rc, 1e-9), 4)
 
 np_crf = [t.numpy() for t in (crf_start, crf_trans, crf_end)]
-member_f1 = [f1([m], *[t.numpy() for t in e]) for m, e in zip(models, eff)]
-ensemble_f1 = f1(models, *np_crf)
+if args.no_dev_score:
+    member_f1, ensemble_f1 = [], None
+else:
+    member_f1 = [f1([m], *[t.numpy() for t in e]) for m, e in zip(models, eff)]
+    ensemble_f1 = f1(models, *np_crf)
 print(f"dev token-span F1: members {member_f1}, ensemble {ensemble_f1}", file=sys.stderr)
 
 # Reference for the Swift parity test: a few dev sentences, emissions and paths.

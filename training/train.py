@@ -26,6 +26,7 @@ ap.add_argument("--dropout", type=float, default=0.5)
 ap.add_argument("--word-dropout", type=float, default=0.05)
 ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--tune-words", action="store_true", help="fine-tune the word vectors (SparseAdam)")
+ap.add_argument("--init", help="continue from this model.pt (same vocabularies and sizes)")
 args = ap.parse_args()
 
 torch.set_num_threads(args.threads)
@@ -55,6 +56,11 @@ model = BiLSTMCRF(vectors, len(chars), tags, args.scheme, hidden=args.hidden, dr
 if args.tune_words:
     model.word = torch.nn.Embedding.from_pretrained(torch.as_tensor(vectors), freeze=False, sparse=True)
     model.config["tune_words"] = True
+if args.init:
+    init = torch.load(args.init, weights_only=False)
+    assert init["chars"] == chars and init["labels"] == labels, "--init model has other vocabularies"
+    model.load_state_dict(init["state"])
+    say(f"continuing from {args.init} (epoch {init['epoch']}, dev F1 {init.get('dev_f1_tokens')})")
 params = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("word.")]
 opt = torch.optim.Adam(params, lr=args.lr)
 word_opt = torch.optim.SparseAdam([model.word.weight], lr=args.lr / 2) if args.tune_words else None

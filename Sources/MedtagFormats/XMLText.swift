@@ -123,6 +123,19 @@ public enum XMLText {
 
     /// End of a tag, skipping `>` inside quoted attribute values.
     static func tagEnd(_ s: [Unicode.Scalar], from start: Int) -> Int? {
+        closingBracket(s, from: start, nested: false)
+    }
+
+    /// Skips `<!DOCTYPE …>` including an internal subset in brackets. Nothing in it is used.
+    static func skipDeclaration(_ s: [Unicode.Scalar], from start: Int) throws(InputError) -> Int {
+        guard let end = closingBracket(s, from: start + 2, nested: true) else { throw malformed("unterminated declaration") }
+        return end + 1
+    }
+
+    /// The index of the `>` that closes a markup construct: not inside quotes and, when `nested`,
+    /// not inside `[…]` (a DTD's internal subset).
+    static func closingBracket(_ s: [Unicode.Scalar], from start: Int, nested: Bool) -> Int? {
+        var depth = 0
         var quote: Unicode.Scalar?
         var k = start
         while k < s.count {
@@ -131,35 +144,16 @@ public enum XMLText {
                 if c == q { quote = nil }
             } else if c == "\"" || c == "'" {
                 quote = c
-            } else if c == ">" {
+            } else if nested && c == "[" {
+                depth += 1
+            } else if nested && c == "]" {
+                depth -= 1
+            } else if c == ">" && depth <= 0 {
                 return k
             }
             k += 1
         }
         return nil
-    }
-
-    /// Skips `<!DOCTYPE …>` including an internal subset in brackets. Nothing in it is used.
-    static func skipDeclaration(_ s: [Unicode.Scalar], from start: Int) throws(InputError) -> Int {
-        var depth = 0
-        var quote: Unicode.Scalar?
-        var k = start + 2
-        while k < s.count {
-            let c = s[k]
-            if let q = quote {
-                if c == q { quote = nil }
-            } else if c == "\"" || c == "'" {
-                quote = c
-            } else if c == "[" {
-                depth += 1
-            } else if c == "]" {
-                depth -= 1
-            } else if c == ">" && depth <= 0 {
-                return k + 1
-            }
-            k += 1
-        }
-        throw malformed("unterminated declaration")
     }
 
     static func characterReference(_ name: String) -> Unicode.Scalar? {
@@ -171,9 +165,16 @@ public enum XMLText {
         case "apos": return "'"
         default:
             guard name.hasPrefix("#") else { return nil }
-            let digits = name.dropFirst()
-            let value = digits.hasPrefix("x") || digits.hasPrefix("X") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits)
-            return value.flatMap(Unicode.Scalar.init)
+            var digits = name.dropFirst()
+            let hex = digits.hasPrefix("x") || digits.hasPrefix("X")
+            if hex { digits = digits.dropFirst() }
+            // Digits only (`UInt32` alone would take `+65`), and only characters XML allows: `&#0;` and
+            // other control characters stay literal instead of putting NUL into the text.
+            guard !digits.isEmpty, digits.allSatisfy({ hex ? $0.isHexDigit : ("0"..."9").contains($0) }),
+                let value = UInt32(digits, radix: hex ? 16 : 10), let scalar = Unicode.Scalar(value),
+                value == 0x9 || value == 0xA || value == 0xD || (value >= 0x20 && value != 0xFFFE && value != 0xFFFF)
+            else { return nil }
+            return scalar
         }
     }
 }

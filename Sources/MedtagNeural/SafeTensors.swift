@@ -1,47 +1,11 @@
 import Foundation
+import MedtagStorage
 
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-/// A file mapped read-only and shared into memory; unmapped when released.
-///
-/// Pages are shared with every other process mapping the same file, and nothing is read until
-/// it is touched.
-public final class MappedFile: @unchecked Sendable {
-    /// Start of the mapping.
-    public let base: UnsafeRawPointer
-    /// Length of the file in bytes.
-    public let count: Int
-    /// Path of the mapped file.
-    public let path: String
-
-    /// Maps `path`; throws ``NeuralModelError/missingFile(path:)`` when it cannot be opened.
-    public init(path: String) throws(NeuralModelError) {
-        self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw .missingFile(path: path) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .missingFile(path: path) }
-        let size = Int(info.st_size)
-        guard size > 0 else { throw .badHeader(path: path, reason: "the file is empty") }
-        guard let pointer = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), pointer != MAP_FAILED else {
-            throw .badFile(path: path, reason: "cannot be mapped into memory (errno \(errno))")
-        }
-        self.base = UnsafeRawPointer(pointer)
-        self.count = size
-    }
-
-    deinit {
-        munmap(UnsafeMutableRawPointer(mutating: base), count)
-    }
-
-    /// The bytes of the file (for checksums).
-    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
-}
 
 /// Element type of a tensor.
 public enum TensorType: String, Sendable {
@@ -74,7 +38,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     /// Maps `path` and reads its header. Only the JSON header is parsed; tensor data is untouched.
     public init(path: String) throws(NeuralModelError) {
-        let file = try MappedFile(path: path)
+        let file: MappedFile
+        do { file = try MappedFile(path: path) } catch {
+            if error.missing { throw .missingFile(path: path) }
+            throw .badFile(path: path, reason: error.reason)
+        }
         self.file = file
         guard file.count >= 8 else { throw .badHeader(path: path, reason: "shorter than the 8-byte length prefix") }
         var length: UInt64 = 0

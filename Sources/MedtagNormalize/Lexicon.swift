@@ -89,7 +89,11 @@ public final class Lexicon: Sendable {
         path: String, expectedSHA256: String? = nil, expectedSize: Int? = nil, postingBudget: Int = 16_000,
         verifyLimit: Int = 128
     ) throws(LexiconError) {
-        let file = try MappedFile(path: path)
+        let file: MappedFile
+        do { file = try MappedFile(path: path) } catch {
+            if error.empty { throw .corrupt(path: path, reason: "file is 0 bytes, shorter than the \(LexiconFormat.headerSize)-byte header") }
+            throw .io(path: path, reason: error.reason)
+        }
         let b = file.bytes
         self.file = file
         self.postingBudget = postingBudget

@@ -5,10 +5,15 @@ import Testing
 
 @testable import MedtagNeural
 
-/// The shipped model directory.
-let modelDirectory = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Models/es-pharmaconer-bilstm-crf")
+/// The shipped model directory (or `$MEDTAG_TEST_NEURAL_MODEL`, to check a freshly exported one).
+let modelDirectory: URL = {
+    if let dir = ProcessInfo.processInfo.environment["MEDTAG_TEST_NEURAL_MODEL"], !dir.isEmpty {
+        return URL(fileURLWithPath: dir)
+    }
+    return URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Models/es-pharmaconer-bilstm-crf")
+}()
 
 /// Loaded once for all tests.
 let sharedModel: NeuralModel = {

@@ -8,7 +8,7 @@ MEDTAG=$1 INPUT=$2 OUTPUT=$3
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "needs root to start slurmctld/slurmd" >&2; exit 77; }
 for b in slurmctld slurmd sbatch munged; do command -v $b >/dev/null || { echo "$b not installed (apt-get install slurm-wlm munge)" >&2; exit 77; }; done
-pgrep -x slurmctld >/dev/null && { echo "a slurmctld already runs here; not touching it" >&2; exit 77; }
+ps -C slurmctld -o stat= 2>/dev/null | grep -qv Z && { echo "a slurmctld already runs here; not touching it" >&2; exit 77; }
 
 STATE=$(mktemp -d /tmp/medtag-slurm.XXXXXX)
 HOST=$(hostname -s)

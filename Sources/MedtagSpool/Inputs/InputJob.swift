@@ -70,6 +70,7 @@ struct InputJob: Sendable {
         var outcome: JobOutcome
         var failure: SpoolError?
         do throws(SpoolError) {
+            try countAttempt()
             try? Sys.removeTree(stagingFolder)
             do { try Sys.mkdirs(stagingFolder) } catch {
                 throw SpoolError(stage: .publish, path: stagingFolder.string, reason: "cannot create the staging folder", errno: error)
@@ -97,6 +98,8 @@ struct InputJob: Sendable {
                 }
             }
         }
+        // The attempt finished (the input waits for a retry): it does not count as cut short.
+        if outcome == .retry { Sys.clearAttempts(input) }
         tally.ms["total"] = (Clock.monotonic - started) * 1000
         let documents = tally.report.documents
         let record = RunRecord(
@@ -107,6 +110,21 @@ struct InputJob: Sendable {
             ms: tally.ms.mapValues { ($0 * 10).rounded() / 10 }, outcome: outcome.rawValue,
             stage: failure?.stage.rawValue, error: failure?.description)
         return JobResult(relativePath: relativePath, outcome: outcome, record: record, error: failure)
+    }
+
+    /// Records one more attempt on the claimed input before any work starts. The record is cleared
+    /// whenever an attempt ends, so what is found here counts the attempts cut short by a crash,
+    /// `kill -9` or running out of memory; past `max_attempts` the input is not tried again.
+    private func countAttempt() throws(SpoolError) {
+        guard let previous = Sys.attempts(input) else { return }  // no extended attributes here
+        if previous >= configuration.maxAttempts {
+            throw SpoolError(
+                stage: .annotate, path: relativePath,
+                reason: "medtag stopped \(previous) times while processing this input (a crash, kill -9 or running out "
+                    + "of memory); it is not tried again (max_attempts = \(configuration.maxAttempts))",
+                disposition: .rejected)
+        }
+        Sys.setAttempts(input, previous + 1)
     }
 
     // MARK: Reading and annotating
@@ -342,6 +360,7 @@ struct InputJob: Sendable {
 
     /// Moves the processed input to `done/` (or deletes it), durably.
     private func finishInput() throws(SpoolError) {
+        Sys.clearAttempts(input)
         do {
             if configuration.keepInputs {
                 try Publisher.moveDurably(input, to: layout.done.appending(relativePath))
@@ -357,6 +376,7 @@ struct InputJob: Sendable {
 
     /// Writes `failed/<name>.error.json`, then moves the input beside it.
     private func moveToFailed(_ error: SpoolError) throws(Errno) {
+        Sys.clearAttempts(input)
         let target = layout.failed.appending(relativePath)
         try Sys.mkdirs(target.removingLastComponent())
         let report = ErrorReport(

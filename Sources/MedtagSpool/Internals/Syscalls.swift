@@ -265,6 +265,50 @@ enum Sys {
     }
 }
 
+extension Sys {
+    private static let attemptsName = "user.medtag.attempts"
+
+    /// Unfinished attempts recorded on a claimed input (an extended attribute, which stays with the
+    /// file through renames): 0 when none; nil when the file system keeps no extended attributes.
+    static func attempts(_ path: FilePath) -> Int? {
+        guard let get = Xattr.get else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let count = path.withPlatformString { p in
+            buffer.withUnsafeMutableBytes { get(p, attemptsName, $0.baseAddress, $0.count) }
+        }
+        if count < 0 { return errno == ENODATA ? 0 : nil }
+        return Int(String(decoding: buffer.prefix(count), as: UTF8.self)) ?? 0
+    }
+
+    /// Records `value` attempts on the file; false when the file system cannot.
+    @discardableResult
+    static func setAttempts(_ path: FilePath, _ value: Int) -> Bool {
+        guard let set = Xattr.set else { return false }
+        let bytes = Array(String(value).utf8)
+        return path.withPlatformString { p in
+            bytes.withUnsafeBytes { set(p, attemptsName, $0.baseAddress, $0.count, 0) }
+        } == 0
+    }
+
+    /// Forgets the attempts recorded on the file.
+    static func clearAttempts(_ path: FilePath) {
+        guard let remove = Xattr.remove else { return }
+        _ = path.withPlatformString { remove($0, attemptsName) }
+    }
+}
+
+/// `lgetxattr`, `lsetxattr` and `lremovexattr` (`<sys/xattr.h>` is not in the Swift Glibc module).
+private enum Xattr {
+    typealias Get = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int
+    typealias Set = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeRawPointer?, Int, CInt) -> CInt
+    typealias Remove = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>) -> CInt
+    static let get: Get? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "lgetxattr").map { unsafeBitCast($0, to: Get.self) }
+    static let set: Set? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "lsetxattr").map { unsafeBitCast($0, to: Set.self) }
+    static let remove: Remove? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "lremovexattr").map {
+        unsafeBitCast($0, to: Remove.self)
+    }
+}
+
 /// `renameat2` is in glibc since 2.28 but not in the Swift Glibc module: look it up once at run time.
 private enum Renameat2 {
     typealias Function = @convention(c) (CInt, UnsafePointer<CChar>, CInt, UnsafePointer<CChar>, UInt32) -> CInt

@@ -140,10 +140,14 @@ struct WorkLoop {
     }
 
     private mutating func tick() {
-        let now = Clock.monotonic
+        var now = Clock.monotonic
         if now >= nextRescan {
-            nextRescan = now + max(configuration.rescanInterval, 1)
             fullScan()
+            // Counted from the end of the scan: when a scan takes longer than the interval (a large
+            // backlog in the inbox), the next one must not start at once, or the loop does nothing
+            // but scan while finished work and new files wait behind it.
+            now = Clock.monotonic
+            nextRescan = now + max(configuration.rescanInterval, 1)
         }
         if !retries.isEmpty {
             let due = retries.filter { $0.due <= now }

@@ -5,7 +5,7 @@ import SystemPackage
 /// Limits applied to every archive, member by member and in total.
 public struct ArchiveLimits: Sendable, Equatable {
     /// Largest expanded size of one member, in bytes.
-    public var maxMemberBytes: Int = 64 << 20
+    public var maxMemberBytes: Int = 32 << 20
     /// Largest expanded size of all members of one archive together, in bytes.
     public var maxTotalBytes: Int = 1 << 30
     /// Largest ratio of expanded bytes to compressed bytes read (zip bombs); checked once 1 MiB is out.
@@ -50,8 +50,11 @@ public struct SpoolConfiguration: Sendable, Equatable {
     public var shutdownGrace: Double = 20
     /// Seconds before an input that failed for a passing reason (disk full) is tried again.
     public var retryDelay: Double = 30
+    /// Starts of annotation an input may see end unfinished (a crash, kill -9, out of memory) before
+    /// it goes to `failed/` instead of being taken up again.
+    public var maxAttempts: Int = 3
     /// Largest plain `.txt` or `.xml` input, in bytes.
-    public var maxInputBytes: Int = 256 << 20
+    public var maxInputBytes: Int = 32 << 20
     /// The name of this daemon in `work/`; empty means `<host>-<pid>`.
     public var instance: String = ""
     /// Where the daily JSON-lines logs go; nil means `outbox/logs`.
@@ -123,6 +126,7 @@ public struct SpoolConfiguration: Sendable, Equatable {
             case "settle_time": configuration.settleTime = try seconds(value, fail)
             case "shutdown_grace": configuration.shutdownGrace = try seconds(value, fail)
             case "retry_delay": configuration.retryDelay = try seconds(value, fail)
+            case "max_attempts": configuration.maxAttempts = try count(value, fail)
             case "max_input_size": configuration.maxInputBytes = try size(value, fail)
             case "instance":
                 guard !value.contains("/"), !value.hasPrefix(".") else { throw fail("no `/` and no leading `.`") }

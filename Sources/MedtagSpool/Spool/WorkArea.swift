@@ -165,6 +165,8 @@ public final class WorkArea: Sendable {
 
     /// Puts a claimed file back in the inbox, unless a new file of the same name arrived meanwhile.
     func returnToInbox(_ relativePath: String, logger: Logger) {
+        // A graceful return (shutdown, retry) is not an attempt cut short.
+        Sys.clearAttempts(folder.appending(relativePath))
         returnToInbox(folder.appending(relativePath), relativePath, logger: logger)
     }
 

@@ -17,6 +17,12 @@ let packageRoot: URL = {
 
 /// The built `medtag` binary. Tests that need it fail with a clear message when it is missing.
 func medtagBinary() throws -> URL {
+    // `make sanitize` points the tests at the instrumented binary.
+    if let path = ProcessInfo.processInfo.environment["MEDTAG_TEST_BINARY"], !path.isEmpty {
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : packageRoot.appendingPathComponent(path)
+        guard FileManager.default.isExecutableFile(atPath: url.path) else { throw TestFailure("MEDTAG_TEST_BINARY=\(path) is not executable") }
+        return url
+    }
     let candidates = [".build/debug/medtag", ".build/x86_64-unknown-linux-gnu/debug/medtag", ".build/release/medtag"]
     for candidate in candidates {
         let url = packageRoot.appendingPathComponent(candidate)
@@ -121,10 +127,16 @@ final class MedtagProcess: @unchecked Sendable {
     let process = Process()
     let logURL: URL
 
-    init(_ arguments: [String], environment: [String: String] = [:], logURL: URL) throws {
+    /// `launcher`: a command that runs medtag (`prlimit --fsize=N`, `setpriv --reuid=N`), or none.
+    init(_ arguments: [String], environment: [String: String] = [:], logURL: URL, launcher: [String] = []) throws {
         self.logURL = logURL
-        process.executableURL = try medtagBinary()
-        process.arguments = arguments
+        if let tool = launcher.first {
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = Array(launcher.dropFirst()) + [try medtagBinary().path] + arguments
+        } else {
+            process.executableURL = try medtagBinary()
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment
         env["NOTIFY_SOCKET"] = nil
         env["WATCHDOG_USEC"] = nil
