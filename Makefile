@@ -2,7 +2,8 @@
 #   make run    install what is missing, build, and start the daemon on the shipped model (spool in ./var)
 #   make test   install what is missing, build, and run the test suite
 #   make train  train the Spanish Bi-LSTM-CRF (PyTorch CPU) into Models/es-pharmaconer-bilstm-crf
-#   make bench  speed of the Swift engine against PyTorch on the same model → .build/bench.json
+#   make train-en  train the English Bi-LSTM-CRF (BC5CDR + BC2GM) into Models/en-biomed-bilstm-crf
+#   make bench  speed of the Swift engine against PyTorch, Spanish and English models → .build/bench.json, .build/bench-en.json
 
 SWIFT       ?= swift
 CONFIG      ?= release
@@ -11,7 +12,7 @@ SPOOL       ?= $(CURDIR)/var/spool
 APT_PACKAGES = pkg-config libinotifytools0-dev libarchive-dev libopenblas-dev
 TEST_PACKAGES = libreoffice-calc-nogui unzip slurm-wlm munge
 
-.PHONY: all deps test-deps build run test clean train bench train bench
+.PHONY: all deps test-deps build run test clean train train-en bench
 
 all: build
 
@@ -52,8 +53,12 @@ clean:
 train: deps
 	Scripts/train.sh
 
+train-en: deps
+	training/english/train.sh
+
 bench: deps
 	Scripts/bench.sh
+	Scripts/bench-en.sh
 
 # Reliability checks too long for every `make test`; each prints its figures.
 .PHONY: stress fuzz sanitize

@@ -48,7 +48,7 @@ public enum NeuralBenchmark {
         let t0 = clock.now
         let model = try NeuralModel(directory: modelDirectory)
         let loaded = clock.now
-        let tokenizer = Tokenizer(rules: .spanish)
+        let tokenizer = Tokenizer(rules: .forLanguage(model.manifest.language))
         var first = Document(id: "first", text: texts[0])
         tokenizer.process(&first)
         _ = try NeuralTagger(model: model, batchSize: batchSize).tag(sentences(first))

@@ -46,6 +46,24 @@ public enum ModelLocator {
     /// Preferred models, best first; the first one installed is the default.
     public static let preferred = ["es-pharmaconer-bilstm-crf", "es-pharmaconer-gazetteer"]
 
+    /// Preferred English models, best first.
+    public static let preferredEnglish = ["en-biomed-bilstm-crf"]
+
+    /// Preferred models for a language (ISO 639-1 code), best first; none for other languages.
+    public static func preferred(language: String) -> [String] {
+        switch language {
+        case "es": preferred
+        case "en": preferredEnglish
+        default: []
+        }
+    }
+
+    /// The environment variable naming the default model of a language: `MEDTAG_MODEL` for Spanish,
+    /// `MEDTAG_MODEL_EN` for English.
+    public static func environmentVariable(language: String) -> String {
+        language == "es" ? "MEDTAG_MODEL" : "MEDTAG_MODEL_\(language.uppercased())"
+    }
+
     /// The `Models` folder: `$MEDTAG_MODELS`, else the nearest `Models/` above the executable or the
     /// working directory, else `/usr/share/medtag/Models`.
     public static func modelsRoot() -> URL? {
@@ -60,9 +78,7 @@ public enum ModelLocator {
             var dir = start.standardizedFileURL
             while true {
                 let candidate = dir.appendingPathComponent("Models")
-                if fm.fileExists(atPath: candidate.appendingPathComponent(preferred.last!).path)
-                    || fm.fileExists(atPath: candidate.appendingPathComponent(preferred.first!).path)
-                {
+                if (preferred + preferredEnglish).contains(where: { fm.fileExists(atPath: candidate.appendingPathComponent($0).path) }) {
                     return candidate
                 }
                 let parent = dir.deletingLastPathComponent()
@@ -78,9 +94,17 @@ public enum ModelLocator {
 
     /// The default model directory: `$MEDTAG_MODEL`, else the first of ``preferred`` installed.
     public static func defaultModelDirectory() throws(ModelError) -> URL {
-        if let env = ProcessInfo.processInfo.environment["MEDTAG_MODEL"], !env.isEmpty {
+        try defaultModelDirectory(language: "es")
+    }
+
+    /// The default model of a language: its environment variable (``environmentVariable(language:)``),
+    /// else the first of ``preferred(language:)`` installed.
+    public static func defaultModelDirectory(language: String) throws(ModelError) -> URL {
+        if let env = ProcessInfo.processInfo.environment[environmentVariable(language: language)], !env.isEmpty {
             return URL(fileURLWithPath: env)
         }
+        let preferred = preferred(language: language)
+        guard !preferred.isEmpty else { throw ModelError(path: "Models", reason: "medtag has no model for language '\(language)'") }
         guard let root = modelsRoot() else {
             throw ModelError(
                 path: "Models", reason: "no Models folder found near the executable or here; pass --model DIR or set MEDTAG_MODELS")

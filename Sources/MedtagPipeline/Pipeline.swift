@@ -15,16 +15,21 @@ public final class Pipeline: Sendable {
     public let manifest: ModelManifest
     public let modelDirectory: URL
     public let components: [any DocumentComponent]
+    /// The lexicon used for normalization; nil when entities get no code.
+    public let lexiconDirectory: URL?
 
-    public init(manifest: ModelManifest, modelDirectory: URL, components: [any DocumentComponent]) {
+    public init(manifest: ModelManifest, modelDirectory: URL, components: [any DocumentComponent], lexiconDirectory: URL? = nil) {
         self.manifest = manifest
         self.modelDirectory = modelDirectory
         self.components = components
+        self.lexiconDirectory = lexiconDirectory
     }
 
     /// Loads the model in `modelDirectory` (the default model when nil) and assembles its pipeline.
-    /// - Parameter lexicon: lexicon folder for SNOMED-CT normalization; by default `$MEDTAG_LEXICON`,
-    ///   else `lexicon/` beside the model folder (entities stay unnormalized when there is none).
+    /// - Parameter lexicon: lexicon folder for SNOMED-CT normalization; by default the lexicon of the
+    ///   model's language (``LexiconLocator/defaultDirectory(modelsRoot:language:)``: for Spanish
+    ///   `$MEDTAG_LEXICON`, else `lexicon/` beside the model folder; for English
+    ///   `$MEDTAG_LEXICON_EN`, else `lexicon-en/`). Entities stay unnormalized when there is none.
     public static func load(modelDirectory: URL? = nil, lexicon: URL? = nil) throws -> Pipeline {
         let directory = try modelDirectory ?? ModelLocator.defaultModelDirectory()
         let manifest = try ModelLocator.manifest(in: directory)
@@ -48,10 +53,12 @@ public final class Pipeline: Sendable {
             Tokenizer(rules: .forLanguage(manifest.language)),
             TaggerComponent(tagger: tagger),
         ]
-        if let lexiconDirectory = lexicon ?? LexiconLocator.defaultDirectory(modelsRoot: directory.deletingLastPathComponent()) {
+        let lexiconDirectory =
+            lexicon ?? LexiconLocator.defaultDirectory(modelsRoot: directory.deletingLastPathComponent(), language: manifest.language)
+        if let lexiconDirectory {
             components.append(try NormalizerComponent(lexiconDirectory: lexiconDirectory))
         }
-        return Pipeline(manifest: manifest, modelDirectory: directory, components: components)
+        return Pipeline(manifest: manifest, modelDirectory: directory, components: components, lexiconDirectory: lexiconDirectory)
     }
 
     static func loadGazetteer(_ directory: URL, _ manifest: ModelManifest) throws -> GazetteerTagger {

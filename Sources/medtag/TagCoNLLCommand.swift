@@ -15,8 +15,11 @@ struct TagCoNLLCommand: ParsableCommand {
             with `medtag evaluate conll GOLD PRED`.
             """)
 
-    @Option(help: "Model name under Models/ or a model folder (default: the best model installed).")
+    @Option(help: "Model name under Models/ or a model folder (default: the best model installed for --language).")
     var model: String?
+
+    @Option(help: "Language of the text, for the default model: es or en.")
+    var language: String = "es"
 
     @Argument(help: "Input file: token<TAB>… per line.")
     var input: String
@@ -25,7 +28,11 @@ struct TagCoNLLCommand: ParsableCommand {
     var out: String
 
     func run() throws {
-        let pipeline = try Pipeline.load(modelDirectory: try model.map { try ModelLocator.resolve($0) })
+        guard LanguageSetting.supported.contains(language) else {
+            throw ValidationError("unknown language '\(language)'; choose \(LanguageSetting.supported.joined(separator: " or "))")
+        }
+        let pipeline = try Pipeline.load(
+            modelDirectory: try model.map { try ModelLocator.resolve($0) } ?? ModelLocator.defaultModelDirectory(language: language))
         guard let tagger = pipeline.tagger else { throw ValidationFailure("model \(pipeline.manifest.name) has no tagger") }
         let blocks = try CoNLL.parse(try String(contentsOf: URL(fileURLWithPath: input), encoding: .utf8))
         var output = ""
@@ -62,10 +69,25 @@ extension EvaluateCommand {
         @Argument var pred: String
         @Option(help: "Output: table, json or csv.")
         var format: ReportFormat = .table
+        @Option(
+            help: ArgumentHelp(
+                "Comma-separated labels to score; predictions of other labels are left out.",
+                discussion: "For a model that knows more labels than the corpus annotates (BC5CDR: Chemical,Disease)."))
+        var labels: String?
 
         func run() throws {
+            let keep = labels.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
             func tags(_ path: String) throws -> [[String]] {
-                try CoNLL.parse(try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)).flatMap { $0.sentences.map { $0.map(\.tag) } }
+                let all = try CoNLL.parse(try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)).flatMap {
+                    $0.sentences.map { $0.map(\.tag) }
+                }
+                guard let keep else { return all }
+                return all.map { sentence in
+                    sentence.map { tag in
+                        guard let dash = tag.firstIndex(of: "-") else { return tag }
+                        return keep.contains(String(tag[tag.index(after: dash)...])) ? tag : "O"
+                    }
+                }
             }
             let evaluation: CoNLLEvaluation
             do { evaluation = try CoNLLEvaluation(gold: try tags(gold), predicted: try tags(pred)) } catch let error as ShapeError {

@@ -106,6 +106,7 @@ struct InputJob: Sendable {
             time: Timestamp.iso8601(), instance: area.instance, input: relativePath, bytes: tally.bytes,
             documents: documents.count, tokens: documents.reduce(0) { $0 + $1.tokens },
             entities: documents.reduce(0) { $0 + $1.entities }, refused: tally.report.refused.count,
+            language: RunRecord.joined(documents.compactMap(\.language)), model: RunRecord.joined(documents.compactMap(\.model)),
             ms: tally.ms.mapValues { ($0 * 10).rounded() / 10 }, outcome: outcome.rawValue,
             stage: failure?.stage.rawValue, error: failure?.description)
         return JobResult(relativePath: relativePath, outcome: outcome, record: record, error: failure)
@@ -293,15 +294,17 @@ struct InputJob: Sendable {
         let fileName = FilePath(documentPath).lastComponent?.string ?? documentPath
         let id = InputKind.baseName(fileName)
         let document: Document
+        let annotated: RoutedDocument
         do {
-            let annotated = try tally.time("annotate") { try annotator.annotateTimed(id: id, text: text) }
+            let folder = InputJob.languageFolder(relativePath)
+            annotated = try tally.time("annotate") { try annotator.annotateRouted(id: id, text: text, folder: folder) }
             document = annotated.document
             for timing in annotated.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
         } catch {
             throw SpoolError(stage: .annotate, path: documentPath, reason: "annotation failed: \(error)", disposition: .rejected)
         }
         try tally.time("write") { () throws(SpoolError) in
-            let renderer = OutputRenderer(conllScheme: annotator.conllScheme)
+            let renderer = OutputRenderer(conllScheme: annotated.conllScheme)
             for file in renderer.render(document, baseName: id, formats: configuration.formats) {
                 try writeFile(folder.appending(file.fileName), file.bytes)
             }
@@ -309,6 +312,18 @@ struct InputJob: Sendable {
         var summary = InputReport.DocumentSummary(
             path: documentPath, characters: document.scalars.count, sentences: document.sentences.count,
             tokens: document.tokens.count, entities: document.entities.count)
+        summary.language = annotated.language
+        summary.languageSource = annotated.languageSource.rawValue
+        summary.model = annotated.model.isEmpty ? nil : annotated.model
+        summary.notes = annotated.notes.isEmpty ? nil : annotated.notes
+        if annotated.languageSource == .detected || !annotated.notes.isEmpty {
+            logger.info(
+                "language chosen",
+                metadata: [
+                    "medtag.document": "\(documentPath)", "medtag.language": "\(annotated.language)",
+                    "medtag.source": "\(annotated.languageSource.rawValue)", "medtag.model": "\(annotated.model)",
+                ])
+        }
         if document.entities.isEmpty {
             let note: String
             if document.scalars.allSatisfy({ $0.properties.isWhitespace }) {
@@ -322,6 +337,15 @@ struct InputJob: Sendable {
             logger.notice("document yielded no entity", metadata: ["medtag.document": "\(documentPath)", "medtag.reason": "\(note)"])
         }
         return summary
+    }
+
+    /// The language named by the input's first folder under the inbox (`en/note.txt` → `en`), if any.
+    static func languageFolder(_ relativePath: String) -> String? {
+        let components = FilePath(relativePath).components
+        guard components.count > 1, let first = components.first?.string, LanguageSetting.supported.contains(first) else {
+            return nil
+        }
+        return first
     }
 
     private func writeFile(_ path: FilePath, _ bytes: [UInt8]) throws(SpoolError) {

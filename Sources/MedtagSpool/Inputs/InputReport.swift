@@ -15,6 +15,15 @@ public struct InputReport: Codable, Sendable, Equatable {
         public var entities: Int
         /// Present when the document yielded no entity: why.
         public var note: String?
+        /// The language it was annotated as (`es`, `en`).
+        public var language: String?
+        /// How the language was chosen: `configuration`, `folder` (inbox/es/, inbox/en/) or `detected`.
+        public var languageSource: String?
+        /// The model that tagged it.
+        public var model: String?
+        /// What the reader should know about the results: no lexicon for the language (entities have
+        /// no code), or an identified language with no model installed.
+        public var notes: [String]?
     }
 
     /// An archive member that was not annotated, and why.
@@ -91,12 +100,23 @@ public struct RunRecord: Codable, Sendable {
     public var tokens: Int
     public var entities: Int
     public var refused: Int
+    /// The language the documents were annotated as (several, comma-separated, for an archive of mixed languages).
+    public var language: String?
+    /// The model that tagged them (likewise).
+    public var model: String?
     /// Milliseconds per stage: read, decode, annotate, write, publish, total.
     public var ms: [String: Double]
     /// `done`, `failed` or `retry`.
     public var outcome: String
     public var stage: String?
     public var error: String?
+
+    /// Distinct values in first-seen order, comma-separated; nil when there are none.
+    static func joined(_ values: [String]) -> String? {
+        var seen: [String] = []
+        for value in values where !seen.contains(value) { seen.append(value) }
+        return seen.isEmpty ? nil : seen.joined(separator: ",")
+    }
 }
 
 enum Timestamp {

@@ -1,4 +1,5 @@
 import MedtagFormats
+import MedtagPipeline
 import SystemPackage
 
 /// Limits applied to every archive, member by member and in total.
@@ -27,6 +28,14 @@ public struct SpoolConfiguration: Sendable, Equatable {
     public var model: FilePath?
     /// The SNOMED-CT lexicon folder; nil means `$MEDTAG_LEXICON`, else `lexicon/` beside the model.
     public var lexicon: FilePath?
+    /// The language of the documents: `es`, `en`, or `auto` (identified per document). nil means
+    /// `auto`, unless `model` is set: then that model's language. Inputs under `inbox/es/` or
+    /// `inbox/en/` are annotated as that language whatever this says.
+    public var language: LanguageSetting?
+    /// The English model folder; nil means `$MEDTAG_MODEL_EN`, else `en-biomed-bilstm-crf` under Models/.
+    public var modelEnglish: FilePath?
+    /// The English SNOMED-CT lexicon folder; nil means `$MEDTAG_LEXICON_EN`, else `lexicon-en/` beside the model.
+    public var lexiconEnglish: FilePath?
     /// Documents annotated at the same time.
     public var workers: Int = 2
     /// Result formats written for every document (the `.txt` copy comes with BRAT).
@@ -87,6 +96,15 @@ public struct SpoolConfiguration: Sendable, Equatable {
             case "spool": configuration.spool = FilePath(value)
             case "model": configuration.model = value.isEmpty ? nil : FilePath(value)
             case "lexicon": configuration.lexicon = value.isEmpty ? nil : FilePath(value)
+            case "language":
+                if value.isEmpty {
+                    configuration.language = nil
+                } else {
+                    guard let setting = LanguageSetting(value) else { throw fail("expected es, en or auto, found `\(value)`") }
+                    configuration.language = setting
+                }
+            case "model_en": configuration.modelEnglish = value.isEmpty ? nil : FilePath(value)
+            case "lexicon_en": configuration.lexiconEnglish = value.isEmpty ? nil : FilePath(value)
             case "workers":
                 guard let n = Int(value), (1...256).contains(n) else { throw fail("expected 1 to 256, found `\(value)`") }
                 configuration.workers = n

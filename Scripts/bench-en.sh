@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# English model beside the Spanish one: Swift engine vs PyTorch on the BC5CDR + BC2GM devel
+# sentences (as plain texts, ten sentences a document) → .build/bench-en.json
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CORPORA=${CORPORA:-../shared/corpora}
+[ -d "$CORPORA" ] || CORPORA=/work/shared/corpora
+MODEL=${MODEL_EN:-Models/en-biomed-bilstm-crf}
+PY=${PY:-$PWD/training/.venv/bin/python}
+if ! "$PY" -c "import torch, safetensors, numpy" 2>/dev/null; then
+  python3 -m venv training/.venv
+  training/.venv/bin/pip install -q -r training/requirements.txt
+  PY=$PWD/training/.venv/bin/python
+fi
+swift build -c release --product medtag
+mkdir -p .build/bench-en
+"$PY" training/english/bench_texts.py --corpora "$CORPORA/en" --texts .build/bench-en/texts --conll .build/bench-en/dev.conll
+.build/release/medtag bench --model "$MODEL" .build/bench-en/texts > .build/bench-en/swift.json
+(cd training && "$PY" bench_torch.py --model "../$MODEL" --conll ../.build/bench-en/dev.conll \
+  --swift ../.build/bench-en/swift.json --out ../.build/bench-en.json)
+if [ -f .build/bench.json ]; then
+  "$PY" - <<'PY'
+import json
+es, en = json.load(open(".build/bench.json")), json.load(open(".build/bench-en.json"))
+print("\nbest Swift engine throughput, side by side:")
+print(f"  Spanish (PharmaCoNER dev texts)   {es['engine_tokens_per_s']:>9,} tokens/s  (PyTorch {es['pytorch_tokens_per_s']:,})")
+print(f"  English (BC5CDR + BC2GM devel)    {en['engine_tokens_per_s']:>9,} tokens/s  (PyTorch {en['pytorch_tokens_per_s']:,})")
+PY
+fi

@@ -1,0 +1,223 @@
+import Foundation
+import MedtagNormalize
+import MedtagTagging
+import MedtagText
+
+/// Which language a document is annotated as: one for all, or chosen per document.
+public enum LanguageSetting: Sendable, Equatable, CustomStringConvertible {
+    /// Every document is in this language (`es`, `en`).
+    case fixed(String)
+    /// Each document's language is identified from its text (``LanguageIdentifier``).
+    case auto
+
+    /// Languages medtag has models for.
+    public static let supported = ["es", "en"]
+
+    /// Reads `es`, `en` or `auto`.
+    public init?(_ text: String) {
+        let value = text.lowercased()
+        if value == "auto" {
+            self = .auto
+        } else if LanguageSetting.supported.contains(value) {
+            self = .fixed(value)
+        } else {
+            return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .fixed(let language): language
+        case .auto: "auto"
+        }
+    }
+}
+
+/// How a document's language was chosen.
+public enum LanguageSource: String, Sendable, Codable {
+    /// The configuration (`language = es|en`, `--language`) or the one model given.
+    case configuration
+    /// The inbox sub-folder the input was dropped in (`inbox/es/`, `inbox/en/`).
+    case folder
+    /// Identified from the text (`language = auto`).
+    case detected
+}
+
+/// A document annotated by the pipeline of its language, with what was chosen and why.
+public struct RoutedDocument: Sendable {
+    public var document: Document
+    public var timings: [StageTiming]
+    /// The language the document was annotated as.
+    public var language: String
+    public var languageSource: LanguageSource
+    /// The model that tagged it (its manifest name).
+    public var model: String
+    /// The tag scheme of the model, for the CoNLL output.
+    public var conllScheme: TagScheme
+    /// Present when entities could not be given codes, saying why (no lexicon for the language), or
+    /// when the detected language had no model of its own.
+    public var notes: [String] = []
+
+    public init(
+        document: Document, timings: [StageTiming], language: String, languageSource: LanguageSource, model: String,
+        conllScheme: TagScheme, notes: [String] = []
+    ) {
+        self.document = document
+        self.timings = timings
+        self.language = language
+        self.languageSource = languageSource
+        self.model = model
+        self.conllScheme = conllScheme
+        self.notes = notes
+    }
+}
+
+/// A text's language cannot be served.
+public struct RoutingError: Error, CustomStringConvertible, Sendable {
+    public var reason: String
+    public var description: String { reason }
+}
+
+extension Pipeline {
+    /// Annotates a text with this pipeline, reporting its language and model.
+    public func annotateRouted(id: String, text: String, source: LanguageSource = .configuration) throws -> RoutedDocument {
+        let (document, timings) = try annotateTimed(id: id, text: text)
+        var routed = RoutedDocument(
+            document: document, timings: timings, language: manifest.language, languageSource: source, model: manifest.name,
+            conllScheme: TagScheme(rawValue: manifest.tagScheme) ?? .bio)
+        if let note = normalizationNote { routed.notes.append(note) }
+        return routed
+    }
+
+    /// Why entities get no code with this pipeline; nil when a lexicon is loaded.
+    public var normalizationNote: String? {
+        guard lexiconDirectory == nil else { return nil }
+        let name = ["es": "Spanish", "en": "English"][manifest.language] ?? "'\(manifest.language)'"
+        return "no \(name) SNOMED-CT lexicon installed: entities have no code (a licensed user can import an RF2 release: "
+            + "medtag lexicon import-rf2 RELEASE --out Models/\(LexiconLocator.folderName(language: manifest.language)))"
+    }
+}
+
+/// Sends each document to the pipeline of its language.
+///
+/// The language comes, in order, from the inbox sub-folder (`es/`, `en/`) when the caller gives one,
+/// else from the setting: a fixed language, or `auto`, which identifies it from the text. Under `auto`
+/// a language with no model installed falls back to ``fallback`` and says so in the notes; a folder or
+/// a fixed setting naming a language with no model is an error.
+public final class LanguageRouter: Sendable {
+    public let setting: LanguageSetting
+    /// Loaded pipelines by language.
+    public let pipelines: [String: Pipeline]
+    /// Languages without a model, and why.
+    public let unavailable: [String: String]
+    /// The language used when identification is unsure or finds a language with no model.
+    public let fallback: String
+    public let identifier: LanguageIdentifier
+
+    public init(
+        setting: LanguageSetting, pipelines: [String: Pipeline], unavailable: [String: String] = [:], fallback: String = "es",
+        identifier: LanguageIdentifier = LanguageIdentifier()
+    ) {
+        self.setting = setting
+        self.pipelines = pipelines
+        self.unavailable = unavailable
+        self.fallback = pipelines[fallback] != nil ? fallback : (pipelines.keys.sorted().first ?? fallback)
+        self.identifier = identifier
+    }
+
+    /// Loads the pipelines.
+    ///
+    /// - Parameters:
+    ///   - setting: nil means `auto`, unless a model is given (`model`, or `$MEDTAG_MODEL`): then the
+    ///     language of that model, as before routing existed.
+    ///   - model: a model folder; it serves its own language (from its manifest).
+    ///   - models: model folders by language, for the other languages (default: the preferred model
+    ///     of each language installed, ``ModelLocator/defaultModelDirectory(language:)``).
+    ///   - lexicons: lexicon folders by language (default: ``LexiconLocator/defaultDirectory(modelsRoot:language:)``).
+    public static func load(
+        setting: LanguageSetting? = nil, model: URL? = nil, models: [String: URL] = [:], lexicons: [String: URL] = [:]
+    ) throws -> LanguageRouter {
+        var pipelines: [String: Pipeline] = [:]
+        var unavailable: [String: String] = [:]
+        var explicit: String?
+        let environmentModel = ProcessInfo.processInfo.environment["MEDTAG_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
+        if let directory = model ?? environmentModel.map({ URL(fileURLWithPath: $0) }) {
+            let language = try ModelLocator.manifest(in: directory).language
+            pipelines[language] = try Pipeline.load(modelDirectory: directory, lexicon: lexicons[language])
+            explicit = language
+        }
+        let effective = setting ?? explicit.map { .fixed($0) } ?? .auto
+        for language in LanguageSetting.supported where pipelines[language] == nil {
+            let required: Bool
+            if case .fixed(let fixed) = effective, fixed == language { required = true } else { required = models[language] != nil }
+            let directory: URL
+            if let given = models[language] {
+                directory = given
+            } else {
+                do { directory = try ModelLocator.defaultModelDirectory(language: language) } catch {
+                    if required { throw error }
+                    unavailable[language] = error.reason
+                    continue
+                }
+            }
+            do {
+                pipelines[language] = try Pipeline.load(modelDirectory: directory, lexicon: lexicons[language])
+            } catch {
+                if required { throw error }
+                unavailable[language] = "\(error)"
+            }
+        }
+        guard !pipelines.isEmpty else {
+            throw ModelError(path: "Models", reason: unavailable.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
+        }
+        return LanguageRouter(setting: effective, pipelines: pipelines, unavailable: unavailable, fallback: explicit ?? "es")
+    }
+
+    /// The language of a document and how it was chosen. `folder` is the inbox sub-folder, if any.
+    public func language(of text: String, folder: String? = nil) -> (language: String, source: LanguageSource) {
+        if let folder, LanguageSetting.supported.contains(folder) { return (folder, .folder) }
+        switch setting {
+        case .fixed(let language): return (language, .configuration)
+        case .auto: return (identifier.identify(text, fallback: fallback).language, .detected)
+        }
+    }
+
+    /// Annotates a text with the pipeline of its language.
+    public func annotate(id: String, text: String, folder: String? = nil) throws -> RoutedDocument {
+        let (language, source) = language(of: text, folder: folder)
+        if let pipeline = pipelines[language] {
+            return try pipeline.annotateRouted(id: id, text: text, source: source)
+        }
+        let why = unavailable[language] ?? "no model for language '\(language)'"
+        guard source == .detected, let pipeline = pipelines[fallback] else {
+            throw RoutingError(reason: "the text is to be annotated as '\(language)' (\(source.rawValue)) but no such model is installed: \(why)")
+        }
+        var routed = try pipeline.annotateRouted(id: id, text: text, source: source)
+        routed.notes.insert("identified as '\(language)', which has no model installed (\(why)); annotated as '\(fallback)'", at: 0)
+        return routed
+    }
+
+    /// The names of the loaded models, by language.
+    public var modelNames: [String: String] { pipelines.mapValues(\.manifest.name) }
+}
+
+extension LexiconLocator {
+    /// Name of the lexicon folder of a language inside `Models/`: `lexicon` (Spanish), `lexicon-en`.
+    public static func folderName(language: String) -> String {
+        language == "es" ? folderName : "\(folderName)-\(language)"
+    }
+
+    /// The default lexicon of a language. Spanish: ``defaultDirectory(modelsRoot:)``. Others:
+    /// `$MEDTAG_LEXICON_<LANG>` (`MEDTAG_LEXICON_EN`), else `<modelsRoot>/lexicon-<lang>` when it
+    /// holds a manifest, else nil: a lexicon of one language is never used for another.
+    public static func defaultDirectory(modelsRoot: URL?, language: String) -> URL? {
+        if language == "es" { return defaultDirectory(modelsRoot: modelsRoot) }
+        if let env = ProcessInfo.processInfo.environment["MEDTAG_LEXICON_\(language.uppercased())"], !env.isEmpty {
+            return URL(fileURLWithPath: env)
+        }
+        guard let root = modelsRoot else { return nil }
+        let candidate = root.appendingPathComponent(folderName(language: language))
+        let manifest = candidate.appendingPathComponent(LexiconFormat.manifestFileName)
+        return FileManager.default.fileExists(atPath: manifest.path) ? candidate : nil
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import MedtagNormalize
+import MedtagPipeline
+import MedtagText
+import Testing
+
+/// The shipped models of both languages.
+enum RoutingModels {
+    static let spanish = Paths.packageRoot.appendingPathComponent("Models/es-pharmaconer-gazetteer")
+    static let english = Paths.packageRoot.appendingPathComponent("Models/en-biomed-bilstm-crf")
+    static let spanishLexicon = Paths.packageRoot.appendingPathComponent("Models/lexicon")
+
+    /// Both pipelines, loaded once (the English one with no lexicon, as shipped).
+    static let pipelines: [String: Pipeline] = {
+        do {
+            return [
+                "es": try Pipeline.load(modelDirectory: spanish, lexicon: spanishLexicon),
+                "en": try Pipeline.load(modelDirectory: english),
+            ]
+        } catch { fatalError("cannot load the shipped models: \(error)") }
+    }()
+}
+
+let englishNote = """
+    A 62-year-old man was treated with cisplatin and doxorubicin for lung cancer. He developed acute renal \
+    failure after the third cycle, and serum levels of interleukin-6 were elevated.
+    """
+let spanishNote = """
+    Varón de 58 años en tratamiento con enalapril 20 mg/día y paracetamol 1 g cada 8 horas. La \
+    inmunohistoquímica fue positiva para S-100 y vimentina.
+    """
+
+@Suite("language routing")
+struct LanguageRoutingTests {
+    @Test func settingParsesTheThreeValues() {
+        #expect(LanguageSetting("es") == .fixed("es"))
+        #expect(LanguageSetting("EN") == .fixed("en"))
+        #expect(LanguageSetting("auto") == .auto)
+        #expect(LanguageSetting("fr") == nil)
+        #expect(LanguageSetting("") == nil)
+        #expect(LanguageSetting.auto.description == "auto")
+    }
+
+    @Test func autoSendsEachTextToTheModelOfItsLanguage() throws {
+        let router = LanguageRouter(setting: .auto, pipelines: RoutingModels.pipelines)
+        let english = try router.annotate(id: "note", text: englishNote)
+        #expect(english.language == "en")
+        #expect(english.languageSource == .detected)
+        #expect(english.model == "en-biomed-bilstm-crf")
+        #expect(english.document.language == "en")
+        #expect(english.conllScheme.rawValue == "bioes")
+        // English tokenizer rules: "62-year-old" keeps its hyphens as tokens, "interleukin-6" too.
+        #expect(english.document.tokens.map(\.text).contains("interleukin"))
+        let spanish = try router.annotate(id: "nota", text: spanishNote)
+        #expect(spanish.language == "es")
+        #expect(spanish.languageSource == .detected)
+        #expect(spanish.model == "es-pharmaconer-gazetteer")
+        #expect(spanish.document.entities.contains { $0.text == "enalapril" })
+    }
+
+    @Test func theFolderWinsOverTheSetting() throws {
+        let router = LanguageRouter(setting: .fixed("es"), pipelines: RoutingModels.pipelines)
+        let fromFolder = try router.annotate(id: "note", text: englishNote, folder: "en")
+        #expect(fromFolder.language == "en")
+        #expect(fromFolder.languageSource == .folder)
+        #expect(fromFolder.model == "en-biomed-bilstm-crf")
+        // Without a language folder the setting decides, whatever the text looks like.
+        for folder in [nil, "ward3"] {
+            let configured = try router.annotate(id: "note", text: englishNote, folder: folder)
+            #expect(configured.language == "es")
+            #expect(configured.languageSource == .configuration)
+            #expect(configured.model == "es-pharmaconer-gazetteer")
+        }
+    }
+
+    @Test func aLanguageWithoutAModelIsAnErrorUnlessItWasOnlyDetected() throws {
+        let spanishOnly = ["es": RoutingModels.pipelines["es"]!]
+        let fixed = LanguageRouter(setting: .fixed("en"), pipelines: spanishOnly, unavailable: ["en": "not installed"])
+        #expect(throws: RoutingError.self) { try fixed.annotate(id: "note", text: englishNote) }
+        let auto = LanguageRouter(setting: .auto, pipelines: spanishOnly, unavailable: ["en": "not installed"])
+        #expect(throws: RoutingError.self) { try auto.annotate(id: "note", text: spanishNote, folder: "en") }
+        let fellBack = try auto.annotate(id: "note", text: englishNote)
+        #expect(fellBack.model == "es-pharmaconer-gazetteer")
+        #expect(fellBack.language == "es")
+        #expect(fellBack.notes.first?.contains("identified as 'en', which has no model installed") == true, "\(fellBack.notes)")
+    }
+
+    @Test func loadFindsBothShippedModelsAndKeepsAGivenModelForItsLanguage() throws {
+        let router = try LanguageRouter.load(model: RoutingModels.spanish)
+        #expect(router.setting == .fixed("es"), "a model given without a language keeps every document on it")
+        #expect(router.modelNames == ["es": "es-pharmaconer-gazetteer", "en": "en-biomed-bilstm-crf"])
+        let auto = try LanguageRouter.load(setting: .auto, model: RoutingModels.spanish)
+        #expect(try auto.annotate(id: "n", text: englishNote).model == "en-biomed-bilstm-crf")
+    }
+
+    @Test func englishEntitiesGetNoCodeWithoutAnEnglishLexiconAndTheResultSaysSo() throws {
+        let english = RoutingModels.pipelines["en"]!
+        #expect(english.lexiconDirectory == nil, "the Spanish lexicon is never used for English")
+        let routed = try english.annotateRouted(id: "note", text: englishNote)
+        #expect(routed.document.entities.allSatisfy { $0.code == nil })
+        #expect(routed.notes.contains { $0.hasPrefix("no English SNOMED-CT lexicon installed: entities have no code") }, "\(routed.notes)")
+        let spanish = try RoutingModels.pipelines["es"]!.annotateRouted(id: "nota", text: spanishNote)
+        #expect(spanish.notes.isEmpty)
+        #expect(spanish.document.entities.contains { $0.code != nil })
+    }
+
+    @Test func theDefaultLexiconIsPerLanguage() {
+        let root = Paths.packageRoot.appendingPathComponent("Models")
+        #expect(LexiconLocator.folderName(language: "en") == "lexicon-en")
+        #expect(LexiconLocator.folderName(language: "es") == "lexicon")
+        if ProcessInfo.processInfo.environment["MEDTAG_LEXICON_EN"] == nil {
+            #expect(LexiconLocator.defaultDirectory(modelsRoot: root, language: "en") == nil)
+        }
+        if ProcessInfo.processInfo.environment["MEDTAG_LEXICON"] == nil {
+            #expect(LexiconLocator.defaultDirectory(modelsRoot: root, language: "es")?.lastPathComponent == "lexicon")
+        }
+    }
+}
+
+@Suite("English normalization and annotate --language")
+struct EnglishCommandLineTests {
+    /// A tiny English release in RF2 snapshot format (invented ids, not SNOMED content).
+    static func writeRelease(_ dir: URL) throws {
+        let terminology = dir.appendingPathComponent("Snapshot/Terminology")
+        try FileManager.default.createDirectory(at: terminology, withIntermediateDirectories: true)
+        try """
+            id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId
+            3000001\t20240101\t1\t900000000000207008\t900000000000074008
+            3000002\t20240101\t1\t900000000000207008\t900000000000074008
+
+            """.write(to: terminology.appendingPathComponent("sct2_Concept_Snapshot_INT_20240101.txt"), atomically: true, encoding: .utf8)
+        try """
+            id\teffectiveTime\tactive\tmoduleId\tconceptId\tlanguageCode\ttypeId\tterm\tcaseSignificanceId
+            4000011\t20240101\t1\t900000000000207008\t3000001\ten\t900000000000003001\tCisplatin (substance)\t900000000000448009
+            4000012\t20240101\t1\t900000000000207008\t3000001\ten\t900000000000013009\tcisplatin\t900000000000448009
+            4000021\t20240101\t1\t900000000000207008\t3000002\ten\t900000000000003001\tDoxorubicin (substance)\t900000000000448009
+            4000022\t20240101\t1\t900000000000207008\t3000002\ten\t900000000000013009\tdoxorubicin\t900000000000448009
+
+            """.write(
+                to: terminology.appendingPathComponent("sct2_Description_Snapshot-en_INT_20240101.txt"), atomically: true, encoding: .utf8)
+    }
+
+    @Test func anEnglishRF2LexiconGivesCodesTheSameWayAsSpanish() throws {
+        let dir = try temporaryDirectory("english-lexicon")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let release = dir.appendingPathComponent("release")
+        try Self.writeRelease(release)
+        let lexicon = dir.appendingPathComponent("lexicon-en")
+        let imported = try run(Paths.medtag, ["lexicon", "import-rf2", release.path, "--language", "en", "--out", lexicon.path])
+        #expect(imported.status == 0, "\(imported.err)")
+        let note = dir.appendingPathComponent("note.txt")
+        try englishNote.write(to: note, atomically: true, encoding: .utf8)
+
+        // Without an English lexicon: entities, no codes, and the run says why.
+        let bare = try run(Paths.medtag, ["annotate", note.path, "--out", dir.appendingPathComponent("bare").path, "--language", "en"])
+        #expect(bare.status == 0, "\(bare.err)")
+        #expect(bare.out.contains("en-biomed-bilstm-crf (en, 1 document)"), "\(bare.out)")
+        #expect(bare.err.contains("no English SNOMED-CT lexicon installed"), "\(bare.err)")
+        let bareAnn = try String(contentsOf: dir.appendingPathComponent("bare/note.ann"), encoding: .utf8)
+        #expect(bareAnn.contains("Chemical"), "\(bareAnn)")
+        #expect(!bareAnn.contains("AnnotatorNotes"))
+
+        // With one: the same cascade gives the release's codes.
+        let coded = try run(
+            Paths.medtag, ["annotate", note.path, "--out", dir.appendingPathComponent("coded").path, "--language", "en"],
+            environment: ["MEDTAG_LEXICON_EN": lexicon.path])
+        #expect(coded.status == 0, "\(coded.err)")
+        let ann = try String(contentsOf: dir.appendingPathComponent("coded/note.ann"), encoding: .utf8)
+        #expect(ann.contains("\t3000001"), "cisplatin coded: \(ann)")
+        #expect(ann.contains("\t3000002"), "doxorubicin coded: \(ann)")
+        #expect(!coded.err.contains("no English SNOMED-CT lexicon"))
+    }
+
+    @Test func annotateRoutesEachFileUnderAuto() throws {
+        let dir = try temporaryDirectory("annotate-auto")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inputs = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        try englishNote.write(to: inputs.appendingPathComponent("note.txt"), atomically: true, encoding: .utf8)
+        try spanishNote.write(to: inputs.appendingPathComponent("nota.txt"), atomically: true, encoding: .utf8)
+        let result = try run(
+            Paths.medtag, ["annotate", inputs.path, "--out", dir.appendingPathComponent("out").path],
+            environment: ["MEDTAG_MODEL": RoutingModels.spanish.path])
+        #expect(result.status == 0, "\(result.err)")
+        // MEDTAG_MODEL names a model: without --language every file stays on it.
+        #expect(result.out.contains("es-pharmaconer-gazetteer (es, 2 documents)"), "\(result.out)")
+        let auto = try run(
+            Paths.medtag, ["annotate", inputs.path, "--out", dir.appendingPathComponent("auto").path, "--language", "auto"],
+            environment: ["MEDTAG_MODEL": RoutingModels.spanish.path])
+        #expect(auto.status == 0, "\(auto.err)")
+        #expect(auto.out.contains("en-biomed-bilstm-crf (en, 1 document)"), "\(auto.out)")
+        #expect(auto.out.contains("es-pharmaconer-gazetteer (es, 1 document)"), "\(auto.out)")
+        let conll = try String(contentsOf: dir.appendingPathComponent("auto/note.conll"), encoding: .utf8)
+        #expect(conll.contains("interleukin\t"))
+    }
+}
