@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import MedtagStorage
 import Synchronization
 
 /// The `manifest.json` of a Bi-LSTM-CRF model directory (the fields this module reads).
