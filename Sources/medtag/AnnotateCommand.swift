@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MedtagFormats
 import MedtagPipeline
+import MedtagSpool
 import MedtagTagging
 
 struct AnnotateCommand: ParsableCommand {
@@ -59,41 +60,68 @@ struct AnnotateCommand: ParsableCommand {
         let modelNames = router.modelNames.sorted { $0.key < $1.key }.map(\.value).joined(separator: ",")
         let renderer = OutputRenderer(conllScheme: scheme)
         let outURL = URL(fileURLWithPath: out)
-        var inputs = try collectInputs(self.inputs, extensions: ["txt", "xml"])
+        let inputs = try collectInputs(self.inputs, extensions: ["txt", "xml"], alsoAccept: ArchiveDocuments.isArchive)
         let shard = try shard.map { try Shard(parsing: $0) } ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment, shards: shards)
         let writer = try shard.map {
             try ShardWriter(output: outURL, shard: $0, model: modelNames, medtagVersion: Medtag.version)
         }
-        if let shard { inputs = inputs.filter { shard.owns($0.baseName) } }
         var failures = 0
         var used: [String: (language: String, count: Int)] = [:]
         var notes: [String] = []
         var tokens = 0
         var entities = 0
         let start = Date()
-        for input in inputs {
+        var documentCount = 0
+        /// Annotates one document whose stable key (its path inside the input) is `key`.
+        func annotateOne(key: String, source: String, text: () throws -> String) {
+            if let shard, !shard.owns(key) { return }
+            documentCount += 1
             do {
-                let text = try readDocumentText(input.url)
-                let documentID = (input.baseName as NSString).lastPathComponent
-                let routed = try router.annotate(id: documentID, text: text)
+                let documentID = (key as NSString).lastPathComponent
+                let routed = try router.annotate(id: documentID, text: try text())
                 let document = routed.document
                 used[routed.model, default: (routed.language, 0)].count += 1
                 for note in routed.notes where !notes.contains(note) {
                     notes.append(note)
-                    warn("\(input.url.path): \(note)")
+                    warn("\(source): \(note)")
                 }
                 tokens += document.tokens.count
                 entities += document.entities.count
-                let files = renderer.render(document, baseName: input.baseName, formats: formats)
+                let files = renderer.render(document, baseName: key, formats: formats)
                 if let writer {
-                    try writer.add(key: input.baseName, tokens: document.tokens.count, entities: document.entities.count, files: files)
+                    try writer.add(key: key, tokens: document.tokens.count, entities: document.entities.count, files: files)
                 } else {
                     for file in files { try AtomicFile.write(file.bytes, to: outURL.appendingPathComponent(file.fileName)) }
                 }
             } catch {
                 failures += 1
-                warn("\(input.url.path): \(error)")
-                writer?.fail(key: input.baseName, reason: "\(error)")
+                warn("\(source): \(error)")
+                writer?.fail(key: key, reason: "\(error)")
+            }
+        }
+        for input in inputs {
+            guard ArchiveDocuments.isArchive(input.url.lastPathComponent) else {
+                annotateOne(key: input.baseName, source: input.url.path) { try readDocumentText(input.url) }
+                continue
+            }
+            // Each member is a document, keyed and named <archive>/<member path without extension>.
+            let folder = (input.baseName as NSString).deletingLastPathComponent
+            let archiveKey = folder.isEmpty ? input.url.lastPathComponent : folder + "/" + input.url.lastPathComponent
+            do {
+                try ArchiveDocuments.forEach(
+                    archive: input.url.path,
+                    refused: { member, reason in warn("\(input.url.path): member \(member) refused: \(reason)") }
+                ) { member, bytes, isXML in
+                    let key = archiveKey + "/" + (member as NSString).deletingPathExtension
+                    annotateOne(key: key, source: "\(input.url.path): \(member)") {
+                        isXML ? try XMLText.extract(bytes) : try TextInput.decode(bytes)
+                    }
+                }
+            } catch {
+                failures += 1
+                documentCount += 1
+                warn("\(error)")
+                writer?.fail(key: archiveKey, reason: "\(error)")
             }
         }
         try writer?.publish()
@@ -102,7 +130,7 @@ struct AnnotateCommand: ParsableCommand {
             ? modelNames
             : used.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.language), \($0.value.count) document\($0.value.count == 1 ? "" : "s"))" }.joined(separator: ", ")
         print(
-            "annotated \(inputs.count - failures) of \(inputs.count) documents with \(models): "
+            "annotated \(documentCount - failures) of \(documentCount) documents with \(models): "
                 + "\(tokens) tokens, \(entities) entities in \(String(format: "%.2f", seconds)) s → \(writer?.final.path ?? out)")
         if failures > 0 { throw ExitCode(1) }
     }

@@ -8,7 +8,9 @@ func warn(_ message: String) {
 
 /// Input files: each argument is a file, or a folder searched recursively for `extensions`.
 /// Returns each file with the name its outputs take (the path inside the folder, no extension).
-func collectInputs(_ paths: [String], extensions: Set<String>) throws -> [(url: URL, baseName: String)] {
+func collectInputs(
+    _ paths: [String], extensions: Set<String>, alsoAccept: (String) -> Bool = { _ in false }
+) throws -> [(url: URL, baseName: String)] {
     var inputs: [(URL, String)] = []
     let fm = FileManager.default
     for path in paths {
@@ -23,7 +25,9 @@ func collectInputs(_ paths: [String], extensions: Set<String>) throws -> [(url: 
             while let relative = walker.nextObject() as? String {
                 let name = (relative as NSString).lastPathComponent
                 if name.hasPrefix(".") { continue }
-                if extensions.contains((relative as NSString).pathExtension.lowercased()) { found.append(relative) }
+                if extensions.contains((relative as NSString).pathExtension.lowercased()) || alsoAccept(name) {
+                    found.append(relative)
+                }
             }
             for relative in found.sorted() {
                 inputs.append((url.appendingPathComponent(relative), (relative as NSString).deletingPathExtension))

@@ -139,3 +139,44 @@ struct SlurmTests {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("n7.ann").path))
     }
 }
+
+/// Sharding an archive: members are keyed by their path inside it.
+@Suite(.serialized)
+struct ArchiveShardTests {
+    @Test(arguments: [1, 3, 4])
+    func mergedShardsOfATarGzEqualOneProcessRun(_ n: Int) throws {
+        let root = try temporaryDirectory("shard-tgz")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let source = root.appendingPathComponent("src/ward")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        for k in 0..<20 {
+            try Data("Paciente \(k) tratado con enalapril \(k * 5) mg y paracetamol.\n".utf8).write(to: source.appendingPathComponent("n\(k).txt"))
+        }
+        try Data("<doc><p>Tratado con heparina.</p></doc>".utf8).write(to: source.appendingPathComponent("nota.xml"))
+        let archive = root.appendingPathComponent("notas.tar.gz")
+        #expect(try run(URL(fileURLWithPath: "/bin/tar"), ["-czf", archive.path, "-C", root.appendingPathComponent("src").path, "ward"]).status == 0)
+
+        let plain = root.appendingPathComponent("plain")
+        #expect(try run(Paths.medtag, ["annotate", archive.path, "--out", plain.path]).out.contains("annotated 21 of 21 documents"))
+        let sharded = root.appendingPathComponent("sharded")
+        let processes = try (0..<n).map { k -> Process in
+            let p = Process()
+            p.executableURL = Paths.medtag
+            p.arguments = ["annotate", archive.path, "--out", sharded.path, "--shard", "\(k)/\(n)"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        for p in processes { p.waitUntilExit() }
+        let merged = try run(Paths.medtag, ["merge", sharded.path])
+        #expect(merged.status == 0, "\(merged.err)")
+        #expect(merged.out.contains("21 documents"))
+        let files = try FileManager.default.subpathsOfDirectory(atPath: plain.path).filter { $0.hasSuffix(".ann") || $0.hasSuffix(".csv") || $0.hasSuffix(".conll") || $0.hasSuffix(".txt") || $0.hasSuffix(".tsv") }
+        #expect(files.count == 21 * 5)
+        #expect(files.contains("notas.tar.gz/ward/n7.ann"))
+        for file in files {
+            #expect(try Data(contentsOf: plain.appendingPathComponent(file)) == Data(contentsOf: sharded.appendingPathComponent(file)), "\(file)")
+        }
+    }
+}
