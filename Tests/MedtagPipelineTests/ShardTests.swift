@@ -46,16 +46,7 @@ struct ShardTests {
         _ = try run(Paths.medtag, ["annotate", inputs.path, "--out", plain.path])
 
         let sharded = root.appendingPathComponent("sharded")
-        let processes = try (0..<n).map { k -> Process in
-            let p = Process()
-            p.executableURL = Paths.medtag
-            p.arguments = ["annotate", inputs.path, "--out", sharded.path, "--shard", "\(k)/\(n)"]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            return p
-        }
-        for p in processes { p.waitUntilExit() }
+        try annotateInShards(inputs, into: sharded, count: n)
         let merged = try run(Paths.medtag, ["merge", sharded.path])
         #expect(merged.status == 0, "\(merged.err)")
         #expect(merged.out.contains("24 documents"))
@@ -159,16 +150,7 @@ struct ArchiveShardTests {
         let plain = root.appendingPathComponent("plain")
         #expect(try run(Paths.medtag, ["annotate", archive.path, "--out", plain.path]).out.contains("annotated 21 of 21 documents"))
         let sharded = root.appendingPathComponent("sharded")
-        let processes = try (0..<n).map { k -> Process in
-            let p = Process()
-            p.executableURL = Paths.medtag
-            p.arguments = ["annotate", archive.path, "--out", sharded.path, "--shard", "\(k)/\(n)"]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            return p
-        }
-        for p in processes { p.waitUntilExit() }
+        try annotateInShards(archive, into: sharded, count: n)
         let merged = try run(Paths.medtag, ["merge", sharded.path])
         #expect(merged.status == 0, "\(merged.err)")
         #expect(merged.out.contains("21 documents"))
@@ -179,4 +161,18 @@ struct ArchiveShardTests {
             #expect(try Data(contentsOf: plain.appendingPathComponent(file)) == Data(contentsOf: sharded.appendingPathComponent(file)), "\(file)")
         }
     }
+}
+
+/// Runs `medtag annotate INPUT --shard K/N` for every K as separate processes at once, and waits.
+func annotateInShards(_ input: URL, into output: URL, count n: Int) throws {
+    let processes = try (0..<n).map { k -> Process in
+        let p = Process()
+        p.executableURL = Paths.medtag
+        p.arguments = ["annotate", input.path, "--out", output.path, "--shard", "\(k)/\(n)"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+    for p in processes { p.waitUntilExit() }
 }
