@@ -46,14 +46,19 @@ public enum BRAT {
 
     /// The `.ann` text of a document's entities, codes as AnnotatorNotes.
     public static func render(_ document: Document) -> String {
+        var notes = 0
+        return render(document.entities, notes: &notes)
+    }
+
+    /// `.ann` lines of some entities; `notes` counts the `#` note lines written before them.
+    static func render(_ entities: some Sequence<Entity>, notes: inout Int) -> String {
         var out = ""
-        var note = 0
-        for entity in document.entities {
+        for entity in entities {
             let text = entity.text.replacingNewlines()
             out += "\(entity.id)\t\(entity.label) \(entity.start) \(entity.end)\t\(text)\n"
             if let code = entity.code {
-                note += 1
-                out += "#\(note)\tAnnotatorNotes \(entity.id)\t\(code)\n"
+                notes += 1
+                out += "#\(notes)\tAnnotatorNotes \(entity.id)\t\(code)\n"
             }
         }
         return out

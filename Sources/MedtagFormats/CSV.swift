@@ -16,9 +16,14 @@ public enum CSVTable {
 
     /// Rows of a document's entities, without the header.
     public static func rows(_ document: Document) -> String {
-        document.entities.map { e in
+        rows(documentID: document.id, document.entities)
+    }
+
+    /// Rows of some entities of the document `documentID`.
+    static func rows(documentID: String, _ entities: some Sequence<Entity>) -> String {
+        entities.map { e in
             row([
-                document.id, e.id, e.label, String(e.start), String(e.end), e.text, e.code ?? "", e.term ?? "",
+                documentID, e.id, e.label, String(e.start), String(e.end), e.text, e.code ?? "", e.term ?? "",
                 e.method ?? "", e.score.map(formatScore) ?? "", e.sentence.map { String($0 + 1) } ?? "",
             ])
         }.joined()
@@ -60,10 +65,15 @@ public enum CSVTable {
 public enum SubtrackTSV {
     public static func render(_ document: Document) -> String {
         var seen = Set<String>()
+        return render(documentID: document.id, document.entities, seen: &seen)
+    }
+
+    /// Lines for the codes of `entities` not in `seen`, which gains them.
+    static func render(documentID: String, _ entities: some Sequence<Entity>, seen: inout Set<String>) -> String {
         var out = ""
-        for entity in document.entities {
+        for entity in entities {
             guard let code = entity.code, !code.isEmpty, seen.insert(code).inserted else { continue }
-            out += "\(document.id)\t\(code)\n"
+            out += "\(documentID)\t\(code)\n"
         }
         return out
     }

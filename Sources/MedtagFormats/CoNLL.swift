@@ -29,16 +29,26 @@ public enum CoNLL {
     public static func render(_ documents: [Document], scheme: TagScheme) -> String {
         var out = ""
         for document in documents {
-            out += "-DOCSTART-\t\(document.id)\n\n"
-            let spans = document.tokenSpansBySentence()
-            for (s, sentence) in document.sentences.enumerated() {
-                let tokens = document.tokens[sentence.tokens]
-                let tags = scheme.encode(spans[s], count: tokens.count)
-                for (token, tag) in zip(tokens, tags) {
-                    out += "\(token.text)\t\(token.start)\t\(token.end)\t\(tag)\n"
-                }
-                out += "\n"
+            out += header(document.id)
+            out += sentences(of: document, scheme: scheme, offset: 0)
+        }
+        return out
+    }
+
+    /// The `-DOCSTART-` line (and blank line) that opens a document.
+    static func header(_ id: String) -> String { "-DOCSTART-\t\(id)\n\n" }
+
+    /// A document's sentences, each followed by a blank line; `offset` is added to every offset.
+    static func sentences(of document: Document, scheme: TagScheme, offset: Int) -> String {
+        var out = ""
+        let spans = document.tokenSpansBySentence()
+        for (s, sentence) in document.sentences.enumerated() {
+            let tokens = document.tokens[sentence.tokens]
+            let tags = scheme.encode(spans[s], count: tokens.count)
+            for (token, tag) in zip(tokens, tags) {
+                out += "\(token.text)\t\(token.start + offset)\t\(token.end + offset)\t\(tag)\n"
             }
+            out += "\n"
         }
         return out
     }

@@ -16,22 +16,47 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
 public enum TextInput {
     /// The text of a UTF-8 file. A leading byte order mark is dropped (offsets count from after it).
     public static func decode(_ bytes: [UInt8]) throws(InputError) -> String {
-        var body = bytes[...]
-        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
-        guard !body.isEmpty else { throw InputError(code: "empty", reason: "the file is empty") }
-        if let nul = body.firstIndex(of: 0) {
-            throw InputError(code: "binary", reason: "byte \(nul) is NUL: this looks like a binary file, not text")
-        }
-        guard let text = String(validating: body, as: UTF8.self) else {
-            let offset = firstInvalidUTF8(body)
-            throw InputError(
-                code: "encoding",
-                reason: "not valid UTF-8 (first bad byte at offset \(offset)); convert it, e.g. iconv -f latin1 -t utf-8")
-        }
-        if text.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) {
-            throw InputError(code: "empty", reason: "the file holds only whitespace")
-        }
+        var decoder = Decoder()
+        let text = try bytes.withUnsafeBufferPointer { buffer throws(InputError) in try decoder.decode(buffer) }
+        try decoder.finish()
         return text
+    }
+
+    /// Decodes a file piece by piece (as ``TextChunker`` cuts it), with the checks of
+    /// ``TextInput/decode(_:)``; byte offsets in its errors count from the start of the file.
+    public struct Decoder: Sendable {
+        /// Bytes decoded so far.
+        public private(set) var bytesRead = 0
+        private var textBytes = 0
+        private var sawText = false
+
+        public init() {}
+
+        /// The text of the next piece, which must start on a character boundary.
+        public mutating func decode(_ piece: UnsafeBufferPointer<UInt8>) throws(InputError) -> String {
+            var body = piece[...]
+            if bytesRead == 0, body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+            let base = bytesRead
+            bytesRead += piece.count
+            if let nul = body.firstIndex(of: 0) {
+                throw InputError(code: "binary", reason: "byte \(base + nul) is NUL: this looks like a binary file, not text")
+            }
+            guard let text = String(validating: body, as: UTF8.self) else {
+                let offset = base + (body.startIndex - piece.startIndex) + TextInput.firstInvalidUTF8(ArraySlice(body))
+                throw InputError(
+                    code: "encoding",
+                    reason: "not valid UTF-8 (first bad byte at offset \(offset)); convert it, e.g. iconv -f latin1 -t utf-8")
+            }
+            textBytes += body.count
+            if !sawText { sawText = !text.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) }
+            return text
+        }
+
+        /// Checks the file as a whole once every piece is decoded: it must hold some text.
+        public func finish() throws(InputError) {
+            guard textBytes > 0 else { throw InputError(code: "empty", reason: "the file is empty") }
+            guard sawText else { throw InputError(code: "empty", reason: "the file holds only whitespace") }
+        }
     }
 
     static func firstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int {

@@ -144,20 +144,24 @@ struct InputJob: Sendable {
                 reason: "unsupported input type (medtag reads \(InputKind.supportedDescription))", disposition: .rejected)
         }
         switch kind {
-        case .text, .xml:
+        case .text:
+            if tally.bytes > configuration.maxInputBytes { throw tooLarge("max_input_size", configuration.maxInputBytes) }
+            let summary = try annotateAndWrite(
+                pieces: try textFilePieces(tally: tally), documentPath: name, folder: stagingFolder, tally: tally, logger: logger)
+            tally.report.documents.append(summary)
+        case .xml:
+            let limit = min(configuration.maxInputBytes, configuration.maxXMLBytes)
             let bytes: [UInt8]
             do {
-                bytes = try tally.time("read") { () throws(Errno) in try Sys.readFile(input, limit: configuration.maxInputBytes) }
+                bytes = try tally.time("read") { () throws(Errno) in try Sys.readFile(input, limit: limit) }
             } catch .fileTooLarge {
-                throw SpoolError(
-                    stage: .read, path: relativePath,
-                    reason: "larger than \(configuration.maxInputBytes) bytes (max_input_size)", disposition: .rejected)
+                throw tooLarge(limit == configuration.maxXMLBytes ? "max_xml_size" : "max_input_size", limit)
             } catch {
                 throw SpoolError(stage: .read, path: relativePath, reason: "cannot read the input", errno: error)
             }
             let text = try decode(bytes, kind: kind, path: relativePath, tally: tally)
             let summary = try annotateAndWrite(
-                text: text, documentPath: name, folder: stagingFolder, tally: tally, logger: logger)
+                pieces: pieces(of: text), documentPath: name, folder: stagingFolder, tally: tally, logger: logger)
             tally.report.documents.append(summary)
         case .archive:
             tally.report.members = InputReport.Members()
@@ -171,6 +175,54 @@ struct InputJob: Sendable {
             }
             var written: [String: String] = [:]
             try processArchive(reader, prefix: "", depth: 0, tally: tally, written: &written, logger: logger)
+        }
+    }
+
+    private func tooLarge(_ key: String, _ limit: Int) -> SpoolError {
+        SpoolError(stage: .read, path: relativePath, reason: "larger than \(limit) bytes (\(key))", disposition: .rejected)
+    }
+
+    /// The pieces of a plain-text input, read from the file and decoded one at a time, so only a
+    /// piece or two are in memory whatever the file's size.
+    private func textFilePieces(tally: Tally) throws(SpoolError) -> PieceSource {
+        let opened: (descriptor: FileDescriptor, size: Int)
+        do { opened = try Sys.openForReading(input) } catch {
+            throw SpoolError(stage: .read, path: relativePath, reason: "cannot read the input", errno: error)
+        }
+        let reader = PieceReader(
+            descriptor: opened.descriptor, size: opened.size, chunker: TextChunker(maximumBytes: configuration.pieceBytes),
+            limit: configuration.maxInputBytes)
+        let path = relativePath
+        return { () throws(SpoolError) -> String? in
+            do throws(PieceReader.Failure) {
+                return try tally.time("read") { () throws(PieceReader.Failure) in try reader.next() }
+            } catch {
+                switch error {
+                case .read(let errno):
+                    throw SpoolError(stage: .read, path: path, reason: "cannot read the input", errno: errno)
+                case .tooLarge:
+                    throw SpoolError(
+                        stage: .read, path: path, reason: "grew past \(reader.limit) bytes while read (max_input_size)",
+                        disposition: .rejected)
+                case .decode(let error):
+                    throw SpoolError(stage: .decode, path: path, reason: error.description, disposition: .rejected)
+                }
+            }
+        }
+    }
+
+    /// The pieces of a text already in memory (XML, archive members).
+    private func pieces(of text: String) -> PieceSource {
+        let ranges = TextChunker(maximumBytes: configuration.pieceBytes).pieces(of: text)
+        var next = 0
+        return { () throws(SpoolError) -> String? in
+            guard next < ranges.count else { return nil }
+            let range = ranges[next]
+            next += 1
+            let utf8 = text.utf8
+            let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+            let end = utf8.index(start, offsetBy: range.count)
+            return String(text[start..<end])
         }
     }
 
@@ -277,7 +329,7 @@ struct InputJob: Sendable {
             }
             do {
                 let summary = try annotateAndWrite(
-                    text: text, documentPath: fullPath, folder: folder, tally: tally, logger: logger)
+                    pieces: pieces(of: text), documentPath: fullPath, folder: folder, tally: tally, logger: logger)
                 written[resultKey] = shownPath
                 tally.report.documents.append(summary)
                 tally.report.members?.annotated += 1
@@ -287,51 +339,70 @@ struct InputJob: Sendable {
         }
     }
 
-    /// Annotates one document and writes its result files into `folder`.
+    /// Annotates one document piece by piece and writes its result files into `folder` as it goes.
+    ///
+    /// The language is chosen on the first piece and kept for the rest. The files are those of the
+    /// whole document annotated at once (see ``PieceRenderer``).
     private func annotateAndWrite(
-        text: String, documentPath: String, folder: FilePath, tally: Tally, logger: Logger
+        pieces next: PieceSource, documentPath: String, folder: FilePath, tally: Tally, logger: Logger
     ) throws(SpoolError) -> InputReport.DocumentSummary {
         let fileName = FilePath(documentPath).lastComponent?.string ?? documentPath
         let id = InputKind.baseName(fileName)
-        let document: Document
-        let annotated: RoutedDocument
-        do {
-            let folder = InputJob.languageFolder(relativePath)
-            annotated = try tally.time("annotate") { try annotator.annotateRouted(id: id, text: text, folder: folder) }
-            document = annotated.document
-            for timing in annotated.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
-        } catch {
-            throw SpoolError(stage: .annotate, path: documentPath, reason: "annotation failed: \(error)", disposition: .rejected)
-        }
-        try tally.time("write") { () throws(SpoolError) in
-            let renderer = OutputRenderer(conllScheme: annotated.conllScheme)
-            for file in renderer.render(document, baseName: id, formats: configuration.formats) {
-                try writeFile(folder.appending(file.fileName), file.bytes)
+        let languageFolder = InputJob.languageFolder(relativePath)
+        var first: RoutedDocument?
+        var renderer: PieceRenderer?
+        var files: ResultFiles?
+        defer { files?.close() }
+        var onlyWhitespace = true
+        while let text = try next() {
+            let annotated: RoutedDocument
+            do {
+                annotated = try tally.time("annotate") {
+                    try annotator.annotateRouted(id: id, text: text, folder: first?.language ?? languageFolder)
+                }
+                for timing in annotated.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
+            } catch {
+                throw SpoolError(stage: .annotate, path: documentPath, reason: "annotation failed: \(error)", disposition: .rejected)
+            }
+            if onlyWhitespace { onlyWhitespace = annotated.document.scalars.allSatisfy { $0.properties.isWhitespace } }
+            try tally.time("write") { () throws(SpoolError) in
+                if renderer == nil {
+                    first = annotated
+                    let started = PieceRenderer(
+                        documentID: id, baseName: id, formats: configuration.formats, conllScheme: annotated.conllScheme)
+                    renderer = started
+                    files = try ResultFiles(folder: folder, header: started.header())
+                }
+                try files?.append(renderer!.append(annotated.document))
             }
         }
+        guard let first, let renderer, let files else {
+            throw SpoolError(stage: .decode, path: documentPath, reason: "the file is empty", disposition: .rejected)
+        }
+        try tally.time("write") { () throws(SpoolError) in try files.finish() }
         var summary = InputReport.DocumentSummary(
-            path: documentPath, characters: document.scalars.count, sentences: document.sentences.count,
-            tokens: document.tokens.count, entities: document.entities.count)
-        summary.language = annotated.language
-        summary.languageSource = annotated.languageSource.rawValue
-        summary.model = annotated.model.isEmpty ? nil : annotated.model
-        summary.notes = annotated.notes.isEmpty ? nil : annotated.notes
-        if annotated.languageSource == .detected || !annotated.notes.isEmpty {
+            path: documentPath, characters: renderer.characters, sentences: renderer.sentences,
+            tokens: renderer.tokens, entities: renderer.entities)
+        summary.language = first.language
+        summary.languageSource = first.languageSource.rawValue
+        summary.model = first.model.isEmpty ? nil : first.model
+        summary.notes = first.notes.isEmpty ? nil : first.notes
+        if first.languageSource == .detected || !first.notes.isEmpty {
             logger.info(
                 "language chosen",
                 metadata: [
-                    "medtag.document": "\(documentPath)", "medtag.language": "\(annotated.language)",
-                    "medtag.source": "\(annotated.languageSource.rawValue)", "medtag.model": "\(annotated.model)",
+                    "medtag.document": "\(documentPath)", "medtag.language": "\(first.language)",
+                    "medtag.source": "\(first.languageSource.rawValue)", "medtag.model": "\(first.model)",
                 ])
         }
-        if document.entities.isEmpty {
+        if renderer.entities == 0 {
             let note: String
-            if document.scalars.allSatisfy({ $0.properties.isWhitespace }) {
+            if onlyWhitespace {
                 note = "empty text: nothing to annotate"
-            } else if document.tokens.isEmpty {
+            } else if renderer.tokens == 0 {
                 note = "no tokens found in the text"
             } else {
-                note = "the model found no drug, compound or protein in \(document.tokens.count) tokens"
+                note = "the model found no drug, compound or protein in \(renderer.tokens) tokens"
             }
             summary.note = note
             logger.notice("document yielded no entity", metadata: ["medtag.document": "\(documentPath)", "medtag.reason": "\(note)"])

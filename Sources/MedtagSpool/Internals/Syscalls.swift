@@ -195,9 +195,19 @@ enum Sys {
 
     /// Writes `bytes` to a new file (which must not exist) and flushes it to disk.
     static func writeNewFile(_ path: FilePath, _ bytes: some Collection<UInt8>, mode: mode_t = 0o640) throws(Errno) {
-        let fd = try open(path, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode: mode)
-        let descriptor = FileDescriptor(rawValue: fd)
-        defer { _ = Glibc.close(fd) }
+        let descriptor = try createNewFile(path, mode: mode)
+        defer { _ = Glibc.close(descriptor.rawValue) }
+        try writeAll(descriptor, bytes)
+        try fsync(descriptor)
+    }
+
+    /// Creates a file that must not exist yet (no symlink followed) and opens it for writing.
+    static func createNewFile(_ path: FilePath, mode: mode_t = 0o640) throws(Errno) -> FileDescriptor {
+        FileDescriptor(rawValue: try open(path, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode: mode))
+    }
+
+    /// Writes all of `bytes`.
+    static func writeAll(_ descriptor: FileDescriptor, _ bytes: some Collection<UInt8>) throws(Errno) {
         do {
             _ = try descriptor.writeAll(bytes)
         } catch let error as Errno {
@@ -205,7 +215,33 @@ enum Sys {
         } catch {
             throw Errno.ioError
         }
-        try fsync(descriptor)
+    }
+
+    /// Opens a file for reading, refusing symlinks; with its size.
+    static func openForReading(_ path: FilePath) throws(Errno) -> (descriptor: FileDescriptor, size: Int) {
+        let fd = try open(path, flags: O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        var st = stat()
+        do { _ = try valueOrErrno { fstat(fd, &st) } } catch {
+            _ = Glibc.close(fd)
+            throw error
+        }
+        return (FileDescriptor(rawValue: fd), Int(st.st_size))
+    }
+
+    /// Reads up to `count` bytes onto the end of `buffer`; how many were read (0 at the end of the file).
+    static func readAppending(_ descriptor: FileDescriptor, to buffer: inout [UInt8], count: Int) throws(Errno) -> Int {
+        var failure: Errno?
+        let chunk = [UInt8](unsafeUninitializedCapacity: count) { bytes, initialized in
+            switch call({ CInt(Glibc.read(descriptor.rawValue, bytes.baseAddress, count)) }) {
+            case .success(let n): initialized = Int(n)
+            case .failure(let error):
+                initialized = 0
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        buffer.append(contentsOf: chunk)
+        return chunk.count
     }
 
     /// Replaces `path` with `bytes` atomically: a dot-named temporary beside it, fsync, rename, fsync

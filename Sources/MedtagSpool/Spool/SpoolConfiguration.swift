@@ -53,8 +53,14 @@ public struct SpoolConfiguration: Sendable, Equatable {
     /// Starts of annotation an input may see end unfinished (a crash, kill -9, out of memory) before
     /// it goes to `failed/` instead of being taken up again.
     public var maxAttempts: Int = 3
-    /// Largest plain `.txt` or `.xml` input, in bytes.
-    public var maxInputBytes: Int = 32 << 20
+    /// Largest input of any kind, in bytes. Plain text is read and annotated piece by piece, so its
+    /// size does not change the memory it needs.
+    public var maxInputBytes: Int = 4 << 30
+    /// Largest `.xml` input, in bytes: XML is read whole into memory to extract its text.
+    public var maxXMLBytes: Int = 64 << 20
+    /// Text is annotated in pieces of at most this many bytes, cut at line ends; a worker needs
+    /// about 40 bytes of memory per byte of a piece.
+    public var pieceBytes: Int = 2 << 20
     /// The name of this daemon in `work/`; empty means `<host>-<pid>`.
     public var instance: String = ""
     /// Where the daily JSON-lines logs go; nil means `outbox/logs`.
@@ -128,6 +134,11 @@ public struct SpoolConfiguration: Sendable, Equatable {
             case "retry_delay": configuration.retryDelay = try seconds(value, fail)
             case "max_attempts": configuration.maxAttempts = try count(value, fail)
             case "max_input_size": configuration.maxInputBytes = try size(value, fail)
+            case "max_xml_size": configuration.maxXMLBytes = try size(value, fail)
+            case "piece_size":
+                let bytes = try size(value, fail)
+                guard bytes >= 1024 else { throw fail("expected at least 1K, found `\(value)`") }
+                configuration.pieceBytes = bytes
             case "instance":
                 guard !value.contains("/"), !value.hasPrefix(".") else { throw fail("no `/` and no leading `.`") }
                 configuration.instance = value

@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MedtagFormats
+import MedtagText
+import SystemPackage
+
+/// Gives a document's text one piece at a time; nil once the text is used up.
+typealias PieceSource = () throws(SpoolError) -> String?
+
+/// Reads a plain-text file piece by piece: a buffer of at most two pieces is filled from the file,
+/// cut by a ``TextChunker`` and decoded with the checks of ``TextInput``.
+final class PieceReader {
+    enum Failure: Error {
+        case read(Errno)
+        /// The file grew past the limit while it was read.
+        case tooLarge
+        case decode(InputError)
+    }
+
+    let chunker: TextChunker
+    let limit: Int
+    private var descriptor: FileDescriptor?
+    private var buffer: [UInt8] = []
+    private var decoder = TextInput.Decoder()
+    private var atEnd = false
+    private var finished = false
+    private var total = 0
+    private let expectedSize: Int
+
+    /// - Parameter size: the file's size when opened; reads are sized to it, so a small file costs no big buffer.
+    init(descriptor: FileDescriptor, size: Int, chunker: TextChunker, limit: Int) {
+        self.descriptor = descriptor
+        self.expectedSize = size
+        self.chunker = chunker
+        self.limit = limit
+    }
+
+    deinit { close() }
+
+    /// The next piece of text; nil after the last, once the whole file is known to be valid text.
+    func next() throws(Failure) -> String? {
+        guard !finished else { return nil }
+        while true {
+            let piece = buffer.withUnsafeBufferPointer { chunker.nextPiece(in: $0, isComplete: atEnd) }
+            if let piece {
+                let text: String
+                do {
+                    text = try buffer.withUnsafeBufferPointer { bytes throws(InputError) in
+                        try decoder.decode(UnsafeBufferPointer(rebasing: bytes[..<piece.length]))
+                    }
+                } catch {
+                    throw .decode(error)
+                }
+                buffer.removeFirst(piece.length)
+                return text
+            }
+            if atEnd {
+                finished = true
+                close()
+                do { try decoder.finish() } catch { throw .decode(error) }
+                return nil
+            }
+            guard let descriptor else { return nil }
+            let count: Int
+            // One byte more than expected, so the end of the file is seen without a second large read.
+            let wanted = min(chunker.maximumBytes, max(expectedSize - total, 0) + 1)
+            do { count = try Sys.readAppending(descriptor, to: &buffer, count: wanted) } catch { throw .read(error) }
+            total += count
+            if total > limit { throw .tooLarge }
+            if count == 0 { atEnd = true }
+        }
+    }
+
+    private func close() {
+        if let descriptor { _ = Glibc.close(descriptor.rawValue) }
+        descriptor = nil
+    }
+}
+
+/// A document's result files in the staging folder, created new and written piece by piece.
+final class ResultFiles {
+    private var files: [(path: FilePath, descriptor: FileDescriptor)] = []
+
+    /// Creates the files with their first bytes.
+    init(folder: FilePath, header: [(fileName: String, bytes: [UInt8])]) throws(SpoolError) {
+        for (name, bytes) in header {
+            let path = folder.appending(name)
+            do {
+                files.append((path, try Sys.createNewFile(path)))
+                try Sys.writeAll(files[files.count - 1].descriptor, bytes)
+            } catch {
+                throw SpoolError(stage: .render, path: path.string, reason: "cannot write a result file", errno: error)
+            }
+        }
+    }
+
+    deinit { close() }
+
+    /// Appends each file's bytes; `pieces` is in the order of the header.
+    func append(_ pieces: [(fileName: String, bytes: [UInt8])]) throws(SpoolError) {
+        for (file, piece) in zip(files, pieces) where !piece.bytes.isEmpty {
+            do { try Sys.writeAll(file.descriptor, piece.bytes) } catch {
+                throw SpoolError(stage: .render, path: file.path.string, reason: "cannot write a result file", errno: error)
+            }
+        }
+    }
+
+    /// Flushes every file to disk and closes them.
+    func finish() throws(SpoolError) {
+        for file in files {
+            do { try Sys.fsync(file.descriptor) } catch {
+                throw SpoolError(stage: .render, path: file.path.string, reason: "cannot write a result file", errno: error)
+            }
+        }
+        close()
+    }
+
+    func close() {
+        for file in files { _ = Glibc.close(file.descriptor.rawValue) }
+        files = []
+    }
+}
