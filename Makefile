@@ -68,7 +68,8 @@ FUZZ_SECONDS ?= 60
 # a 200 MB text file: throughput and peak memory are printed. Replay a crash loop with MEDTAG_SEED=N.
 stress: test-deps
 	$(SWIFT) build
-	MEDTAG_STRESS=1 $(SWIFT) test --filter 'ReliabilityCrashTests|ReliabilityLoadTests'
+	$(SWIFT) build -c release --product medtag
+	MEDTAG_STRESS=1 MEDTAG_TEST_BINARY=.build/release/medtag $(SWIFT) test --filter 'ReliabilityCrashTests|ReliabilityLoadTests'
 
 # libFuzzer + AddressSanitizer on the tokenizer, BRAT reader, XML extractor and archive reader,
 # FUZZ_SECONDS each (default 60). Fails when a harness finds a crash (input under .build-fuzz/crashes/).

@@ -190,10 +190,10 @@ func waitUntil(_ what: String, timeout: Double, _ condition: () -> Bool) throws 
 }
 
 /// Builds archives with Python's standard library, which can write hostile members on purpose.
-func makeArchive(_ path: URL, script: String) throws {
+func makeArchive(_ path: URL, script: String, arguments: [String] = []) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import io, tarfile, zipfile, sys\nout = sys.argv[1]\n" + script, path.path]
+    process.arguments = ["python3", "-c", "import io, tarfile, zipfile, sys\nout = sys.argv[1]\n" + script, path.path] + arguments
     try process.run()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else { throw TestFailure("python3 could not write \(path.lastPathComponent)") }
