@@ -213,7 +213,8 @@ struct InputJob: Sendable {
 
     /// The pieces of a text already in memory (XML, archive members).
     private func pieces(of text: String) -> PieceSource {
-        let ranges = TextChunker(maximumBytes: configuration.pieceBytes).pieces(of: text)
+        // An empty text (XML with no text in it) is still one piece: it is annotated and reported as empty.
+        let ranges = text.isEmpty ? [0..<0] : TextChunker(maximumBytes: configuration.pieceBytes).pieces(of: text)
         var next = 0
         return { () throws(SpoolError) -> String? in
             guard next < ranges.count else { return nil }
