@@ -80,7 +80,9 @@ struct ReliabilityCrashTests {
         print("crash loop: \(count) inputs, \(kills) kills, seed \(seed) (replay with MEDTAG_SEED=\(seed))")
         var random = SplitMix64(seed: seed)
         // Kills here are the test's, not the input's fault: no input may be given up on.
-        let spool = try TestSpool(config: "max_attempts = 1000", workers: 2)
+        // Small pieces here, whole documents in the clean run: the big notes are written in about 15
+        // pieces, kills land between them, and the results must still equal the clean run's.
+        let spool = try TestSpool(config: "max_attempts = 1000\npiece_size = 16K", workers: 2)
         let source = spool.root.appendingPathComponent("inputs")
         let names = try Self.makeInputs(source, count: count)
         #expect(names.count == count)
