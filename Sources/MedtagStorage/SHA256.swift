@@ -1,6 +1,6 @@
 /// SHA-256 (FIPS 180-4): checksums of model files, lexicons and shard outputs.
 public enum SHA256 {
-    private static let k: [UInt32] = [
+    fileprivate static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
         0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
         0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f, 0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da,
@@ -13,11 +13,69 @@ public enum SHA256 {
 
     /// Lowercase hex digest of `bytes`.
     public static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
-        var h: [UInt32] = [
+        var hasher = Hasher()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    /// A digest computed over bytes given in parts, as a file is written.
+    public struct Hasher: Sendable {
+        private var h: [UInt32] = [
             0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
         ]
-        var w = [UInt32](repeating: 0, count: 64)
-        func block(_ p: UnsafeRawBufferPointer) {
+        private var w = [UInt32](repeating: 0, count: 64)
+        /// Bytes not yet hashed: fewer than one 64-byte block.
+        private var pending: [UInt8] = []
+        private var length: UInt64 = 0
+
+        public init() {}
+
+        /// Adds the next bytes.
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            length &+= UInt64(bytes.count)
+            var start = 0
+            if !pending.isEmpty {
+                let take = min(64 - pending.count, bytes.count)
+                pending.append(contentsOf: bytes[0..<take])
+                start = take
+                guard pending.count == 64 else { return }
+                let block = pending
+                pending = []
+                block.withUnsafeBytes { self.block($0) }
+            }
+            let full = (bytes.count - start) / 64
+            for n in 0..<full {
+                block(UnsafeRawBufferPointer(rebasing: bytes[(start + n * 64)..<(start + n * 64 + 64)]))
+            }
+            pending.append(contentsOf: bytes[(start + full * 64)...])
+        }
+
+        /// Adds the next bytes.
+        public mutating func update(_ bytes: [UInt8]) {
+            bytes.withUnsafeBytes { update($0) }
+        }
+
+        /// The lowercase hex digest of everything added.
+        public mutating func finalize() -> String {
+            var tail = pending
+            tail.append(0x80)
+            while tail.count % 64 != 56 { tail.append(0) }
+            let bits = length &* 8
+            for s in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bits >> UInt64(s))) }
+            tail.withUnsafeBytes { raw in
+                for n in 0..<(raw.count / 64) {
+                    block(UnsafeRawBufferPointer(rebasing: raw[(n * 64)..<(n * 64 + 64)]))
+                }
+            }
+            let digits = Array("0123456789abcdef")
+            var out = ""
+            for word in h {
+                for s in stride(from: 28, through: 0, by: -4) { out.append(digits[Int((word >> UInt32(s)) & 0xf)]) }
+            }
+            return out
+        }
+
+        private mutating func block(_ p: UnsafeRawBufferPointer) {
             for t in 0..<16 {
                 w[t] = UInt32(p[4 * t]) << 24 | UInt32(p[4 * t + 1]) << 16 | UInt32(p[4 * t + 2]) << 8 | UInt32(p[4 * t + 3])
             }
@@ -30,7 +88,7 @@ public enum SHA256 {
             for t in 0..<64 {
                 let s1 = e.rotr(6) ^ e.rotr(11) ^ e.rotr(25)
                 let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ k[t] &+ w[t]
+                let t1 = hh &+ s1 &+ ch &+ SHA256.k[t] &+ w[t]
                 let s0 = a.rotr(2) ^ a.rotr(13) ^ a.rotr(22)
                 let maj = (a & b) ^ (a & c) ^ (b & c)
                 let t2 = s0 &+ maj
@@ -39,26 +97,6 @@ public enum SHA256 {
             h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
             h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
         }
-        let full = bytes.count / 64
-        for n in 0..<full {
-            block(UnsafeRawBufferPointer(rebasing: bytes[(n * 64)..<(n * 64 + 64)]))
-        }
-        var tail = [UInt8](bytes[(full * 64)...])
-        tail.append(0x80)
-        while tail.count % 64 != 56 { tail.append(0) }
-        let bits = UInt64(bytes.count) &* 8
-        for s in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bits >> UInt64(s))) }
-        tail.withUnsafeBytes { raw in
-            for n in 0..<(raw.count / 64) {
-                block(UnsafeRawBufferPointer(rebasing: raw[(n * 64)..<(n * 64 + 64)]))
-            }
-        }
-        let digits = Array("0123456789abcdef")
-        var out = ""
-        for word in h {
-            for s in stride(from: 28, through: 0, by: -4) { out.append(digits[Int((word >> UInt32(s)) & 0xf)]) }
-        }
-        return out
     }
 
     /// Lowercase hex digest of `bytes`.
