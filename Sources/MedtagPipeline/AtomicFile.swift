@@ -1,4 +1,5 @@
 import Foundation
+import MedtagStorage
 
 #if canImport(Glibc)
     import Glibc
@@ -8,38 +9,74 @@ import Foundation
 public enum AtomicFile {
     /// Writes `bytes` to `url` atomically, creating the folder if needed.
     public static func write(_ bytes: [UInt8], to url: URL) throws {
-        let directory = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let temp = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        let fd = open(temp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw posixError("cannot create", temp) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { buffer in
-                Glibc.write(fd, buffer.baseAddress! + written, bytes.count - written)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = posixError("cannot write", temp)
+        let writer = try Writer(url: url)
+        try writer.write(bytes)
+        try writer.commit()
+    }
+
+    /// A file written in parts under a temporary name and renamed into place by ``commit()``;
+    /// dropped (the temporary removed) if never committed.
+    public final class Writer {
+        public let url: URL
+        private let temporary: URL
+        private var fd: CInt
+        private var hasher = SHA256.Hasher()
+        /// Bytes written so far.
+        public private(set) var count = 0
+
+        /// Creates the folder if needed and opens the temporary file.
+        public init(url: URL) throws {
+            self.url = url
+            let directory = url.deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+            fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw posixError("cannot create", temporary) }
+        }
+
+        deinit {
+            if fd >= 0 {
                 close(fd)
-                unlink(temp.path)
+                unlink(temporary.path)
+            }
+        }
+
+        /// Appends bytes.
+        public func write(_ bytes: [UInt8]) throws {
+            precondition(fd >= 0, "written after commit")
+            var written = 0
+            while written < bytes.count {
+                let n = bytes.withUnsafeBytes { buffer in Glibc.write(fd, buffer.baseAddress! + written, bytes.count - written) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw posixError("cannot write", temporary)
+                }
+                written += n
+            }
+            hasher.update(bytes)
+            count += bytes.count
+        }
+
+        /// Flushes the file, renames it into place and flushes the folder; returns the SHA-256 of what was written.
+        @discardableResult
+        public func commit() throws -> String {
+            defer {
+                close(fd)
+                fd = -1
+            }
+            guard fsync(fd) == 0 else {
+                let error = posixError("cannot sync", temporary)
+                unlink(temporary.path)
                 throw error
             }
-            written += n
+            guard rename(temporary.path, url.path) == 0 else {
+                let error = posixError("cannot rename into place", url)
+                unlink(temporary.path)
+                throw error
+            }
+            syncDirectory(url.deletingLastPathComponent())
+            return hasher.finalize()
         }
-        if fsync(fd) != 0 {
-            let error = posixError("cannot sync", temp)
-            close(fd)
-            unlink(temp.path)
-            throw error
-        }
-        close(fd)
-        guard rename(temp.path, url.path) == 0 else {
-            let error = posixError("cannot rename into place", url)
-            unlink(temp.path)
-            throw error
-        }
-        syncDirectory(directory)
     }
 
     /// fsyncs a folder so that renames inside it survive a crash.

@@ -83,6 +83,12 @@ public struct ShardManifest: Codable, Sendable {
         public var name: String
         public var sha256: String
         public var bytes: Int
+
+        public init(name: String, sha256: String, bytes: Int) {
+            self.name = name
+            self.sha256 = sha256
+            self.bytes = bytes
+        }
     }
     public struct DocumentRecord: Codable, Sendable {
         public var key: String
@@ -130,14 +136,12 @@ public final class ShardWriter {
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
     }
 
-    /// Adds one document's files.
-    public func add(key: String, tokens: Int, entities: Int, files: [(fileName: String, bytes: [UInt8])]) throws {
-        var outputs: [ShardManifest.OutputFile] = []
-        for file in files {
-            try AtomicFile.write(file.bytes, to: staging.appendingPathComponent(file.fileName))
-            outputs.append(.init(name: file.fileName, sha256: SHA256.hex(file.bytes), bytes: file.bytes.count))
-        }
-        manifest.documents.append(.init(key: key, tokens: tokens, entities: entities, files: outputs))
+    /// Where a result file named `fileName` is written before the shard is published.
+    public func fileURL(_ fileName: String) -> URL { staging.appendingPathComponent(fileName) }
+
+    /// Records one document whose files were written (under ``fileURL(_:)``).
+    public func add(key: String, tokens: Int, entities: Int, files: [ShardManifest.OutputFile]) {
+        manifest.documents.append(.init(key: key, tokens: tokens, entities: entities, files: files))
     }
 
     public func fail(key: String, reason: String) {

@@ -57,11 +57,17 @@ public struct TextChunker: Sendable {
         return nil
     }
 
-    /// The pieces of a whole text, as byte ranges of its UTF-8 form.
-    public func pieces(of text: String) -> [Range<Int>] {
+    /// The pieces of a whole text. An empty text is one empty piece.
+    public func pieces(of text: String) -> [Substring] {
         var text = text
         text.makeContiguousUTF8()
-        return text.utf8.withContiguousStorageIfAvailable { pieces(of: $0) } ?? []
+        let ranges = text.utf8.withContiguousStorageIfAvailable { pieces(of: $0) } ?? []
+        guard !ranges.isEmpty else { return [text[...]] }
+        let utf8 = text.utf8
+        return ranges.map { range in
+            let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+            return text[start..<utf8.index(start, offsetBy: range.count)]
+        }
     }
 
     /// The pieces of a whole buffer, as byte ranges.

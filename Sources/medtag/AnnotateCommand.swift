@@ -4,6 +4,7 @@ import MedtagFormats
 import MedtagPipeline
 import MedtagSpool
 import MedtagTagging
+import MedtagText
 
 struct AnnotateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,7 +48,15 @@ struct AnnotateCommand: ParsableCommand {
     @Option(help: "Number of shards, for Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX gives K).")
     var shards: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Largest piece of text annotated at once, in bytes.",
+            discussion: "Long documents are annotated piece by piece, cut at line ends, so memory does not grow with their size; the results are those of the whole document."))
+    var pieceSize: Int = 2 << 20
+
     func run() throws {
+        guard pieceSize >= 1024 else { throw ValidationError("--piece-size must be at least 1024 bytes") }
+        let chunker = TextChunker(maximumBytes: pieceSize)
         let formats = try OutputFormat.parseList(self.formats)
         guard let scheme = TagScheme(rawValue: scheme) else {
             throw ValidationError("unknown scheme '\(scheme)'; choose bio, bioes or bmewov")
@@ -58,7 +67,6 @@ struct AnnotateCommand: ParsableCommand {
         }
         let router = try LanguageRouter.load(setting: setting, model: model.map { URL(fileURLWithPath: $0) })
         let modelNames = router.modelNames.sorted { $0.key < $1.key }.map(\.value).joined(separator: ",")
-        let renderer = OutputRenderer(conllScheme: scheme)
         let outURL = URL(fileURLWithPath: out)
         let inputs = try collectInputs(self.inputs, extensions: ["txt", "xml"], alsoAccept: ArchiveDocuments.isArchive)
         let shard = try shard.map { try Shard(parsing: $0) } ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment, shards: shards)
@@ -78,21 +86,30 @@ struct AnnotateCommand: ParsableCommand {
             documentCount += 1
             do {
                 let documentID = (key as NSString).lastPathComponent
-                let routed = try router.annotate(id: documentID, text: try text())
-                let document = routed.document
+                var document = PieceAnnotation(id: documentID, baseName: key, formats: formats, conllScheme: scheme)
+                var files: [(name: String, writer: AtomicFile.Writer)] = []
+                for piece in chunker.pieces(of: try text()) {
+                    let routed = try router.annotate(id: documentID, text: String(piece), folder: document.folder(nil))
+                    let bytes = document.render(routed)
+                    if files.isEmpty {
+                        files = try bytes.map {
+                            ($0.fileName, try AtomicFile.Writer(url: writer?.fileURL($0.fileName) ?? outURL.appendingPathComponent($0.fileName)))
+                        }
+                    }
+                    for (file, piece) in zip(files, bytes) { try file.writer.write(piece.bytes) }
+                }
+                let outputs = try files.map { file in
+                    ShardManifest.OutputFile(name: file.name, sha256: try file.writer.commit(), bytes: file.writer.count)
+                }
+                guard let routed = document.first, let counts = document.renderer else { return }
                 used[routed.model, default: (routed.language, 0)].count += 1
                 for note in routed.notes where !notes.contains(note) {
                     notes.append(note)
                     warn("\(source): \(note)")
                 }
-                tokens += document.tokens.count
-                entities += document.entities.count
-                let files = renderer.render(document, baseName: key, formats: formats)
-                if let writer {
-                    try writer.add(key: key, tokens: document.tokens.count, entities: document.entities.count, files: files)
-                } else {
-                    for file in files { try AtomicFile.write(file.bytes, to: outURL.appendingPathComponent(file.fileName)) }
-                }
+                tokens += counts.tokens
+                entities += counts.entities
+                writer?.add(key: key, tokens: counts.tokens, entities: counts.entities, files: outputs)
             } catch {
                 failures += 1
                 warn("\(source): \(error)")

@@ -6,6 +6,36 @@ import Testing
 /// The `medtag` binary run as a user runs it.
 @Suite(.serialized)
 struct CommandLineTests {
+    @Test func annotateInSmallPiecesWritesTheFilesOfWholeDocuments() throws {
+        let inputs = try temporaryDirectory("pieces-in")
+        defer { try? FileManager.default.removeItem(at: inputs) }
+        let sample = try String(contentsOf: Paths.packageRoot.appendingPathComponent("samples/caso-clinico.txt"), encoding: .utf8)
+        let long = (1...30).map { "\(sample)Control \($0): sin cambios.\n\n" }.joined()
+        try Data(long.utf8).write(to: inputs.appendingPathComponent("larga.txt"))
+        var outputs: [[String: Data]] = []
+        for arguments in [[], ["--piece-size", "1024"], ["--piece-size", "1024", "--shard", "0/1"]] {
+            let out = try temporaryDirectory("pieces-out")
+            defer { try? FileManager.default.removeItem(at: out) }
+            let result = try run(Paths.medtag, ["annotate", inputs.path, "--out", out.path] + arguments)
+            #expect(result.status == 0, "\(result.err)")
+            let folder = arguments.contains("--shard") ? out.appendingPathComponent("shard-0-of-1") : out
+            var files: [String: Data] = [:]
+            for ext in ["ann", "txt", "conll", "csv", "tsv"] {
+                files[ext] = FileManager.default.contents(atPath: folder.appendingPathComponent("larga.\(ext)").path)
+            }
+            outputs.append(files)
+            if arguments.contains("--shard") {
+                // The shard manifest's checksums are those of the files, computed as they were written.
+                let merged = try run(Paths.medtag, ["merge", out.path])
+                #expect(merged.status == 0, "\(merged.err)")
+            }
+        }
+        #expect(outputs[0].count == 5 && outputs[0]["txt"] == Data(long.utf8))
+        #expect((outputs[0]["ann"]?.count ?? 0) > 2_000)
+        #expect(outputs[1] == outputs[0], "1 KB pieces give the files of the whole document")
+        #expect(outputs[2] == outputs[0], "and so does a shard")
+    }
+
     @Test func annotateWritesEveryFormatWithExactOffsets() throws {
         let out = try temporaryDirectory("annotate")
         defer { try? FileManager.default.removeItem(at: out) }

@@ -213,18 +213,8 @@ struct InputJob: Sendable {
 
     /// The pieces of a text already in memory (XML, archive members).
     private func pieces(of text: String) -> PieceSource {
-        // An empty text (XML with no text in it) is still one piece: it is annotated and reported as empty.
-        let ranges = text.isEmpty ? [0..<0] : TextChunker(maximumBytes: configuration.pieceBytes).pieces(of: text)
-        var next = 0
-        return { () throws(SpoolError) -> String? in
-            guard next < ranges.count else { return nil }
-            let range = ranges[next]
-            next += 1
-            let utf8 = text.utf8
-            let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
-            let end = utf8.index(start, offsetBy: range.count)
-            return String(text[start..<end])
-        }
+        var pieces = TextChunker(maximumBytes: configuration.pieceBytes).pieces(of: text)[...]
+        return { () throws(SpoolError) -> String? in pieces.popFirst().map(String.init) }
     }
 
     private func decode(_ bytes: [UInt8], kind: InputKind, path: String, tally: Tally) throws(SpoolError) -> String {
@@ -350,34 +340,26 @@ struct InputJob: Sendable {
         let fileName = FilePath(documentPath).lastComponent?.string ?? documentPath
         let id = InputKind.baseName(fileName)
         let languageFolder = InputJob.languageFolder(relativePath)
-        var first: RoutedDocument?
-        var renderer: PieceRenderer?
+        var document = PieceAnnotation(id: id, baseName: id, formats: configuration.formats)
         var files: ResultFiles?
         defer { files?.close() }
-        var onlyWhitespace = true
         while let text = try next() {
             let annotated: RoutedDocument
             do {
                 annotated = try tally.time("annotate") {
-                    try annotator.annotateRouted(id: id, text: text, folder: first?.language ?? languageFolder)
+                    try annotator.annotateRouted(id: id, text: text, folder: document.folder(languageFolder))
                 }
                 for timing in annotated.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
             } catch {
                 throw SpoolError(stage: .annotate, path: documentPath, reason: "annotation failed: \(error)", disposition: .rejected)
             }
-            if onlyWhitespace { onlyWhitespace = annotated.document.scalars.allSatisfy { $0.properties.isWhitespace } }
             try tally.time("write") { () throws(SpoolError) in
-                if renderer == nil {
-                    first = annotated
-                    let started = PieceRenderer(
-                        documentID: id, baseName: id, formats: configuration.formats, conllScheme: annotated.conllScheme)
-                    renderer = started
-                    files = try ResultFiles(folder: folder, header: started.header())
-                }
-                try files?.append(renderer!.append(annotated.document))
+                let bytes = document.render(annotated)
+                if files == nil { files = try ResultFiles(folder: folder, names: bytes.map(\.fileName)) }
+                try files?.append(bytes)
             }
         }
-        guard let first, let renderer, let files else {
+        guard let first = document.first, let renderer = document.renderer, let files else {
             throw SpoolError(stage: .decode, path: documentPath, reason: "the file is empty", disposition: .rejected)
         }
         try tally.time("write") { () throws(SpoolError) in try files.finish() }
@@ -398,7 +380,7 @@ struct InputJob: Sendable {
         }
         if renderer.entities == 0 {
             let note: String
-            if onlyWhitespace {
+            if document.onlyWhitespace {
                 note = "empty text: nothing to annotate"
             } else if renderer.tokens == 0 {
                 note = "no tokens found in the text"

@@ -82,14 +82,11 @@ final class PieceReader {
 final class ResultFiles {
     private var files: [(path: FilePath, descriptor: FileDescriptor)] = []
 
-    /// Creates the files with their first bytes.
-    init(folder: FilePath, header: [(fileName: String, bytes: [UInt8])]) throws(SpoolError) {
-        for (name, bytes) in header {
+    /// Creates the (empty) files.
+    init(folder: FilePath, names: [String]) throws(SpoolError) {
+        for name in names {
             let path = folder.appending(name)
-            do {
-                files.append((path, try Sys.createNewFile(path)))
-                try Sys.writeAll(files[files.count - 1].descriptor, bytes)
-            } catch {
+            do { files.append((path, try Sys.createNewFile(path))) } catch {
                 throw SpoolError(stage: .render, path: path.string, reason: "cannot write a result file", errno: error)
             }
         }
@@ -97,7 +94,7 @@ final class ResultFiles {
 
     deinit { close() }
 
-    /// Appends each file's bytes; `pieces` is in the order of the header.
+    /// Appends each file's bytes; `pieces` is in the order of the names.
     func append(_ pieces: [(fileName: String, bytes: [UInt8])]) throws(SpoolError) {
         for (file, piece) in zip(files, pieces) where !piece.bytes.isEmpty {
             do { try Sys.writeAll(file.descriptor, piece.bytes) } catch {
