@@ -71,7 +71,7 @@ stress: test-deps
 	$(SWIFT) build -c release --product medtag
 	MEDTAG_STRESS=1 MEDTAG_TEST_BINARY=.build/release/medtag $(SWIFT) test --filter 'ReliabilityCrashTests|ReliabilityLoadTests'
 
-# libFuzzer + AddressSanitizer on the tokenizer, BRAT reader, XML extractor and archive reader,
+# libFuzzer + AddressSanitizer on the tokenizer, BRAT reader, XML extractor, text pieces and archive reader,
 # FUZZ_SECONDS each (default 60). Fails when a harness finds a crash (input under .build-fuzz/crashes/).
 fuzz: deps
 	$(SWIFT) build

@@ -51,5 +51,6 @@ link() {  # link TARGET HARNESS OBJECTS... [-- EXTRA]
 link tokenizer Fuzz/Harnesses/Tokenizer.swift "$OBJ/MedtagText.o"
 link brat Fuzz/Harnesses/BRATReader.swift "$OBJ/MedtagFormats.o" "$OBJ/MedtagTagging.o" "$OBJ/MedtagText.o"
 link xml Fuzz/Harnesses/XMLText.swift "$OBJ/MedtagFormats.o" "$OBJ/MedtagTagging.o" "$OBJ/MedtagText.o"
+link pieces Fuzz/Harnesses/TextPieces.swift "$OBJ/MedtagFormats.o" "$OBJ/MedtagTagging.o" "$OBJ/MedtagText.o"
 link archive Fuzz/Harnesses/Archive.swift "$OBJ/MedtagArchive.o" "${SYSTEM_OBJECTS[@]}" -larchive
 echo "harnesses in $BIN: $(ls "$BIN" | tr '\n' ' ')"

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
 OUT=.build-fuzz
 status=0
-for target in tokenizer brat xml archive; do
+for target in tokenizer brat xml pieces archive; do
   bin=$OUT/bin/fuzz-$target
   [ -x "$bin" ] || { echo "missing $bin: run Fuzz/build.sh" >&2; exit 1; }
   mkdir -p "$OUT/corpus/$target" "$OUT/crashes/$target"

@@ -59,20 +59,16 @@ public enum TextInput {
         }
     }
 
+    /// Offset of the first byte that does not start a valid UTF-8 sequence.
     static func firstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int {
-        var low = 0
-        var high = bytes.count
-        // Longest valid prefix, by bisection over prefixes ending on a character boundary.
-        while low < high {
-            let mid = (low + high + 1) / 2
-            var end = bytes.startIndex + mid
-            while end > bytes.startIndex && end < bytes.endIndex && (bytes[end] & 0xC0) == 0x80 { end -= 1 }
-            if String(validating: bytes[bytes.startIndex..<end], as: UTF8.self) != nil, end - bytes.startIndex >= mid {
-                low = mid
-            } else {
-                high = mid - 1
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput, .error: return offset
             }
         }
-        return low
     }
 }

@@ -38,9 +38,12 @@ public struct TextChunker: Sendable {
         if let space = lastIndex(where: { $0 == 0x20 || $0 == 0x09 }, in: bytes, before: window) {
             return (space + 1, .space)
         }
-        // No space in reach: cut before the character that straddles the window's end.
+        // No space in reach: cut before the character that straddles the window's end. A UTF-8
+        // character has at most 3 continuation bytes; with no character start among them the
+        // bytes are not UTF-8, and the cut stays at the window (decoding names the bad byte).
         var cut = window
-        while cut > 1 && (bytes[cut] & 0xC0) == 0x80 { cut -= 1 }
+        while cut > window - 3 && (bytes[cut] & 0xC0) == 0x80 { cut -= 1 }
+        if (bytes[cut] & 0xC0) == 0x80 { cut = window }
         return (cut, .character)
     }
 

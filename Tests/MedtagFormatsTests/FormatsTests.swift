@@ -111,6 +111,19 @@ struct InputTests {
         }
     }
 
+    /// Found by the text-pieces fuzzer: the bad byte after a valid 3-byte character (U+FEFF here)
+    /// was reported 3 bytes early.
+    @Test func badByteAfterAMultiByteCharacterIsNamedExactly() {
+        let bytes: [UInt8] = [0x75, 0x05, 0x02, 0xEF, 0xBB, 0xBF, 0xEF, 0x66, 0x66, 0x66]
+        #expect(throws: InputError(code: "encoding", reason: "not valid UTF-8 (first bad byte at offset 6); convert it, e.g. iconv -f latin1 -t utf-8")) {
+            try TextInput.decode(bytes)
+        }
+        // With a byte order mark first, offsets still count from the start of the file.
+        #expect(throws: InputError(code: "encoding", reason: "not valid UTF-8 (first bad byte at offset 9); convert it, e.g. iconv -f latin1 -t utf-8")) {
+            try TextInput.decode([0xEF, 0xBB, 0xBF] + bytes)
+        }
+    }
+
     @Test func xmlDublinCore() throws {
         let xml = """
             <?xml version="1.0" encoding="UTF-8"?>

@@ -130,6 +130,22 @@ struct PieceAnnotationTests {
         #expect(piecewise == whole, "the same error and offset (\(whole?.reason ?? ""))")
         #expect(whole?.reason.contains("offset \(bytes.firstIndex(of: 0xFF)!)") == true)
         #expect(decoded == "línea uno\nlínea dos\n", "the byte order mark is dropped, the valid pieces kept")
+        // Found by the text-pieces fuzzer: a run of continuation bytes with no character start in
+        // reach; the cut must not split the valid character before it, so the bad byte is the same.
+        let run: [UInt8] = [0xEF] + Array(repeating: 0x93, count: 9) + [0xBB, 0xBF, 0x75, 0x98, 0x90, 0x10]
+        var runDecoder = TextInput.Decoder()
+        var runError: InputError?
+        run.withUnsafeBufferPointer { buffer in
+            let ranges = TextChunker(maximumBytes: 9).pieces(of: buffer)
+            #expect(ranges.first == 0..<9)
+            for range in ranges {
+                do throws(InputError) { _ = try runDecoder.decode(UnsafeBufferPointer(rebasing: buffer[range])) } catch {
+                    runError = error
+                    break
+                }
+            }
+        }
+        #expect(runError?.reason.contains("offset 3") == true, "\(runError?.reason ?? "no error")")
         var spaces = TextInput.Decoder()
         let blank = Array(" \n \n".utf8)
         _ = blank.withUnsafeBufferPointer { try? spaces.decode($0) }
