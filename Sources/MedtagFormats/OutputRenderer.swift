@@ -50,9 +50,12 @@ public struct OutputRenderer: Sendable {
 /// piece's bytes appended to the files. The files are those ``OutputRenderer`` writes for the whole
 /// document: offsets, sentence numbers and entity ids continue from piece to piece.
 public struct PieceRenderer: Sendable {
+    /// The id written in the CoNLL, CSV and TSV rows.
     public let documentID: String
+    /// Files are named `<baseName>.<extension>`.
     public let baseName: String
     public let formats: [OutputFormat]
+    /// Tag scheme of the CoNLL output.
     public let conllScheme: TagScheme
     /// What the pieces rendered so far hold.
     public private(set) var characters = 0

@@ -17,6 +17,7 @@ public enum AtomicFile {
     /// A file written in parts under a temporary name and renamed into place by ``commit()``;
     /// dropped (the temporary removed) if never committed.
     public final class Writer {
+        /// Where the file appears on ``commit()``.
         public let url: URL
         private let temporary: URL
         private var fd: CInt

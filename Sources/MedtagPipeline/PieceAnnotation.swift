@@ -6,7 +6,9 @@ import MedtagText
 /// language of the first, and rendered with the offsets, sentence numbers and entity ids of the
 /// whole document (see ``PieceRenderer``).
 public struct PieceAnnotation: Sendable {
+    /// The document id written in the results.
     public let id: String
+    /// Result files are named `<baseName>.<extension>`.
     public let baseName: String
     public let formats: [OutputFormat]
     /// The CoNLL tag scheme; nil means the scheme of the model that tags the first piece.
