@@ -107,7 +107,7 @@ struct ReliabilityFaultTests {
     @Test("inputs deleted between their event and the claim are skipped quietly; the rest is processed")
     func deletedBeforeClaim() throws {
         let spool = try TestSpool(config: "settle_time = 1.5")
-        let daemon = try MedtagProcess.serve(spool)
+        let daemon = try MedtagProcess.serve(spool, arguments: ["--log-level", "debug"])
         // Written in place (so they must settle first), then deleted while they settle.
         for i in 0..<20 {
             try Data(spanishNote.utf8).write(to: spool.inbox.appendingPathComponent("fugaz-\(i).txt"))
@@ -135,6 +135,11 @@ struct ReliabilityFaultTests {
         #expect(spool.files(in: spool.failed).isEmpty, "a vanished input is not a failure: \(spool.files(in: spool.failed))")
         #expect(spool.claimedInputs().isEmpty && spool.files(in: spool.inbox).isEmpty)
         #expect(!daemon.log.contains("cannot claim"), "\(daemon.log.suffix(2000))")
+        // Each one skipped is only a debug line, never a warning or an error.
+        if raced.count < 100 {
+            #expect(daemon.log.contains("an input left the inbox before it was claimed; skipped"), "\(daemon.log.suffix(2000))")
+        }
+        #expect(!daemon.log.contains("warning") && !daemon.log.contains("error"), "\(daemon.log.suffix(2000))")
         print("deleted before claim: the daemon claimed \(raced.count) of 100 inputs deleted right after their rename")
         daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit() == 0)

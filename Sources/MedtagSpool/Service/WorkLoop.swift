@@ -173,22 +173,52 @@ struct WorkLoop {
                 continue
             }
             guard let next = popPending() else { return }
-            if !next.ready {
-                let source = area.layout.inbox.appending(next.path)
-                guard let st = try? Sys.lstat(source) else { continue }
-                let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
-                if Clock.now - modified < configuration.settleTime {
-                    settling[next.path] = modified + configuration.settleTime
-                    continue
-                }
-            }
-            do {
-                guard try area.claim(next.path) else { continue }  // someone else took it
-            } catch {
+            switch Self.claim(next, area: area, settleTime: configuration.settleTime) {
+            case .claimed:
+                launch(next.path)
+            case .settling(let until):
+                settling[next.path] = until
+            case .vanished:
+                logger.debug("an input left the inbox before it was claimed; skipped", metadata: ["medtag.file": "\(next.path)"])
+            case .notClaimed(let error):
+                // Left where it is: a later scan finds it again.
                 logger.warning("cannot claim a file", metadata: ["medtag.file": "\(next.path)", "medtag.error": "\(error)"])
-                continue
             }
-            launch(next.path)
+        }
+    }
+
+    /// What ``claim(_:area:settleTime:)`` did with a queued inbox path.
+    enum ClaimAttempt: Equatable {
+        /// Renamed into the work folder: ready to launch.
+        case claimed
+        /// Written in place and changed too recently: to be looked at again at `until` (wall clock).
+        case settling(until: Double)
+        /// No longer in the inbox: another daemon claimed it, or it was deleted or taken back between
+        /// the event or scan that listed it and this claim. Neither a failure nor an error.
+        case vanished
+        /// Could not be looked at or renamed for another reason.
+        case notClaimed(Errno)
+    }
+
+    /// Claims one queued inbox path, unless it was written in place and is still settling.
+    static func claim(_ next: (path: String, ready: Bool), area: WorkArea, settleTime: Double) -> ClaimAttempt {
+        if !next.ready {
+            let st: stat
+            do { st = try Sys.lstat(area.layout.inbox.appending(next.path)) } catch .noSuchFileOrDirectory, .notDirectory {
+                return .vanished
+            } catch {
+                return .notClaimed(error)
+            }
+            let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+            if Clock.now - modified < settleTime { return .settling(until: modified + settleTime) }
+        }
+        do {
+            switch try area.claim(next.path) {
+            case .claimed: return .claimed
+            case .vanished: return .vanished
+            }
+        } catch {
+            return .notClaimed(error)
         }
     }
 

@@ -150,10 +150,13 @@ final class MedtagProcess: @unchecked Sendable {
         try process.run()
     }
 
-    /// Starts `medtag serve` on the spool and waits for its "ready" line.
-    static func serve(_ spool: TestSpool, environment: [String: String] = [:], waitReady: Bool = true) throws -> MedtagProcess {
+    /// Starts `medtag serve` on the spool (with `arguments` added, e.g. `--log-level debug`) and waits
+    /// for its "ready" line.
+    static func serve(
+        _ spool: TestSpool, arguments: [String] = [], environment: [String: String] = [:], waitReady: Bool = true
+    ) throws -> MedtagProcess {
         let log = spool.root.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log")
-        let daemon = try MedtagProcess(["serve", "--config", spool.configFile.path], environment: environment, logURL: log)
+        let daemon = try MedtagProcess(["serve", "--config", spool.configFile.path] + arguments, environment: environment, logURL: log)
         if waitReady {
             try waitUntil("the daemon says it is ready", timeout: 30) { daemon.log.contains("ready: watching the inbox") || !daemon.process.isRunning }
             guard daemon.process.isRunning else { throw TestFailure("medtag serve exited early:\n\(daemon.log)") }
