@@ -31,7 +31,7 @@ struct ReliabilityFaultTests {
         try waitUntil("the daemon reports the full disk and schedules retries", timeout: 30) {
             daemon.log.contains("will be retried") && daemon.log.contains("No space left on device")
         }
-        usleep(2_500_000)  // a few retry rounds while the disk stays full
+        pause(2.5)  // a few retry rounds while the disk stays full
         #expect(daemon.process.isRunning)
         #expect(spool.files(in: spool.failed).isEmpty, "a full disk is not the input's fault: \(spool.files(in: spool.failed))")
         #expect(spool.files(in: spool.done).isEmpty)
@@ -96,7 +96,7 @@ struct ReliabilityFaultTests {
         #expect(daemon.process.isRunning, "\(daemon.log.suffix(2000))")
         let reason = try jsonObject(spool.failed.appendingPathComponent("secreto.txt.error.json"))["reason"] as? String ?? ""
         #expect(reason.contains("Permission denied") && reason.contains("secreto.txt"), "\(reason)")
-        usleep(1_500_000)  // a rescan or two over the unreadable folder
+        pause(1.5)  // a rescan or two over the unreadable folder
         #expect(daemon.process.isRunning)
         try spool.drop("despues.txt", text: spanishNote)
         try waitUntil("the daemon still serves", timeout: 20) { spool.files(in: spool.done).contains("despues.txt") }
@@ -128,7 +128,7 @@ struct ReliabilityFaultTests {
         for name in kept { try spool.drop(name, text: spanishNote) }
 
         try waitUntil("the kept inputs are done", timeout: 40) { Set(kept).isSubset(of: spool.files(in: spool.done)) }
-        usleep(2_000_000)  // past settle_time and a rescan
+        pause(2)  // past settle_time and a rescan
         #expect(daemon.process.isRunning)
         let done = Set(spool.files(in: spool.done))
         #expect(done.subtracting(kept).isSubset(of: raced), "only inputs the daemon claimed before the delete are processed")

@@ -183,11 +183,34 @@ final class MedtagProcess: @unchecked Sendable {
     }
 }
 
-/// Polls `condition` every 50 ms until it holds or `timeout` seconds pass.
+/// How much slower than a plain debug build the code under test runs: `MEDTAG_TEST_TIME_SCALE`
+/// (`make sanitize` sets it: instrumented code runs several times slower), 1 when unset. Every
+/// timeout in these tests is multiplied by it, so a slow run waits longer instead of failing.
+let testTimeScale: Double = {
+    guard let text = ProcessInfo.processInfo.environment["MEDTAG_TEST_TIME_SCALE"], let value = Double(text), value >= 1 else {
+        return 1
+    }
+    return value
+}()
+
+/// True when the tests run against sanitizer-instrumented code (`make sanitize`).
+let underSanitizer = testTimeScale > 1
+
+/// Sleeps `seconds` times ``testTimeScale``: a pause that gives the daemon time to do something
+/// (a rescan, a few retry rounds) before the test looks.
+func pause(_ seconds: Double) {
+    usleep(useconds_t(seconds * testTimeScale * 1_000_000))
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` seconds (times ``testTimeScale``) pass.
 func waitUntil(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
+    let limit = timeout * testTimeScale
+    let deadline = Date().addingTimeInterval(limit)
     while !condition() {
-        if Date() > deadline { throw TestFailure("timed out after \(timeout) s waiting until \(what)") }
+        if Date() > deadline {
+            let scale = testTimeScale == 1 ? "" : " (\(timeout) s × MEDTAG_TEST_TIME_SCALE \(testTimeScale))"
+            throw TestFailure("timed out after \(limit) s\(scale) waiting until \(what)")
+        }
         usleep(50_000)
     }
 }
