@@ -50,7 +50,15 @@ struct ReliabilityFaultTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
-    @Test("a file-size limit (RLIMIT_FSIZE, systemd LimitFSIZE=) fails the input with the reason; the daemon is not killed")
+    @Test(
+        "a file-size limit (RLIMIT_FSIZE, systemd LimitFSIZE=) fails the input with the reason; the daemon is not killed",
+        .disabled(
+            if: underThreadSanitizer,
+            """
+            the ThreadSanitizer runtime cannot start under a 64 KiB file-size limit: at start it writes its \
+            own /tmp/tsan.rodata.<pid> file (more than 64 KiB) and maps it, and reading the part the limit \
+            cut off kills any instrumented program with SIGBUS before main, a plain C program too
+            """))
     func fileSizeLimit() throws {
         let spool = try TestSpool()
         try spool.drop("grande.txt", text: String(repeating: spanishNote, count: 2000))

@@ -196,6 +196,10 @@ let testTimeScale: Double = {
 /// True when the tests run against sanitizer-instrumented code (`make sanitize`).
 let underSanitizer = testTimeScale > 1
 
+/// True when this test process carries the ThreadSanitizer runtime (`swift test --sanitize=thread`,
+/// as `make sanitize` runs it, with the daemon built the same way).
+let underThreadSanitizer: Bool = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_init") != nil
+
 /// Sleeps `seconds` times ``testTimeScale``: a pause that gives the daemon time to do something
 /// (a rescan, a few retry rounds) before the test looks.
 func pause(_ seconds: Double) {
