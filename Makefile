@@ -79,11 +79,14 @@ fuzz: deps
 	Fuzz/run.sh $(FUZZ_SECONDS)
 
 # The whole suite under AddressSanitizer, then ThreadSanitizer, each in its own build folder; the
-# daemon tests run the instrumented medtag binary. Slow: not part of `make test`.
+# daemon tests run the instrumented medtag binary. Slow: not part of `make test`. Instrumented code
+# runs several times slower, so the tests' timeouts are multiplied by MEDTAG_TEST_TIME_SCALE.
+ASAN_TIME_SCALE ?= 4
+TSAN_TIME_SCALE ?= 10
 sanitize: test-deps
 	$(SWIFT) build --sanitize=address --scratch-path .build-asan
-	ASAN_OPTIONS=detect_leaks=0 MEDTAG_TEST_BINARY=.build-asan/debug/medtag \
+	ASAN_OPTIONS=detect_leaks=0 MEDTAG_TEST_BINARY=.build-asan/debug/medtag MEDTAG_TEST_TIME_SCALE=$(ASAN_TIME_SCALE) \
 	  $(SWIFT) test --sanitize=address --scratch-path .build-asan
 	$(SWIFT) build --sanitize=thread --scratch-path .build-tsan
-	TSAN_OPTIONS=halt_on_error=1 MEDTAG_TEST_BINARY=.build-tsan/debug/medtag \
+	TSAN_OPTIONS=halt_on_error=1 MEDTAG_TEST_BINARY=.build-tsan/debug/medtag MEDTAG_TEST_TIME_SCALE=$(TSAN_TIME_SCALE) \
 	  $(SWIFT) test --sanitize=thread --scratch-path .build-tsan

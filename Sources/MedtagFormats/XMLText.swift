@@ -1,13 +1,32 @@
 /// Text of an XML document, read by a small scanner that never resolves anything.
 ///
 /// The Dublin Core `title` and `description` elements (any prefix) are taken when present, as in
-/// the SciELO-derived corpora; otherwise every text node. The DOCTYPE and its internal subset are
-/// skipped: no DTD is loaded and no custom entity is expanded (a reference to one stays literal),
-/// so external entities and entity bombs have nothing to work with. Predefined and numeric
-/// character references are decoded.
+/// the SciELO-derived corpora; otherwise every text node. A document whose DOCTYPE declares
+/// entities (general or parameter) or names an external DTD (`SYSTEM` or `PUBLIC`) is refused with
+/// ``XMLText/entitiesRefused`` or ``XMLText/externalDTDRefused``: such a file is written to read
+/// local files (XXE) or to expand into gigabytes ("billion laughs"), and silently keeping its
+/// references literal would hide that. A plain DOCTYPE (`<!DOCTYPE html>`, or an internal subset
+/// without entities) is skipped. No DTD is ever loaded and no custom entity is ever expanded (a
+/// reference to an undeclared one stays literal). Predefined and numeric character references are
+/// decoded.
 public enum XMLText {
     /// Largest element depth accepted.
     public static let maximumDepth = 256
+
+    /// Error code of a document refused for its DOCTYPE (entity declarations or an external DTD).
+    public static let doctypeErrorCode = "xml-doctype"
+
+    /// The refusal of a DOCTYPE that declares entities.
+    public static let entitiesRefused = InputError(
+        code: doctypeErrorCode,
+        reason: "XML declares entities in its DOCTYPE (external entities and entity expansion are refused for safety); "
+            + "remove the DOCTYPE")
+
+    /// The refusal of a DOCTYPE that refers to an external DTD.
+    public static let externalDTDRefused = InputError(
+        code: doctypeErrorCode,
+        reason: "XML refers to an external DTD in its DOCTYPE (SYSTEM or PUBLIC; external entities and entity expansion "
+            + "are refused for safety); remove the DOCTYPE")
 
     public static func extract(_ bytes: [UInt8]) throws(InputError) -> String {
         let source = try TextInput.decode(bytes)
@@ -54,7 +73,9 @@ public enum XMLText {
                     current.unicodeScalars.append(contentsOf: s[(i + 9)..<end])
                     i = end + 3
                 } else if starts("<!", at: i) {
-                    i = try skipDeclaration(s, from: i)
+                    let end = try skipDeclaration(s, from: i)
+                    try checkDeclaration(s[(i + 2)..<(end - 1)])
+                    i = end
                 } else if starts("<?", at: i) {
                     guard let end = find("?>", from: i + 2) else { throw malformed("unterminated processing instruction") }
                     i = end + 2
@@ -130,6 +151,33 @@ public enum XMLText {
     static func skipDeclaration(_ s: [Unicode.Scalar], from start: Int) throws(InputError) -> Int {
         guard let end = closingBracket(s, from: start + 2, nested: true) else { throw malformed("unterminated declaration") }
         return end + 1
+    }
+
+    /// Refuses a markup declaration (the text between `<!` and its `>`) that declares entities or
+    /// refers to an external DTD: a DOCTYPE with `SYSTEM`/`PUBLIC` after its name, a DOCTYPE whose
+    /// internal subset holds `<!ENTITY` (general or parameter entities), or a stray `<!ENTITY`.
+    /// Keywords are matched in any case; anything else (`<!DOCTYPE html>`) passes.
+    static func checkDeclaration(_ body: ArraySlice<Unicode.Scalar>) throws(InputError) {
+        func isSpace(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" || c == "\n" || c == "\r" }
+        func upper(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
+            String(String.UnicodeScalarView(scalars)).uppercased()
+        }
+        var k = body.startIndex
+        while k < body.endIndex && !isSpace(body[k]) && body[k] != "[" { k += 1 }
+        let keyword = upper(body[body.startIndex..<k])
+        if keyword == "ENTITY" { throw entitiesRefused }
+        guard keyword == "DOCTYPE" else { return }
+        // `<!DOCTYPE name` then, optionally, an external id, then an optional `[internal subset]`.
+        while k < body.endIndex && isSpace(body[k]) { k += 1 }
+        while k < body.endIndex && !isSpace(body[k]) && body[k] != "[" { k += 1 }
+        while k < body.endIndex && isSpace(body[k]) { k += 1 }
+        var word = k
+        while word < body.endIndex && !isSpace(body[word]) && body[word] != "[" && body[word] != "\"" && body[word] != "'" {
+            word += 1
+        }
+        let externalID = upper(body[k..<word])
+        if externalID == "SYSTEM" || externalID == "PUBLIC" { throw externalDTDRefused }
+        if upper(body).contains("<!ENTITY") { throw entitiesRefused }
     }
 
     /// The index of the `>` that closes a markup construct: not inside quotes and, when `nested`,

@@ -6,6 +6,7 @@ import Testing
 @Suite struct CascadeTests {
     static func normalizer(options: NormalizerOptions = NormalizerOptions()) throws -> ConceptNormalizer {
         let dir = Support.temporaryDirectory()
+        defer { Support.remove(dir) }
         try LexiconTests.sample().write(to: dir)
         let table = try AbbreviationTable(contentsOf: Support.abbreviationTable)
         return ConceptNormalizer(lexicon: try Lexicon.open(directory: dir), abbreviations: table, options: options)
@@ -83,6 +84,7 @@ import Testing
         b.addName("metotrexate")  // known name, no code; the corpus codes "metotrexato"
         b.addName("metanamina")  // known name, no code, nothing close enough
         let dir = Support.temporaryDirectory()
+        defer { Support.remove(dir) }
         try b.write(to: dir)
         let lexicon = try Lexicon.open(directory: dir)
         let normalizer = ConceptNormalizer(lexicon: lexicon)

@@ -8,6 +8,7 @@ import Testing
 @Suite struct ComponentTests {
     @Test func fillsCodeTermMethodAndScoreOfUncodedEntities() throws {
         let dir = Support.temporaryDirectory()
+        defer { Support.remove(dir) }
         try LexiconTests.sample().write(to: dir, abbreviations: "abbreviations.tsv")
         try FileManager.default.copyItem(at: Support.abbreviationTable, to: dir.appendingPathComponent("abbreviations.tsv"))
         let component = try NormalizerComponent(lexiconDirectory: dir)
@@ -51,7 +52,9 @@ import Testing
     }
 
     @Test func missingLexiconFolderIsAClearError() {
-        let dir = Support.temporaryDirectory().appendingPathComponent("nowhere")
+        let parent = Support.temporaryDirectory()
+        defer { Support.remove(parent) }
+        let dir = parent.appendingPathComponent("nowhere")
         do {
             _ = try NormalizerComponent(lexiconDirectory: dir)
             Issue.record("expected an error")

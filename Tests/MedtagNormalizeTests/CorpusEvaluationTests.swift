@@ -8,6 +8,7 @@ import Testing
 struct CorpusEvaluationTests {
     static func trainOnlyNormalizer(options: NormalizerOptions = NormalizerOptions()) throws -> ConceptNormalizer {
         let dir = Support.temporaryDirectory()
+        defer { Support.remove(dir) }
         try Support.builder(splits: ["train"]).write(to: dir)
         let table = try AbbreviationTable(contentsOf: Support.abbreviationTable)
         return ConceptNormalizer(lexicon: try Lexicon.open(directory: dir), abbreviations: table, options: options)

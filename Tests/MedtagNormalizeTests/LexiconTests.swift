@@ -22,6 +22,7 @@ import Testing
 
     @Test func roundTripExactLookup() throws {
         let dir = Support.temporaryDirectory()
+        defer { Support.remove(dir) }
         let manifest = try Self.sample().write(to: dir)
         let lexicon = try Lexicon.open(directory: dir)
         #expect(lexicon.keyCount == manifest.keys)
@@ -40,6 +41,7 @@ import Testing
 
     @Test func approximateSearchUsesIndex() throws {
         let dir = Support.temporaryDirectory()
+        defer { Support.remove(dir) }
         try Self.sample().write(to: dir)
         let lexicon = try Lexicon.open(directory: dir)
         let near = lexicon.entries(near: TermKey.key("lacticodeshidrogenasa"), maxDistance: 4)
@@ -60,6 +62,7 @@ import Testing
         var b = LexiconBuilder()
         for i in 0..<20_000 { b.addMention(text: "sustancia \(i)", label: "NORMALIZABLES", code: "\(100_000 + i)") }
         let dir = Support.temporaryDirectory()
+        defer { Support.remove(dir) }
         try b.write(to: dir)
         let file = dir.appendingPathComponent("lexicon.mtlx")
         let intact = try Lexicon.open(directory: dir)
@@ -86,6 +89,7 @@ import Testing
 
     @Test func corruptFilesGiveClearErrors() throws {
         let dir = Support.temporaryDirectory()
+        defer { Support.remove(dir) }
         try Self.sample().write(to: dir)
         let file = dir.appendingPathComponent("lexicon.mtlx")
         let good = try Data(contentsOf: file)
@@ -127,6 +131,7 @@ import Testing
         }
         // Missing manifest.
         let empty = Support.temporaryDirectory()
+        defer { Support.remove(empty) }
         do {
             _ = try Lexicon.open(directory: empty)
             Issue.record("expected an error")

@@ -57,11 +57,13 @@ enum RF2Fixture {
 @Suite struct RF2Tests {
     @Test func importsActiveDescriptionsWithPreferredTerms() throws {
         let release = try RF2Fixture.write()
+        defer { Support.remove(release) }
         var builder = LexiconBuilder()
         let summary = try RF2Import.load(directory: release, languages: ["es"], into: &builder)
         #expect(summary.concepts == 3)  // 1000001, 1000002 (substances), 1000005 (product); not the disorder, not the inactive one
         #expect(summary.preferredTerms == 3)
         let dir = Support.temporaryDirectory()
+        defer { Support.remove(dir) }
         try builder.write(to: dir)
         let lexicon = try Lexicon.open(directory: dir)
         let fentanil = try #require(lexicon.entry(forKey: "fentanil"))
@@ -84,9 +86,11 @@ enum RF2Fixture {
 
     @Test func withoutLanguageRefsetTheFSNIsPreferred() throws {
         let release = try RF2Fixture.write(language: false)
+        defer { Support.remove(release) }
         var builder = LexiconBuilder()
         try RF2Import.load(directory: release, semanticTags: nil, into: &builder)
         let dir = Support.temporaryDirectory()
+        defer { Support.remove(dir) }
         try builder.write(to: dir)
         let lexicon = try Lexicon.open(directory: dir)
         let index = try #require(lexicon.codeIndex(for: "1000001"))
@@ -96,10 +100,12 @@ enum RF2Fixture {
 
     @Test func corpusCountsOutrankRF2Only() throws {
         let release = try RF2Fixture.write()
+        defer { Support.remove(release) }
         var builder = LexiconBuilder()
         builder.addMention(text: "fentanilo", label: "NORMALIZABLES", code: "373492002")
         try RF2Import.load(directory: release, into: &builder)
         let dir = Support.temporaryDirectory()
+        defer { Support.remove(dir) }
         try builder.write(to: dir)
         let normalizer = ConceptNormalizer(lexicon: try Lexicon.open(directory: dir))
         #expect(normalizer.normalize("Fentanilo", label: "NORMALIZABLES").code == "373492002")
@@ -107,6 +113,7 @@ enum RF2Fixture {
 
     @Test func missingAndMalformedFiles() throws {
         let empty = Support.temporaryDirectory()
+        defer { Support.remove(empty) }
         var builder = LexiconBuilder()
         do {
             try RF2Import.load(directory: empty, into: &builder)
@@ -115,6 +122,7 @@ enum RF2Fixture {
             #expect(error.description.contains("sct2_Concept_"))
         }
         let release = try RF2Fixture.write()
+        defer { Support.remove(release) }
         let file = release.appendingPathComponent("Snapshot/Terminology/sct2_Description_Snapshot-es_ES1000_20240101.txt")
         try "id\tterm\n1\tx\n".write(to: file, atomically: true, encoding: .utf8)
         do {

@@ -18,10 +18,18 @@ enum Support {
 
     static var abbreviationTable: URL { repoRoot.appendingPathComponent("Models/lexicon/abbreviations.tsv") }
 
+    /// A new, empty folder under the system's temporary folder. Remove it with ``remove(_:)`` (in a
+    /// `defer`) when the test is done with it.
     static func temporaryDirectory() -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("medtag-normalize-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+
+    /// Removes a folder made by ``temporaryDirectory()``. A lexicon already opened from it stays
+    /// readable: it is memory-mapped and its descriptor closed, so the mapping outlives the file.
+    static func remove(_ directory: URL) {
+        try? FileManager.default.removeItem(at: directory)
     }
 
     /// Gold mentions of one `.ann` file, read with the BRAT parser.

@@ -318,7 +318,17 @@ struct DaemonTests {
         let second = try MedtagProcess.serve(spool)
         let started = Date()
         for name in names { try spool.drop(name, text: spanishNote + name) }
-        try waitUntil("everything is done", timeout: 900) { spool.files(in: spool.done).count == names.count }
+        do {
+            try waitUntil("everything is done", timeout: 900) {
+                spool.files(in: spool.done).count == names.count || !first.process.isRunning || !second.process.isRunning
+            }
+        } catch {
+            throw TestFailure(
+                "\(error); done \(spool.files(in: spool.done).count), failed \(spool.files(in: spool.failed)), "
+                    + "claimed \(spool.claimedInputs()), inbox \(spool.files(in: spool.inbox).count)\n"
+                    + String(first.log.suffix(3000)) + "\n" + String(second.log.suffix(3000)))
+        }
+        #expect(first.process.isRunning && second.process.isRunning, "\(first.log.suffix(3000))\n\(second.log.suffix(3000))")
         print("two daemons: \(names.count) inputs in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         try waitUntil("every record is logged", timeout: 10) { spool.logRecords().count >= names.count }
         for daemon in [first, second] { daemon.signal(SIGTERM) }

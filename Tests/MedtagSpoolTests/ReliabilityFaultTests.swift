@@ -31,7 +31,7 @@ struct ReliabilityFaultTests {
         try waitUntil("the daemon reports the full disk and schedules retries", timeout: 30) {
             daemon.log.contains("will be retried") && daemon.log.contains("No space left on device")
         }
-        usleep(2_500_000)  // a few retry rounds while the disk stays full
+        pause(2.5)  // a few retry rounds while the disk stays full
         #expect(daemon.process.isRunning)
         #expect(spool.files(in: spool.failed).isEmpty, "a full disk is not the input's fault: \(spool.files(in: spool.failed))")
         #expect(spool.files(in: spool.done).isEmpty)
@@ -50,7 +50,15 @@ struct ReliabilityFaultTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
-    @Test("a file-size limit (RLIMIT_FSIZE, systemd LimitFSIZE=) fails the input with the reason; the daemon is not killed")
+    @Test(
+        "a file-size limit (RLIMIT_FSIZE, systemd LimitFSIZE=) fails the input with the reason; the daemon is not killed",
+        .disabled(
+            if: underThreadSanitizer,
+            """
+            the ThreadSanitizer runtime cannot start under a 64 KiB file-size limit: at start it writes its \
+            own /tmp/tsan.rodata.<pid> file (more than 64 KiB) and maps it, and reading the part the limit \
+            cut off kills any instrumented program with SIGBUS before main, a plain C program too
+            """))
     func fileSizeLimit() throws {
         let spool = try TestSpool()
         try spool.drop("grande.txt", text: String(repeating: spanishNote, count: 2000))
@@ -96,7 +104,7 @@ struct ReliabilityFaultTests {
         #expect(daemon.process.isRunning, "\(daemon.log.suffix(2000))")
         let reason = try jsonObject(spool.failed.appendingPathComponent("secreto.txt.error.json"))["reason"] as? String ?? ""
         #expect(reason.contains("Permission denied") && reason.contains("secreto.txt"), "\(reason)")
-        usleep(1_500_000)  // a rescan or two over the unreadable folder
+        pause(1.5)  // a rescan or two over the unreadable folder
         #expect(daemon.process.isRunning)
         try spool.drop("despues.txt", text: spanishNote)
         try waitUntil("the daemon still serves", timeout: 20) { spool.files(in: spool.done).contains("despues.txt") }
@@ -107,7 +115,7 @@ struct ReliabilityFaultTests {
     @Test("inputs deleted between their event and the claim are skipped quietly; the rest is processed")
     func deletedBeforeClaim() throws {
         let spool = try TestSpool(config: "settle_time = 1.5")
-        let daemon = try MedtagProcess.serve(spool)
+        let daemon = try MedtagProcess.serve(spool, arguments: ["--log-level", "debug"])
         // Written in place (so they must settle first), then deleted while they settle.
         for i in 0..<20 {
             try Data(spanishNote.utf8).write(to: spool.inbox.appendingPathComponent("fugaz-\(i).txt"))
@@ -128,13 +136,18 @@ struct ReliabilityFaultTests {
         for name in kept { try spool.drop(name, text: spanishNote) }
 
         try waitUntil("the kept inputs are done", timeout: 40) { Set(kept).isSubset(of: spool.files(in: spool.done)) }
-        usleep(2_000_000)  // past settle_time and a rescan
+        pause(2)  // past settle_time and a rescan
         #expect(daemon.process.isRunning)
         let done = Set(spool.files(in: spool.done))
         #expect(done.subtracting(kept).isSubset(of: raced), "only inputs the daemon claimed before the delete are processed")
         #expect(spool.files(in: spool.failed).isEmpty, "a vanished input is not a failure: \(spool.files(in: spool.failed))")
         #expect(spool.claimedInputs().isEmpty && spool.files(in: spool.inbox).isEmpty)
         #expect(!daemon.log.contains("cannot claim"), "\(daemon.log.suffix(2000))")
+        // Each one skipped is only a debug line, never a warning or an error.
+        if raced.count < 100 {
+            #expect(daemon.log.contains("an input left the inbox before it was claimed; skipped"), "\(daemon.log.suffix(2000))")
+        }
+        #expect(!daemon.log.contains("warning") && !daemon.log.contains("error"), "\(daemon.log.suffix(2000))")
         print("deleted before claim: the daemon claimed \(raced.count) of 100 inputs deleted right after their rename")
         daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit() == 0)

@@ -32,9 +32,10 @@ final class NotifySocket {
         unlink(path)
     }
 
-    /// Messages received until `condition` holds for the list so far, or `timeout` seconds pass.
+    /// Messages received until `condition` holds for the list so far, or `timeout` seconds (times
+    /// ``testTimeScale``) pass.
     func receive(until condition: ([String]) -> Bool, timeout: Double, into messages: inout [String]) {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(timeout * testTimeScale)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while Date() < deadline, !condition(messages) {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -45,7 +46,7 @@ final class NotifySocket {
 
 @Suite("systemd integration")
 struct SystemdTests {
-    @Test("READY=1 after the first scan, WATCHDOG=1 from the work loop, STOPPING=1 on SIGTERM")
+    @Test("READY=1 once the inbox is watched, WATCHDOG=1 from the work loop, STOPPING=1 on SIGTERM")
     func notifyProtocol() throws {
         let spool = try TestSpool()
         try spool.drop("antes.txt", text: spanishNote)
@@ -60,11 +61,73 @@ struct SystemdTests {
         #expect(ready != nil, "READY=1 received: \(messages)")
         #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "WATCHDOG=1 keeps coming: \(messages)")
         #expect(daemon.log.contains("ready: watching the inbox"))
-        // READY is sent only once the first scan queued the file that was already waiting.
-        #expect(daemon.log.contains("medtag.queued=1"), "\(daemon.log)")
+        // The file already waiting is found by the scan that follows READY, and processed.
+        try waitUntil("the input waiting before the start is done", timeout: 30) { spool.files(in: spool.done) == ["antes.txt"] }
+        #expect(daemon.log.contains("medtag.found=1"), "\(daemon.log)")
         daemon.signal(SIGTERM)
         socket.receive(until: { $0.contains("STOPPING=1") }, timeout: 20, into: &messages)
         #expect(messages.contains("STOPPING=1"))
+        #expect(try daemon.waitForExit() == 0)
+    }
+
+    @Test("READY=1 comes before a backlog of 3,000 waiting files is processed; each of them is done once")
+    func readyBeforeBacklog() throws {
+        // Under a sanitizer each file costs several times more: 1,000 still make a backlog that takes
+        // minutes, without making `make sanitize` wait a quarter of an hour for this one test.
+        let count = underSanitizer ? 1000 : 3000
+        let spool = try TestSpool(config: "formats = brat")
+        // Written in place a minute ago (settled already), as a backlog left while the daemon was down.
+        try python(
+            """
+            import time
+            past = time.time() - 60
+            for i in range(int(sys.argv[2])):
+                path = os.path.join(out, "espera-%04d.txt" % i)
+                open(path, "w").write("Se pautó paracetamol 1 g y enalapril %d mg.\\n" % i)
+                os.utime(path, (past, past))
+            """, spool.inbox, ["\(count)"])
+        let socket = try NotifySocket(path: spool.root.appendingPathComponent("notify.sock").path)
+        let started = Date()
+        let daemon = try MedtagProcess.serve(
+            spool, environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "3000000"], waitReady: false)
+        var messages: [String] = []
+        socket.receive(until: { $0.contains { $0.hasPrefix("READY=1") } }, timeout: 30, into: &messages)
+        let readySeconds = Date().timeIntervalSince(started)
+        let waitingAtReady = spool.files(in: spool.inbox).count
+        let doneAtReady = spool.files(in: spool.done).count
+        #expect(messages.contains { $0.hasPrefix("READY=1") }, "READY=1 received: \(messages)\n\(daemon.log)")
+        print(
+            "READY=1 after \(String(format: "%.2f", readySeconds)) s with \(count) files waiting; "
+                + "\(waitingAtReady) still in the inbox and \(doneAtReady) done at that moment")
+        #expect(waitingAtReady > 0 && doneAtReady < count, "READY came before the backlog was processed")
+
+        // Read the socket all along, as systemd does: a sender blocks once the socket's queue is full.
+        // Counted by a plain listing: walking 3,000 files every poll would take CPU from the daemon.
+        try waitUntil("the whole backlog is done", timeout: 300) {
+            socket.receive(until: { _ in false }, timeout: 0.2, into: &messages)
+            let done = (try? FileManager.default.contentsOfDirectory(atPath: spool.done.path).count) ?? 0
+            return done >= count || !daemon.process.isRunning
+        }
+        // The scan that follows READY, with the watch already set, found everything that was waiting.
+        let log = daemon.log
+        if let ready = log.range(of: "ready: watching the inbox"), let scanned = log.range(of: "first inbox scan done") {
+            #expect(ready.lowerBound < scanned.lowerBound, "READY before the backlog scan ended")
+        } else {
+            Issue.record("no ready or scan line in the log:\n\(log.prefix(4000))")
+        }
+        #expect(log.contains("medtag.found=\(count)"))
+        let expected = (0..<count).map { String(format: "espera-%04d.txt", $0) }
+        #expect(spool.files(in: spool.done) == expected, "every waiting file done")
+        #expect(spool.files(in: spool.failed).isEmpty && spool.files(in: spool.inbox).isEmpty)
+        // Each exactly once: one record each in the daily log, one result folder each.
+        try waitUntil("every input has its log record", timeout: 10) { spool.logRecords().count >= count }
+        let records = spool.logRecords().compactMap { $0["input"] as? String }
+        #expect(records.count == count && Set(records).count == count, "\(records.count) records, \(Set(records).count) distinct")
+        #expect(!log.contains("warning") && !log.contains("error"), "\(log.suffix(2000))")
+        // WATCHDOG=1 kept coming while the backlog was scanned and processed.
+        socket.receive(until: { $0.filter { $0 == "WATCHDOG=1" }.count >= 2 }, timeout: 10, into: &messages)
+        #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 2)
+        daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit() == 0)
     }
 

@@ -15,7 +15,10 @@ import SystemPackage
 /// try await group.run()
 /// ```
 ///
-/// - READY=1 is sent once the model is loaded, the watch is set and the first scan is done.
+/// - READY=1 is sent once the model is loaded and the inbox is watched. The scan of what was already
+///   waiting comes after, as ordinary work: a backlog of tens of thousands of files does not hold
+///   READY back past systemd's start timeout. The watch is set before the scan, so a file arriving
+///   during it is seen, and a file found both ways is processed once.
 /// - WATCHDOG=1 is sent from the work loop itself, so a stuck loop is restarted by systemd.
 /// - SIGHUP reloads the configuration file and the model; work in flight finishes with the old ones.
 /// - On graceful shutdown no new file is claimed; work in flight gets `shutdown_grace` seconds to
@@ -63,6 +66,8 @@ public final class SpoolService: Service {
     enum Event: Sendable {
         case hint(WatchHint)
         case finished(JobResult)
+        /// A scan of the inbox (`folder` "") or of one folder of it, and what it found.
+        case scanned(folder: String, candidates: [InboxCandidate], seconds: Double)
         case tick
         case reload
         case reloaded(Result<Reloaded, SpoolError>)
@@ -116,7 +121,7 @@ public final class SpoolService: Service {
                 "cannot watch the inbox with inotify; falling back to scanning it every rescan_interval",
                 metadata: ["medtag.error": "\(error)", "medtag.rescan_s": "\(configuration.rescanInterval)"])
         }
-        loop.fullScan()
+        // Ready now: the backlog already in the inbox is scanned by the work loop as its first job.
         notifier.ready(status: "watching \(layout.inbox)")
         logger.info(
             "ready: watching the inbox",

@@ -9,6 +9,12 @@ import SystemPackage
 ///
 /// Backpressure: a file is claimed only when a worker is free, so at most `workers` inputs are in
 /// `work/` and in memory at once, however many wait in the inbox.
+///
+/// Scans of the inbox run on a serial queue of their own and hand their listing back as an event:
+/// listing a backlog of tens of thousands of files takes seconds, during which the loop keeps
+/// claiming, finishing work and sending WATCHDOG=1. A path found both by a scan and by an event is
+/// queued once (`pendingSet`, `inFlight`); one that a stale listing names after it was processed is
+/// no longer in the inbox, and its claim finds it `.vanished`.
 struct WorkLoop {
     let area: WorkArea
     var configuration: SpoolConfiguration
@@ -33,6 +39,12 @@ struct WorkLoop {
     private var retries: [(due: Double, path: String)] = []
     private var inFlight: Set<String> = []
     private var nextRescan: Double
+    /// One scan runs at a time, off the loop; scans of the whole inbox are not queued twice.
+    private static let scanQueue = DispatchQueue(label: "medtag-inbox-scan", qos: .utility)
+    private var wholeScanRunning = false
+    /// A whole-inbox scan was asked for (events were lost) while one was running: run another after it.
+    private var wholeScanAgain = false
+    private var firstScanDone = false
     private var jobNumber = 0
     private var shutdownDeadline: Double?
     private var reloading = false
@@ -62,19 +74,57 @@ struct WorkLoop {
         claimed += paths
     }
 
-    /// Scans the whole inbox (or one folder of it) and queues what it finds.
-    mutating func fullScan(below folder: String = "") {
-        if folder.isEmpty, !Sys.isDirectory(area.layout.inbox) {
-            logger.error("the inbox is missing; recreating it", metadata: ["medtag.inbox": "\(area.layout.inbox)"])
-            try? area.layout.create()
+    /// Scans the whole inbox (or one folder of it) off the loop; what it finds is queued when its
+    /// `.scanned` event comes back.
+    mutating func requestScan(below folder: String = "") {
+        if folder.isEmpty {
+            if !Sys.isDirectory(area.layout.inbox) {
+                logger.error("the inbox is missing; recreating it", metadata: ["medtag.inbox": "\(area.layout.inbox)"])
+                try? area.layout.create()
+            }
+            if wholeScanRunning {
+                wholeScanAgain = true
+                return
+            }
+            wholeScanRunning = true
         }
-        for candidate in area.layout.scanInbox(below: folder) {
+        let layout = area.layout
+        let continuation = self.continuation
+        Self.scanQueue.async {
+            let started = Clock.monotonic
+            let found = layout.scanInbox(below: folder)
+            continuation.yield(.scanned(folder: folder, candidates: found, seconds: Clock.monotonic - started))
+        }
+    }
+
+    private mutating func scanned(folder: String, candidates: [InboxCandidate], seconds: Double) {
+        for candidate in candidates {
             if let old = candidate.renamedFrom {
                 logger.warning(
                     "renamed an input whose name is not valid UTF-8",
                     metadata: ["medtag.file": "\(candidate.relativePath)", "medtag.from": "\(old)"])
             }
             enqueue(candidate.relativePath, ready: false)
+        }
+        guard folder.isEmpty else { return }
+        wholeScanRunning = false
+        let metadata: Logger.Metadata = [
+            "medtag.found": "\(candidates.count)", "medtag.scan_ms": "\(Int(seconds * 1000))",
+            "medtag.queued": "\(queuedCount)",
+        ]
+        if firstScanDone {
+            logger.debug("inbox scanned", metadata: metadata)
+        } else {
+            firstScanDone = true
+            logger.info("first inbox scan done", metadata: metadata)
+        }
+        if wholeScanAgain {
+            wholeScanAgain = false
+            requestScan()
+        } else {
+            // Counted from the end of the scan: when a scan takes longer than the interval (a large
+            // backlog in the inbox), the next one must not start at once, or scanning never stops.
+            nextRescan = Clock.monotonic + max(configuration.rescanInterval, 1)
         }
     }
 
@@ -107,14 +157,19 @@ struct WorkLoop {
         return next
     }
 
+    /// Runs until a graceful shutdown. The backlog scan starts at once: READY=1 has already been
+    /// sent, and files written meanwhile are seen by the watch, set before.
     mutating func run(_ events: AsyncStream<SpoolService.Event>) async {
+        requestScan()
         startWork()
         for await event in events {
             switch event {
             case .hint(.file(let path, let renamed)):
                 enqueue(path, ready: renamed)
             case .hint(.rescan(let folder)):
-                fullScan(below: folder ?? "")
+                requestScan(below: folder ?? "")
+            case .scanned(let folder, let candidates, let seconds):
+                scanned(folder: folder, candidates: candidates, seconds: seconds)
             case .finished(let result):
                 finished(result)
             case .tick:
@@ -140,14 +195,9 @@ struct WorkLoop {
     }
 
     private mutating func tick() {
-        var now = Clock.monotonic
-        if now >= nextRescan {
-            fullScan()
-            // Counted from the end of the scan: when a scan takes longer than the interval (a large
-            // backlog in the inbox), the next one must not start at once, or the loop does nothing
-            // but scan while finished work and new files wait behind it.
-            now = Clock.monotonic
-            nextRescan = now + max(configuration.rescanInterval, 1)
+        let now = Clock.monotonic
+        if now >= nextRescan, !wholeScanRunning {
+            requestScan()
         }
         if !retries.isEmpty {
             let due = retries.filter { $0.due <= now }
@@ -173,22 +223,52 @@ struct WorkLoop {
                 continue
             }
             guard let next = popPending() else { return }
-            if !next.ready {
-                let source = area.layout.inbox.appending(next.path)
-                guard let st = try? Sys.lstat(source) else { continue }
-                let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
-                if Clock.now - modified < configuration.settleTime {
-                    settling[next.path] = modified + configuration.settleTime
-                    continue
-                }
-            }
-            do {
-                guard try area.claim(next.path) else { continue }  // someone else took it
-            } catch {
+            switch Self.claim(next, area: area, settleTime: configuration.settleTime) {
+            case .claimed:
+                launch(next.path)
+            case .settling(let until):
+                settling[next.path] = until
+            case .vanished:
+                logger.debug("an input left the inbox before it was claimed; skipped", metadata: ["medtag.file": "\(next.path)"])
+            case .notClaimed(let error):
+                // Left where it is: a later scan finds it again.
                 logger.warning("cannot claim a file", metadata: ["medtag.file": "\(next.path)", "medtag.error": "\(error)"])
-                continue
             }
-            launch(next.path)
+        }
+    }
+
+    /// What ``claim(_:area:settleTime:)`` did with a queued inbox path.
+    enum ClaimAttempt: Equatable {
+        /// Renamed into the work folder: ready to launch.
+        case claimed
+        /// Written in place and changed too recently: to be looked at again at `until` (wall clock).
+        case settling(until: Double)
+        /// No longer in the inbox: another daemon claimed it, or it was deleted or taken back between
+        /// the event or scan that listed it and this claim. Neither a failure nor an error.
+        case vanished
+        /// Could not be looked at or renamed for another reason.
+        case notClaimed(Errno)
+    }
+
+    /// Claims one queued inbox path, unless it was written in place and is still settling.
+    static func claim(_ next: (path: String, ready: Bool), area: WorkArea, settleTime: Double) -> ClaimAttempt {
+        if !next.ready {
+            let st: stat
+            do { st = try Sys.lstat(area.layout.inbox.appending(next.path)) } catch .noSuchFileOrDirectory, .notDirectory {
+                return .vanished
+            } catch {
+                return .notClaimed(error)
+            }
+            let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+            if Clock.now - modified < settleTime { return .settling(until: modified + settleTime) }
+        }
+        do {
+            switch try area.claim(next.path) {
+            case .claimed: return .claimed
+            case .vanished: return .vanished
+            }
+        } catch {
+            return .notClaimed(error)
         }
     }
 

@@ -89,7 +89,12 @@ extension SpoolLayout {
                 entry.name = target
             }
             let relative = folder.isEmpty ? entry.name : "\(folder)/\(entry.name)"
-            guard let st = try? Sys.lstat(inbox.appending(relative)) else { continue }
+            guard let st = try? Sys.lstat(inbox.appending(relative)) else {
+                // Gone already. One this scan renamed may have been claimed at once through the
+                // watch's event for the rename: it is still listed, so the rename is reported.
+                if renamedFrom != nil { found.append(InboxCandidate(relativePath: relative, modified: 0, renamedFrom: renamedFrom)) }
+                continue
+            }
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 scan(folder: relative, into: &found)
             } else {

@@ -89,19 +89,30 @@ public final class WorkArea: Sendable {
         return area
     }
 
-    /// Claims `inbox/<relativePath>` by renaming it into this work folder. Returns false when the file
-    /// is gone (another daemon claimed it, or the user took it back).
-    func claim(_ relativePath: String) throws(Errno) -> Bool {
+    /// What became of a claim.
+    enum ClaimOutcome: Equatable, Sendable {
+        /// The file is now in this work folder.
+        case claimed
+        /// The file was gone from the inbox (another daemon claimed it, or the user deleted or took it
+        /// back between the event or scan that listed it and the claim): nothing to do.
+        case vanished
+    }
+
+    /// Claims `inbox/<relativePath>` by renaming it into this work folder. A file that is no longer
+    /// there is `.vanished`; the folders made for it in the work folder are removed again.
+    func claim(_ relativePath: String) throws(Errno) -> ClaimOutcome {
         let target = folder.appending(relativePath)
         var parent = target
         parent.removeLastComponent()
-        try Sys.mkdirs(parent)
+        let created = try Sys.mkdirs(parent)
         do {
             try Sys.rename(layout.inbox.appending(relativePath), target)
-        } catch .noSuchFileOrDirectory {
-            return false
+        } catch .noSuchFileOrDirectory, .notDirectory {
+            // ENOTDIR: a folder on the way was replaced by a file; the input is gone all the same.
+            for folder in created.reversed() { try? Sys.rmdir(folder) }
+            return .vanished
         }
-        return true
+        return .claimed
     }
 
     /// Files already in this work folder: left by a previous run of the same instance name.

@@ -150,10 +150,13 @@ final class MedtagProcess: @unchecked Sendable {
         try process.run()
     }
 
-    /// Starts `medtag serve` on the spool and waits for its "ready" line.
-    static func serve(_ spool: TestSpool, environment: [String: String] = [:], waitReady: Bool = true) throws -> MedtagProcess {
+    /// Starts `medtag serve` on the spool (with `arguments` added, e.g. `--log-level debug`) and waits
+    /// for its "ready" line.
+    static func serve(
+        _ spool: TestSpool, arguments: [String] = [], environment: [String: String] = [:], waitReady: Bool = true
+    ) throws -> MedtagProcess {
         let log = spool.root.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log")
-        let daemon = try MedtagProcess(["serve", "--config", spool.configFile.path], environment: environment, logURL: log)
+        let daemon = try MedtagProcess(["serve", "--config", spool.configFile.path] + arguments, environment: environment, logURL: log)
         if waitReady {
             try waitUntil("the daemon says it is ready", timeout: 30) { daemon.log.contains("ready: watching the inbox") || !daemon.process.isRunning }
             guard daemon.process.isRunning else { throw TestFailure("medtag serve exited early:\n\(daemon.log)") }
@@ -180,11 +183,38 @@ final class MedtagProcess: @unchecked Sendable {
     }
 }
 
-/// Polls `condition` every 50 ms until it holds or `timeout` seconds pass.
+/// How much slower than a plain debug build the code under test runs: `MEDTAG_TEST_TIME_SCALE`
+/// (`make sanitize` sets it: instrumented code runs several times slower), 1 when unset. Every
+/// timeout in these tests is multiplied by it, so a slow run waits longer instead of failing.
+let testTimeScale: Double = {
+    guard let text = ProcessInfo.processInfo.environment["MEDTAG_TEST_TIME_SCALE"], let value = Double(text), value >= 1 else {
+        return 1
+    }
+    return value
+}()
+
+/// True when the tests run against sanitizer-instrumented code (`make sanitize`).
+let underSanitizer = testTimeScale > 1
+
+/// True when this test process carries the ThreadSanitizer runtime (`swift test --sanitize=thread`,
+/// as `make sanitize` runs it, with the daemon built the same way).
+let underThreadSanitizer: Bool = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_init") != nil
+
+/// Sleeps `seconds` times ``testTimeScale``: a pause that gives the daemon time to do something
+/// (a rescan, a few retry rounds) before the test looks.
+func pause(_ seconds: Double) {
+    usleep(useconds_t(seconds * testTimeScale * 1_000_000))
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` seconds (times ``testTimeScale``) pass.
 func waitUntil(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
+    let limit = timeout * testTimeScale
+    let deadline = Date().addingTimeInterval(limit)
     while !condition() {
-        if Date() > deadline { throw TestFailure("timed out after \(timeout) s waiting until \(what)") }
+        if Date() > deadline {
+            let scale = testTimeScale == 1 ? "" : " (\(timeout) s × MEDTAG_TEST_TIME_SCALE \(testTimeScale))"
+            throw TestFailure("timed out after \(limit) s\(scale) waiting until \(what)")
+        }
         usleep(50_000)
     }
 }

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+@testable import MedtagSpool
+
+/// The claim itself, without a daemon around it: an input listed by a scan (or an event) and deleted
+/// before the claim's rename is skipped, and leaves no trace in the spool.
+@Suite("claiming inputs")
+struct ClaimTests {
+    /// A spool with its folders made, and a locked work area in it.
+    final class Fixture {
+        let root: URL
+        let layout: SpoolLayout
+        let area: WorkArea
+
+        init() throws {
+            root = FileManager.default.temporaryDirectory.appendingPathComponent("medtag-claim-test-\(UUID().uuidString)")
+            layout = SpoolLayout(root: .init(root.appendingPathComponent("spool").path))
+            try layout.create()
+            area = try WorkArea.acquire(layout: layout, instance: "prueba")
+        }
+
+        deinit { try? FileManager.default.removeItem(at: root) }
+
+        var inbox: URL { URL(fileURLWithPath: layout.inbox.string) }
+
+        func put(_ relativePath: String) throws {
+            let url = inbox.appendingPathComponent(relativePath)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(spanishNote.utf8).write(to: url)
+        }
+
+        /// Everything under a spool folder, files and folders, relative to it (dot-names included).
+        func entries(_ folder: String) -> [String] {
+            let url = root.appendingPathComponent("spool/\(folder)")
+            return ((FileManager.default.enumerator(atPath: url.path)?.allObjects as? [String]) ?? []).sorted()
+        }
+    }
+
+    @Test("an input listed, then deleted before the claim: vanished, nothing in failed/, no folder left in work/")
+    func deletedAfterListing() throws {
+        let spool = try Fixture()
+        let names = ["nota.txt", "sala3/cama12/nota.txt", "renombrada.txt", "sala4/renombrada.txt"]
+        for name in names { try spool.put(name) }
+        // Listed the way the daemon lists the inbox, then deleted by the user before the claim.
+        let listed = spool.layout.scanInbox().map(\.relativePath).sorted()
+        #expect(listed == names.sorted())
+        for name in names { try FileManager.default.removeItem(at: spool.inbox.appendingPathComponent(name)) }
+        // A whole folder gone too: the claim meets ENOENT on a parent, not only on the file.
+        try FileManager.default.removeItem(at: spool.inbox.appendingPathComponent("sala3"))
+
+        for path in listed {
+            // Written in place (`ready` false: looked at before the claim) or renamed in (claimed at once).
+            let ready = path.contains("renombrada")
+            let attempt = WorkLoop.claim((path, ready), area: spool.area, settleTime: 0)
+            #expect(attempt == .vanished, "\(path) (ready \(ready))")
+            // The rename itself meets the missing file too, whichever way the path was queued.
+            #expect(try spool.area.claim(path) == .vanished, "\(path)")
+        }
+        #expect(spool.entries("failed").isEmpty, "a vanished input is not a failure")
+        #expect(spool.entries("done").isEmpty && spool.entries("outbox").isEmpty)
+        #expect(spool.entries("work/prueba") == [".lock"], "no folder is left behind for a vanished input")
+    }
+
+    @Test("an input still there is claimed into the work folder; a fresh one written in place settles first")
+    func presentAndSettling() throws {
+        let spool = try Fixture()
+        try spool.put("sala3/nota.txt")
+        try spool.put("recien.txt")
+        #expect(WorkLoop.claim(("sala3/nota.txt", false), area: spool.area, settleTime: 0) == .claimed)
+        #expect(spool.entries("work/prueba").contains("sala3/nota.txt"))
+        #expect(spool.entries("inbox") == ["recien.txt", "sala3"])
+        guard case .settling(let until) = WorkLoop.claim(("recien.txt", false), area: spool.area, settleTime: 60) else {
+            Issue.record("a file written just now waits for settle_time")
+            return
+        }
+        #expect(until > Date().timeIntervalSince1970 + 50)
+        #expect(spool.entries("inbox").contains("recien.txt"), "a settling file stays in the inbox")
+        // Renamed in: complete by convention, claimed at once whatever its time.
+        #expect(WorkLoop.claim(("recien.txt", true), area: spool.area, settleTime: 60) == .claimed)
+    }
+}
