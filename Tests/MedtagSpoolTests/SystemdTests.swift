@@ -70,6 +70,31 @@ struct SystemdTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
+    @Test("a notification socket nobody reads does not stall the work loop")
+    func unreadSocketDoesNotStall() throws {
+        let spool = try TestSpool()
+        let socket = try NotifySocket(path: spool.root.appendingPathComponent("notify.sock").path)
+        // WATCHDOG=1 every 10 ms; the socket's queue (net.unix.max_dgram_qlen, 10 by default) is
+        // full within a fraction of a second once nobody reads it.
+        let daemon = try MedtagProcess.serve(
+            spool, environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "30000"], waitReady: false)
+        var messages: [String] = []
+        socket.receive(until: { $0.contains { $0.hasPrefix("READY=1") } }, timeout: 20, into: &messages)
+        #expect(messages.contains { $0.hasPrefix("READY=1") }, "READY=1 received: \(messages)")
+        usleep(2_000_000)
+        let names = (0..<5).map { "tras-\($0).txt" }
+        for name in names { try spool.drop(name, text: spanishNote) }
+        try waitUntil("files dropped while the socket is full are done", timeout: 60) {
+            Set(names).isSubset(of: Set(spool.files(in: spool.done))) || !daemon.process.isRunning
+        }
+        #expect(Set(names).isSubset(of: Set(spool.files(in: spool.done))), "\(daemon.log.suffix(2000))")
+        // STOPPING=1 waits for room in the queue: reading again lets it through.
+        daemon.signal(SIGTERM)
+        socket.receive(until: { $0.contains("STOPPING=1") }, timeout: 20, into: &messages)
+        #expect(messages.contains("STOPPING=1"))
+        #expect(try daemon.waitForExit() == 0)
+    }
+
     @Test("READY=1 comes before a backlog of 3,000 waiting files is processed; each of them is done once")
     func readyBeforeBacklog() throws {
         // Under a sanitizer each file costs several times more: 1,000 still make a backlog that takes

@@ -29,8 +29,12 @@ public struct SystemdNotifier: Sendable {
     public var isEnabled: Bool { socketPath != nil }
 
     /// Sends one datagram such as `READY=1\nSTATUS=…`. Returns false when it could not be sent.
+    ///
+    /// - Parameter wait: wait while the socket's queue is full (systemd is not reading). Messages
+    ///   that must arrive (READY, RELOADING, STOPPING) wait; the periodic ones (WATCHDOG, STATUS)
+    ///   are dropped instead, so the work loop that sends them never stalls on the socket.
     @discardableResult
-    public func notify(_ state: String) -> Bool {
+    public func notify(_ state: String, wait: Bool = true) -> Bool {
         guard let socketPath else { return false }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
@@ -49,7 +53,7 @@ public struct SystemdNotifier: Sendable {
         let message = Array(state.utf8)
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                message.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), socketAddress, length) }
+                message.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | (wait ? 0 : Int32(MSG_DONTWAIT)), socketAddress, length) }
             }
         }
         return sent == message.count
@@ -60,9 +64,9 @@ public struct SystemdNotifier: Sendable {
     /// A reload started; systemd expects READY=1 when it is over.
     public func reloading() { notify("RELOADING=1") }
     /// A one-line status for `systemctl status`.
-    public func status(_ text: String) { notify("STATUS=\(text)") }
+    public func status(_ text: String) { notify("STATUS=\(text)", wait: false) }
     /// A graceful stop started.
     public func stopping() { notify("STOPPING=1") }
     /// The work loop is alive.
-    public func watchdog() { notify("WATCHDOG=1") }
+    public func watchdog() { notify("WATCHDOG=1", wait: false) }
 }
