@@ -79,4 +79,22 @@ struct ClaimTests {
         // Renamed in: complete by convention, claimed at once whatever its time.
         #expect(WorkLoop.claim(("recien.txt", true), area: spool.area, settleTime: 60) == .claimed)
     }
+
+    @Test("a name that is not UTF-8 is repaired without ever replacing a file already under the new name")
+    func repairedNameNeverReplaces() throws {
+        let spool = try Fixture()
+        try spool.put("espa_ol.txt")
+        try Data("ya estaba\n".utf8).write(to: spool.inbox.appendingPathComponent("2-espa_ol.txt"))
+        // Latin-1 "ñ" (0xF1): not UTF-8.
+        let raw: [UInt8] = Array(spool.inbox.path.utf8) + Array("/espa".utf8) + [0xF1] + Array("ol.txt".utf8) + [0]
+        let fd = raw.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT, 0o644) } }
+        #expect(fd >= 0)
+        _ = write(fd, "latin1\n", 7)
+        close(fd)
+        let found = spool.layout.scanInbox()
+        #expect(found.map(\.relativePath).sorted() == ["2-espa_ol.txt", "3-espa_ol.txt", "espa_ol.txt"])
+        #expect(found.first { $0.relativePath == "3-espa_ol.txt" }?.renamedFrom != nil)
+        func content(_ name: String) -> String? { try? String(contentsOf: spool.inbox.appendingPathComponent(name), encoding: .utf8) }
+        #expect(content("espa_ol.txt") == spanishNote && content("2-espa_ol.txt") == "ya estaba\n" && content("3-espa_ol.txt") == "latin1\n")
+    }
 }

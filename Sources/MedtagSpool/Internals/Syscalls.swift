@@ -279,14 +279,26 @@ enum Sys {
     }
 
     /// Renames `name` (raw bytes, possibly not UTF-8) inside `folder` to `to`, refusing to replace.
+    /// Uses `renameat2(RENAME_NOREPLACE)` where the kernel offers it, so a file created under the
+    /// target name in the meantime is never replaced; elsewhere a check and a rename.
     static func renameRaw(in folder: FilePath, name: [UInt8], to target: FilePath) throws(Errno) {
-        if exists(target) { throw Errno.fileExists }
         let source = Array(folder.string.utf8) + [UInt8(ascii: "/")] + name + [0]
-        _ = try source.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { from in
-                target.withPlatformString { to in call { from.baseAddress.map { Glibc.rename($0, to) } ?? -1 } }
+        func run(_ body: (UnsafePointer<CChar>, UnsafePointer<CChar>) -> CInt) -> Result<CInt, Errno> {
+            source.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { from in
+                    target.withPlatformString { to in call { body(from.baseAddress!, to) } }
+                }
             }
-        }.get()
+        }
+        if let renameat2 = Renameat2.function {
+            switch run({ renameat2(AT_FDCWD, $0, AT_FDCWD, $1, 1) }) {  // RENAME_NOREPLACE
+            case .success: return
+            case .failure(.invalidArgument), .failure(.notSupported): break  // filesystem without the flag
+            case .failure(let error): throw error
+            }
+        }
+        if exists(target) { throw Errno.fileExists }
+        _ = try run { Glibc.rename($0, $1) }.get()
     }
 
     /// Takes an exclusive `flock(2)` on an open descriptor without waiting. Returns false when

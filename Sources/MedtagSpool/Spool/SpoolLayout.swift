@@ -80,11 +80,20 @@ extension SpoolLayout {
                 let repaired = String(entry.name.map { $0 == "\u{FFFD}" ? "_" : $0 })
                 var target = repaired
                 var attempt = 1
-                while Sys.exists(path.appending(target)) {
-                    attempt += 1
-                    target = "\(attempt)-\(repaired)"
+                var renamed = false
+                while !renamed && attempt < 1000 {
+                    do {
+                        try Sys.renameRaw(in: path, name: entry.rawName, to: path.appending(target))
+                        renamed = true
+                    } catch .fileExists {
+                        // Taken (perhaps just now): never replace it, try the next name.
+                        attempt += 1
+                        target = "\(attempt)-\(repaired)"
+                    } catch {
+                        break
+                    }
                 }
-                guard (try? Sys.renameRaw(in: path, name: entry.rawName, to: path.appending(target))) != nil else { continue }
+                guard renamed else { continue }
                 renamedFrom = folder.isEmpty ? entry.name : "\(folder)/\(entry.name)"
                 entry.name = target
             }
