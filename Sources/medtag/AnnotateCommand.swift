@@ -5,6 +5,7 @@ import MedtagPipeline
 import MedtagSpool
 import MedtagTagging
 import MedtagText
+import SystemPackage
 
 struct AnnotateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -80,16 +81,22 @@ struct AnnotateCommand: ParsableCommand {
         var entities = 0
         let start = Date()
         var documentCount = 0
+        /// The pieces of a text already in memory, one at a time.
+        func pieces(of text: String) -> () throws -> String? {
+            var pieces = chunker.pieces(of: text).makeIterator()
+            return { pieces.next().map(String.init) }
+        }
         /// Annotates one document whose stable key (its path inside the input) is `key`.
-        func annotateOne(key: String, source: String, text: () throws -> String) {
+        func annotateOne(key: String, source: String, pieces open: () throws -> () throws -> String?) {
             if let shard, !shard.owns(key) { return }
             documentCount += 1
             do {
                 let documentID = (key as NSString).lastPathComponent
                 var document = PieceAnnotation(id: documentID, baseName: key, formats: formats, conllScheme: scheme)
                 var files: [(name: String, writer: AtomicFile.Writer)] = []
-                for piece in chunker.pieces(of: try text()) {
-                    let routed = try router.annotate(id: documentID, text: String(piece), folder: document.folder(nil))
+                let next = try open()
+                while let piece = try next() {
+                    let routed = try router.annotate(id: documentID, text: piece, folder: document.folder(nil))
                     let bytes = document.render(routed)
                     if files.isEmpty {
                         files = try bytes.map {
@@ -118,7 +125,12 @@ struct AnnotateCommand: ParsableCommand {
         }
         for input in inputs {
             guard ArchiveDocuments.isArchive(input.url.lastPathComponent) else {
-                annotateOne(key: input.baseName, source: input.url.path) { try readDocumentText(input.url) }
+                annotateOne(key: input.baseName, source: input.url.path) {
+                    guard input.url.pathExtension.lowercased() != "xml" else { return pieces(of: try readDocumentText(input.url)) }
+                    // Plain text is read piece by piece: only two pieces of it are in memory at a time.
+                    let reader = try PieceReader(path: FilePath(input.url.path), pieceBytes: pieceSize)
+                    return { try reader.next() }
+                }
                 continue
             }
             // Each member is a document, keyed and named <archive>/<member path without extension>.
@@ -131,7 +143,7 @@ struct AnnotateCommand: ParsableCommand {
                 ) { member, bytes, isXML in
                     let key = archiveKey + "/" + (member as NSString).deletingPathExtension
                     annotateOne(key: key, source: "\(input.url.path): \(member)") {
-                        isXML ? try XMLText.extract(bytes) : try TextInput.decode(bytes)
+                        pieces(of: isXML ? try XMLText.extract(bytes) : try TextInput.decode(bytes))
                     }
                 }
             } catch {

@@ -9,17 +9,29 @@ import SystemPackage
 typealias PieceSource = () throws(SpoolError) -> String?
 
 /// Reads a plain-text file piece by piece: a buffer of at most two pieces is filled from the file,
-/// cut by a ``TextChunker`` and decoded with the checks of ``TextInput``.
-final class PieceReader {
-    enum Failure: Error {
+/// cut by a ``TextChunker`` and decoded with the checks of ``TextInput``. Only those two pieces are
+/// in memory, whatever the size of the file.
+public final class PieceReader {
+    /// Why the next piece could not be had.
+    public enum Failure: Error, CustomStringConvertible {
         case read(Errno)
         /// The file grew past the limit while it was read.
         case tooLarge
+        /// The text is not valid (binary, not UTF-8, empty).
         case decode(InputError)
+
+        public var description: String {
+            switch self {
+            case .read(let errno): "cannot read the file (\(errno))"
+            case .tooLarge: "the file grew past its size limit while it was read"
+            case .decode(let error): error.reason
+            }
+        }
     }
 
-    let chunker: TextChunker
-    let limit: Int
+    public let chunker: TextChunker
+    /// Most bytes read before ``Failure/tooLarge``.
+    public let limit: Int
     private var descriptor: FileDescriptor?
     private var buffer: [UInt8] = []
     private var decoder = TextInput.Decoder()
@@ -36,10 +48,16 @@ final class PieceReader {
         self.limit = limit
     }
 
+    /// Opens a file (symbolic links are not followed) to be read in pieces of at most `pieceBytes`.
+    public convenience init(path: FilePath, pieceBytes: Int, limit: Int = .max) throws(Errno) {
+        let opened = try Sys.openForReading(path)
+        self.init(descriptor: opened.descriptor, size: opened.size, chunker: TextChunker(maximumBytes: pieceBytes), limit: limit)
+    }
+
     deinit { close() }
 
     /// The next piece of text; nil after the last, once the whole file is known to be valid text.
-    func next() throws(Failure) -> String? {
+    public func next() throws(Failure) -> String? {
         guard !finished else { return nil }
         while true {
             let piece = buffer.withUnsafeBufferPointer { chunker.nextPiece(in: $0, isComplete: atEnd) }
