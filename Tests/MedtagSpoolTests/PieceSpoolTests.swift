@@ -27,7 +27,9 @@ struct PieceSpoolTests {
         """
 
     /// Runs one daemon on a spool holding the three inputs and returns what it published.
-    func annotate(config: String, text: String = longText) throws -> (results: [String: [String: Data]], log: [[String: Any]]) {
+    func annotate(config: String, text: String = longText) throws -> (
+        results: [String: [String: Data]], log: [[String: Any]], daemonLog: String
+    ) {
         let spool = try TestSpool(config: config)
         try spool.drop("larga.txt", text: text)
         let paragraphs = text.split(separator: "\n\n").map { "<p>\($0.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;"))</p>" }
@@ -41,7 +43,7 @@ struct PieceSpoolTests {
         daemon.signal(SIGTERM)
         _ = try daemon.waitForExit()
         #expect(spool.files(in: spool.done) == inputs, "\(daemon.log.suffix(2000))")
-        return (spool.outboxResults(inputs), spool.logRecords())
+        return (spool.outboxResults(inputs), spool.logRecords(), daemon.log)
     }
 
     @Test("a 1K piece size gives byte-identical results to the default for text, XML and archive members")
@@ -57,6 +59,10 @@ struct PieceSpoolTests {
         }
         let copy = whole.results["larga.txt"]?["larga.txt"]
         #expect(copy == Data(Self.longText.utf8), "the .txt copy is the input")
+        // 60 KB in 1K pieces is a large input: it says how far it is; in one piece it does not.
+        let progress = pieces.daemonLog.split(separator: "\n").filter { $0.contains("annotating a large input") }
+        #expect(progress.count == 9 && progress.contains { $0.contains("medtag.progress=50%") }, "\(progress)")
+        #expect(!whole.daemonLog.contains("annotating a large input"))
         let entities = pieces.log.compactMap { $0["entities"] as? Int }
         #expect(entities.count == 3 && entities.allSatisfy { $0 > 500 }, "entities found in every input: \(entities)")
     }

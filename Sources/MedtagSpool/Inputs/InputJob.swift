@@ -147,7 +147,7 @@ struct InputJob: Sendable {
         case .text:
             if tally.bytes > configuration.maxInputBytes { throw tooLarge("max_input_size", configuration.maxInputBytes) }
             let summary = try annotateAndWrite(
-                pieces: try textFilePieces(tally: tally), documentPath: name, folder: stagingFolder, tally: tally, logger: logger)
+                pieces: try textFilePieces(tally: tally, logger: logger), documentPath: name, folder: stagingFolder, tally: tally, logger: logger)
             tally.report.documents.append(summary)
         case .xml:
             let limit = min(configuration.maxInputBytes, configuration.maxXMLBytes)
@@ -184,7 +184,7 @@ struct InputJob: Sendable {
 
     /// The pieces of a plain-text input, read from the file and decoded one at a time, so only a
     /// piece or two are in memory whatever the file's size.
-    private func textFilePieces(tally: Tally) throws(SpoolError) -> PieceSource {
+    private func textFilePieces(tally: Tally, logger: Logger) throws(SpoolError) -> PieceSource {
         let opened: (descriptor: FileDescriptor, size: Int)
         do { opened = try Sys.openForReading(input) } catch {
             throw SpoolError(stage: .read, path: relativePath, reason: "cannot read the input", errno: error)
@@ -193,9 +193,26 @@ struct InputJob: Sendable {
             descriptor: opened.descriptor, size: opened.size, chunker: TextChunker(maximumBytes: configuration.pieceBytes),
             limit: configuration.maxInputBytes)
         let path = relativePath
+        // A file of many pieces says how far it is, every tenth of the way, so a long one is not silent.
+        let size = opened.size
+        let reportsProgress = size >= 20 * configuration.pieceBytes
+        var reported = 0
         return { () throws(SpoolError) -> String? in
             do throws(PieceReader.Failure) {
-                return try tally.time("read") { () throws(PieceReader.Failure) in try reader.next() }
+                let piece = try tally.time("read") { () throws(PieceReader.Failure) in try reader.next() }
+                if reportsProgress, piece != nil {
+                    let tenths = 10 * reader.bytesDecoded / max(size, 1)
+                    if tenths > reported, tenths < 10 {
+                        reported = tenths
+                        logger.info(
+                            "annotating a large input",
+                            metadata: [
+                                "medtag.progress": "\(tenths * 10)%", "medtag.read_bytes": "\(reader.bytesDecoded)",
+                                "medtag.bytes": "\(size)",
+                            ])
+                    }
+                }
+                return piece
             } catch {
                 switch error {
                 case .read(let errno):

@@ -48,6 +48,9 @@ public final class PieceReader {
         self.limit = limit
     }
 
+    /// Bytes of the file given out as pieces so far.
+    public var bytesDecoded: Int { decoder.bytesRead }
+
     /// Opens a file (symbolic links are not followed) to be read in pieces of at most `pieceBytes`.
     public convenience init(path: FilePath, pieceBytes: Int, limit: Int = .max) throws(Errno) {
         let opened = try Sys.openForReading(path)
