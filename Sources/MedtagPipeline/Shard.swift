@@ -94,6 +94,8 @@ public struct ShardManifest: Codable, Sendable {
         public var key: String
         public var tokens: Int
         public var entities: Int
+        /// The language the document was annotated as (absent in manifests of older medtag versions).
+        public var language: String?
         public var files: [OutputFile]
     }
     public struct Failure: Codable, Sendable {
@@ -140,8 +142,8 @@ public final class ShardWriter {
     public func fileURL(_ fileName: String) -> URL { staging.appendingPathComponent(fileName) }
 
     /// Records one document whose files were written (under ``fileURL(_:)``).
-    public func add(key: String, tokens: Int, entities: Int, files: [ShardManifest.OutputFile]) {
-        manifest.documents.append(.init(key: key, tokens: tokens, entities: entities, files: files))
+    public func add(key: String, tokens: Int, entities: Int, language: String? = nil, files: [ShardManifest.OutputFile]) {
+        manifest.documents.append(.init(key: key, tokens: tokens, entities: entities, language: language, files: files))
     }
 
     public func fail(key: String, reason: String) {

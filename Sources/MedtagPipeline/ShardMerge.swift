@@ -10,6 +10,8 @@ public enum ShardMerge {
         public var documents: Int
         public var entities: Int
         public var tokens: Int
+        /// Documents per language they were annotated as.
+        public var languages: [String: Int]
         public var failures: [ShardManifest.Failure]
     }
 
@@ -97,7 +99,11 @@ public enum ShardMerge {
         try AtomicFile.write(tsv, to: output.appendingPathComponent(combinedTSV))
         let summary = Summary(
             shards: n, documents: records.count, entities: records.reduce(0) { $0 + $1.record.entities },
-            tokens: records.reduce(0) { $0 + $1.record.tokens }, failures: manifests.flatMap(\.failures).sorted { $0.key < $1.key })
+            tokens: records.reduce(0) { $0 + $1.record.tokens },
+            languages: records.reduce(into: [:]) { counts, item in
+                if let language = item.record.language { counts[language, default: 0] += 1 }
+            },
+            failures: manifests.flatMap(\.failures).sorted { $0.key < $1.key })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(Array(try encoder.encode(summary)) + [10], to: output.appendingPathComponent(summaryFile))

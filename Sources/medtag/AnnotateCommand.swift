@@ -116,7 +116,7 @@ struct AnnotateCommand: ParsableCommand {
                 }
                 tokens += counts.tokens
                 entities += counts.entities
-                writer?.add(key: key, tokens: counts.tokens, entities: counts.entities, files: outputs)
+                writer?.add(key: key, tokens: counts.tokens, entities: counts.entities, language: routed.language, files: outputs)
             } catch {
                 failures += 1
                 warn("\(source): \(error)")

@@ -23,8 +23,10 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         do {
             let summary = try ShardMerge.merge(URL(fileURLWithPath: out), expected: shards)
+            let languages = summary.languages.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             print(
-                "merged \(summary.shards) shards: \(summary.documents) documents, \(summary.entities) entities, "
+                "merged \(summary.shards) shards: \(summary.documents) documents\(languages.isEmpty ? "" : " (\(languages))"), "
+                    + "\(summary.entities) entities, "
                     + "\(summary.failures.count) failures → \(out)")
             for failure in summary.failures { warn("failed: \(failure.key): \(failure.reason)") }
         } catch let error as ShardError {

@@ -63,9 +63,15 @@ struct ShardTests {
         var seen: [String: Int] = [:]
         for k in 0..<n {
             let manifest = try ShardWriter.readManifest(sharded.appendingPathComponent("shard-\(k)-of-\(n)"))
-            for d in manifest.documents { seen[d.key, default: 0] += 1 }
+            for d in manifest.documents {
+                seen[d.key, default: 0] += 1
+                #expect(d.language == "es", "\(d.key): the language it was annotated as")
+            }
         }
         #expect(seen.count == 24)
+        let summary = try JSONDecoder().decode(
+            ShardMerge.Summary.self, from: Data(contentsOf: sharded.appendingPathComponent(ShardMerge.summaryFile)))
+        #expect(summary.languages == ["es": 24] && summary.documents == 24)
         #expect(seen.values.allSatisfy { $0 == 1 })
         let csv = try String(contentsOf: sharded.appendingPathComponent(ShardMerge.combinedCSV), encoding: .utf8)
         #expect(csv.components(separatedBy: "document,entity_id").count == 2, "header once")
