@@ -1,7 +1,7 @@
 /// Cuts UTF-8 text into pieces that can be annotated one at a time with the same result as the
 /// whole, so memory stays bounded however long a document is.
 ///
-/// A piece ends after a line feed: sentences never cross a line end (see ``Tokenizer``), and every
+/// A piece ends after a line end: sentences never cross one (see ``Tokenizer``), and every
 /// component works sentence by sentence, so annotating the pieces gives the tokens, sentences and
 /// entities of the whole text. Only a line longer than the piece size is cut elsewhere: after a
 /// space or tab, else between two characters; a sentence cut there is annotated as two.
@@ -19,7 +19,7 @@ public struct TextChunker: Sendable {
     public enum Cut: Sendable, Equatable {
         /// The whole remaining text.
         case end
-        /// After a line feed.
+        /// After a line end (line feed, carriage return, vertical tab or form feed).
         case line
         /// After a space or tab inside a line longer than the piece size.
         case space
@@ -34,7 +34,10 @@ public struct TextChunker: Sendable {
         guard !bytes.isEmpty else { return nil }
         if bytes.count <= maximumBytes { return isComplete ? (bytes.count, .end) : nil }
         let window = maximumBytes
-        if let newline = lastIndex(of: 0x0A, in: bytes, before: window) { return (newline + 1, .line) }
+        // Line feed, carriage return (old Mac files), vertical tab, form feed: each ends a sentence.
+        if let newline = lastIndex(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0x0B || $0 == 0x0C }, in: bytes, before: window) {
+            return (newline + 1, .line)
+        }
         if let space = lastIndex(where: { $0 == 0x20 || $0 == 0x09 }, in: bytes, before: window) {
             return (space + 1, .space)
         }
@@ -45,10 +48,6 @@ public struct TextChunker: Sendable {
         while cut > window - 3 && (bytes[cut] & 0xC0) == 0x80 { cut -= 1 }
         if (bytes[cut] & 0xC0) == 0x80 { cut = window }
         return (cut, .character)
-    }
-
-    private func lastIndex(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, before end: Int) -> Int? {
-        lastIndex(where: { $0 == byte }, in: bytes, before: end)
     }
 
     private func lastIndex(where match: (UInt8) -> Bool, in bytes: UnsafeBufferPointer<UInt8>, before end: Int) -> Int? {

@@ -64,6 +64,14 @@ struct PieceAnnotationTests {
         #expect(pieces["nota.txt"] == Array(text.utf8))
     }
 
+    @Test func oldMacLineEndsAreCutLikeLineFeeds() throws {
+        // Carriage returns alone end lines (and sentences) too: cut there, the files are the same.
+        let text = (1...10).map { "\(Self.sample)Control \($0).\n\n" }.joined().replacingOccurrences(of: "\n", with: "\r")
+        let (pieces, cuts) = try pieceFiles(text, maximumBytes: 700)
+        #expect(cuts.count > 6 && cuts.dropLast().allSatisfy { $0 == .line })
+        #expect(pieces == (try wholeFiles(text)))
+    }
+
     @Test func aLineLongerThanAPieceIsCutAtSpacesWithExactOffsets() throws {
         // One line, no line end: pieces are cut after spaces; every offset still points at its text.
         let text = String(repeating: Self.sample.replacingOccurrences(of: "\n", with: " "), count: 4)
@@ -96,6 +104,7 @@ struct PieceAnnotationTests {
         }
         #expect(pieces("uno\ndos\ntres\n", 8) == ["uno\ndos\n", "tres\n"])
         #expect(pieces("uno\ndos\ntres\n", 100) == ["uno\ndos\ntres\n"])
+        #expect(pieces("uno\rdos\rtres\r", 8) == ["uno\rdos\r", "tres\r"], "old Mac line ends")
         #expect(pieces("uno dos tres cuatro", 9) == ["uno dos ", "tres ", "cuatro"])
         // No space: cut between characters, never inside one (ñ and é are two bytes each).
         let cut = pieces("ññññé", 5)
