@@ -37,27 +37,14 @@ struct LSTMWeights: @unchecked Sendable {
 }
 
 /// tanh as a rational approximation (the one Eigen uses for floats: a few ulp from the exact
-/// value, saturating beyond ±7.9), so loops over it vectorize.
+/// value, saturating beyond ±7.9): ``fastTanh4(_:)`` on one lane, for the hidden units that do not
+/// fill four.
 @inline(__always)
 func fastTanh(_ v: Float) -> Float {
-    let x = min(max(v, -7.905_311_1), 7.905_311_1)
-    let x2 = x * x
-    var p: Float = -2.760_768_5e-16
-    p = p * x2 + 2.000_187_9e-13
-    p = p * x2 - 8.604_671_5e-11
-    p = p * x2 + 5.122_297_1e-08
-    p = p * x2 + 1.485_722_4e-05
-    p = p * x2 + 6.372_619_3e-04
-    p = p * x2 + 4.893_524_6e-03
-    p = p * x
-    var q: Float = 1.198_258_4e-06
-    q = q * x2 + 1.185_347_1e-04
-    q = q * x2 + 2.268_434_6e-03
-    q = q * x2 + 4.893_525_2e-03
-    return p / q
+    fastTanh4(SIMD4(repeating: v))[0]
 }
 
-/// ``fastTanh(_:)`` on four lanes.
+/// tanh on four lanes by the rational approximation (see ``fastTanh(_:)``), so loops over it vectorize.
 @inline(__always)
 func fastTanh4(_ v: SIMD4<Float>) -> SIMD4<Float> {
     let limit = SIMD4<Float>(repeating: 7.905_311_1)
