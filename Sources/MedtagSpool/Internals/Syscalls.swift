@@ -259,46 +259,22 @@ enum Sys {
 
     /// Reads at most `limit` bytes of a regular file, refusing symlinks. Throws `.fileTooLarge` past it.
     static func readFile(_ path: FilePath, limit: Int) throws(Errno) -> [UInt8] {
-        let fd = try open(path, flags: O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        defer { _ = Glibc.close(fd) }
-        var st = stat()
-        _ = try valueOrErrno { fstat(fd, &st) }
-        if Int(st.st_size) > limit { throw Errno.fileTooLarge }
+        let (descriptor, size) = try openForReading(path)
+        defer { _ = Glibc.close(descriptor.rawValue) }
+        if size > limit { throw Errno.fileTooLarge }
         var result: [UInt8] = []
-        result.reserveCapacity(Int(st.st_size))
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { raw in
-                call { CInt(Glibc.read(fd, raw.baseAddress, raw.count)) }
-            }.get()
-            if count == 0 { break }
-            result.append(contentsOf: buffer[0..<Int(count)])
+        result.reserveCapacity(size)
+        while try readAppending(descriptor, to: &result, count: 1 << 16) > 0 {
             if result.count > limit { throw Errno.fileTooLarge }
         }
         return result
     }
 
-    /// Renames `name` (raw bytes, possibly not UTF-8) inside `folder` to `to`, refusing to replace.
-    /// Uses `renameat2(RENAME_NOREPLACE)` where the kernel offers it, so a file created under the
-    /// target name in the meantime is never replaced; elsewhere a check and a rename.
+    /// Renames `name` (raw bytes, possibly not UTF-8) inside `folder` to `to`, refusing to replace
+    /// (see ``renameNoReplace(_:_:)``).
     static func renameRaw(in folder: FilePath, name: [UInt8], to target: FilePath) throws(Errno) {
-        let source = Array(folder.string.utf8) + [UInt8(ascii: "/")] + name + [0]
-        func run(_ body: (UnsafePointer<CChar>, UnsafePointer<CChar>) -> CInt) -> Result<CInt, Errno> {
-            source.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { from in
-                    target.withPlatformString { to in call { body(from.baseAddress!, to) } }
-                }
-            }
-        }
-        if let renameat2 = Renameat2.function {
-            switch run({ renameat2(AT_FDCWD, $0, AT_FDCWD, $1, 1) }) {  // RENAME_NOREPLACE
-            case .success: return
-            case .failure(.invalidArgument), .failure(.notSupported): break  // filesystem without the flag
-            case .failure(let error): throw error
-            }
-        }
-        if exists(target) { throw Errno.fileExists }
-        _ = try run { Glibc.rename($0, $1) }.get()
+        let source = (Array(folder.string.utf8) + [UInt8(ascii: "/")] + name + [0]).map { CChar(bitPattern: $0) }
+        try renameNoReplace(source.withUnsafeBufferPointer { FilePath(platformString: $0.baseAddress!) }, target)
     }
 
     /// Takes an exclusive `flock(2)` on an open descriptor without waiting. Returns false when
