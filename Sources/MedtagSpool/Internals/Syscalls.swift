@@ -41,8 +41,8 @@ enum Sys {
         }.get()
     }
 
-    /// Moves `from` to `to` unless `to` exists (EEXIST). Regular files use link + unlink; folders use
-    /// `renameat2(RENAME_NOREPLACE)` where the kernel offers it, else a check and a rename.
+    /// Moves `from` to `to` unless `to` exists (EEXIST): `renameat2(RENAME_NOREPLACE)` where the
+    /// kernel and filesystem offer it, else a check and a rename.
     static func renameNoReplace(_ from: FilePath, _ to: FilePath) throws(Errno) {
         if let renameat2 = Renameat2.function {
             let flags: UInt32 = 1  // RENAME_NOREPLACE
