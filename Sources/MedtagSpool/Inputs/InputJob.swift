@@ -185,16 +185,13 @@ struct InputJob: Sendable {
     /// The pieces of a plain-text input, read from the file and decoded one at a time, so only a
     /// piece or two are in memory whatever the file's size.
     private func textFilePieces(tally: Tally, logger: Logger) throws(SpoolError) -> PieceSource {
-        let opened: (descriptor: FileDescriptor, size: Int)
-        do { opened = try Sys.openForReading(input) } catch {
+        let reader: PieceReader
+        do { reader = try PieceReader(path: input, pieceBytes: configuration.pieceBytes, limit: configuration.maxInputBytes) } catch {
             throw SpoolError(stage: .read, path: relativePath, reason: "cannot read the input", errno: error)
         }
-        let reader = PieceReader(
-            descriptor: opened.descriptor, size: opened.size, chunker: TextChunker(maximumBytes: configuration.pieceBytes),
-            limit: configuration.maxInputBytes)
         let path = relativePath
         // A file of many pieces says how far it is, every tenth of the way, so a long one is not silent.
-        let size = opened.size
+        let size = reader.size
         let reportsProgress = size >= 20 * configuration.pieceBytes
         var reported = 0
         return { () throws(SpoolError) -> String? in

@@ -38,12 +38,13 @@ public final class PieceReader {
     private var atEnd = false
     private var finished = false
     private var total = 0
-    private let expectedSize: Int
+    /// The file's size when it was opened.
+    public let size: Int
 
     /// - Parameter size: the file's size when opened; reads are sized to it, so a small file costs no big buffer.
-    init(descriptor: FileDescriptor, size: Int, chunker: TextChunker, limit: Int) {
+    private init(descriptor: FileDescriptor, size: Int, chunker: TextChunker, limit: Int) {
         self.descriptor = descriptor
-        self.expectedSize = size
+        self.size = size
         self.chunker = chunker
         self.limit = limit
     }
@@ -85,7 +86,7 @@ public final class PieceReader {
             guard let descriptor else { return nil }
             let count: Int
             // One byte more than expected, so the end of the file is seen without a second large read.
-            let wanted = min(chunker.maximumBytes, max(expectedSize - total, 0) + 1)
+            let wanted = min(chunker.maximumBytes, max(size - total, 0) + 1)
             do { count = try Sys.readAppending(descriptor, to: &buffer, count: wanted) } catch { throw .read(error) }
             total += count
             if total > limit { throw .tooLarge }
