@@ -31,12 +31,14 @@ let package = Package(
         // Checksums and read-only memory-mapped files, shared by models and lexicons.
         .target(name: "MedtagStorage"),
         .target(name: "MedtagTagging", dependencies: ["MedtagText"]),
+        // The model bundle: manifest.json, the one description of a model folder.
+        .target(name: "MedtagModel", dependencies: ["MedtagText", "MedtagTagging"]),
         .target(name: "MedtagFormats", dependencies: ["MedtagText", "MedtagTagging"]),
         .target(name: "MedtagNormalize", dependencies: ["MedtagText", "MedtagStorage"]),
         .target(name: "MedtagEvaluation", dependencies: ["MedtagText", "MedtagFormats"]),
         // Inference over memory-mapped weights.
         .target(
-            name: "MedtagNeural", dependencies: ["MedtagText", "MedtagTagging", "MedtagStorage", "COpenBLAS"],
+            name: "MedtagNeural", dependencies: ["MedtagText", "MedtagTagging", "MedtagModel", "MedtagStorage", "COpenBLAS"],
             // The forward pass is optimized in debug builds too: unoptimized it is ~20× slower,
             // which makes every debug run of the pipeline crawl.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
@@ -44,7 +46,8 @@ let package = Package(
         .target(
             name: "MedtagPipeline",
             dependencies: [
-                "MedtagText", "MedtagTagging", "MedtagFormats", "MedtagNormalize", "MedtagNeural", "MedtagStorage",
+                "MedtagText", "MedtagTagging", "MedtagModel", "MedtagFormats", "MedtagNormalize", "MedtagNeural",
+                "MedtagStorage",
             ]),
         // The daemon: spool, watcher, archives, service.
         .target(
@@ -59,6 +62,7 @@ let package = Package(
             name: "medtag",
             dependencies: [
                 "MedtagPipeline", "MedtagSpool", "MedtagEvaluation", "MedtagFormats", "MedtagNormalize",
+                "MedtagTagging", "MedtagModel", "MedtagStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,10 +74,10 @@ let package = Package(
         .testTarget(name: "MedtagTaggingTests", dependencies: ["MedtagTagging", "MedtagFormats"]),
         .testTarget(name: "MedtagFormatsTests", dependencies: ["MedtagFormats"]),
         .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats"]),
-        .testTarget(name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagPipeline"]),
+        .testTarget(name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagModel", "MedtagPipeline"]),
         .testTarget(name: "MedtagEvaluationTests", dependencies: ["MedtagEvaluation"]),
         .testTarget(name: "MedtagSpoolTests", dependencies: ["MedtagSpool"]),
-        .testTarget(name: "MedtagPipelineTests", dependencies: ["MedtagPipeline", "MedtagFormats", "MedtagTagging"]),
+        .testTarget(name: "MedtagPipelineTests", dependencies: ["MedtagPipeline", "MedtagModel", "MedtagFormats", "MedtagTagging"]),
     ]
 )
 

@@ -129,6 +129,14 @@ class BiLSTMCRF(nn.Module):
         self.lstm = nn.LSTM(in_dim, hidden, batch_first=True, bidirectional=True)
         self.out = nn.Linear(2 * hidden, len(tags))
         self.crf = CRF(tags, scheme)
+        self.aux_tags = None
+
+    def add_aux(self, aux_tags):
+        """A second output over the same Bi-LSTM states, trained on auxiliary labels (another
+        corpus, another label set); it is not exported: only the main output runs at inference."""
+        self.aux_tags = aux_tags
+        self.aux_out = nn.Linear(self.out.in_features, len(aux_tags))
+        self.aux_crf = CRF(aux_tags, "bio")
 
     def char_repr(self, chars, char_lens):
         """chars [U, C] padded char ids of unique words, char_lens [U] -> [U, 2*char_hidden]."""
@@ -137,7 +145,7 @@ class BiLSTMCRF(nn.Module):
         _, (h, _) = self.char_lstm(packed)
         return torch.cat([h[0], h[1]], dim=1)
 
-    def emissions(self, batch):
+    def emissions(self, batch, aux=False):
         words, uniq_idx, chars, char_lens, case, feats, lengths = (
             batch["words"], batch["uniq"], batch["chars"], batch["char_lens"], batch["case"],
             batch["feats"], batch["lengths"])
@@ -147,7 +155,7 @@ class BiLSTMCRF(nn.Module):
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=words.shape[1])
-        return self.out(self.drop(out))
+        return (self.aux_out if aux else self.out)(self.drop(out))
 
 
 def viterbi_np(em, start, trans, end):

@@ -62,7 +62,7 @@ public enum NeuralBenchmark {
         }
         let tokens = documents.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
         let sentenceCount = documents.reduce(0) { $0 + $1.count }
-        let tagger = try NeuralTagger(model: model, batchSize: batchSize)
+        let tagger = NeuralTagger(model: model, batchSize: batchSize)
         var rows: [Row] = []
         for w in workers {
             var best = Double.infinity

@@ -1,3 +1,6 @@
+import MedtagModel
+import MedtagTagging
+
 /// Per-token inputs of the network. Each rule mirrors `training/features.py`; the two must agree
 /// exactly, or the model sees different inputs from those it was trained on.
 public struct TokenFeatures: Sendable {
@@ -7,6 +10,9 @@ public struct TokenFeatures: Sendable {
     public static let casingClasses = 9
     /// An affix only counts when the token has at least this many more code points.
     public static let affixMinRest = 3
+    /// The constants above as a model manifest records them.
+    public static let constants = ModelManifest.FeatureConstants(
+        maxChars: maxChars, casingClasses: casingClasses, affixMinRest: affixMinRest)
 
     /// Word vocabulary: keys from ``wordKey(_:)``, index 0 is the unknown word.
     public let words: [String: Int32]

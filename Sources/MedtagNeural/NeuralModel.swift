@@ -1,40 +1,9 @@
 import COpenBLAS
 import Foundation
+import MedtagModel
 import MedtagStorage
+import MedtagTagging
 import Synchronization
-
-/// The `manifest.json` of a Bi-LSTM-CRF model directory (the fields this module reads).
-public struct NeuralManifest: Codable, Sendable {
-    /// A file of the model directory and its SHA-256.
-    public struct FileEntry: Codable, Sendable {
-        public var path: String
-        public var sha256: String
-    }
-
-    /// Sizes of the network.
-    public struct Dimensions: Codable, Sendable {
-        public var words: Int
-        public var wordDim: Int
-        public var chars: Int
-        public var charDim: Int
-        public var charHidden: Int
-        public var casingDim: Int
-        public var hidden: Int
-        public var members: Int
-    }
-
-    public var name: String
-    public var kind: String
-    public var language: String
-    public var labels: [String]
-    public var tagScheme: String
-    public var tokenizerVersion: String
-    /// Tags in the order of the emission columns.
-    public var tags: [String]
-    public var dimensions: Dimensions
-    /// Roles `weights`, `words`, `chars`, `gazetteer`, `affixes`.
-    public var files: [String: FileEntry]
-}
 
 /// How much of the model directory to check against the manifest's checksums at load.
 public enum ChecksumPolicy: Sendable {
@@ -46,7 +15,11 @@ public enum ChecksumPolicy: Sendable {
 
 /// A loaded Bi-LSTM-CRF: mapped weights, vocabularies and feature tables. Thread-safe; share one.
 public final class NeuralModel: Sendable {
-    public let manifest: NeuralManifest
+    public let manifest: ModelManifest
+    /// Network sizes (``ModelManifest/dimensions``, required for this kind).
+    public let dimensions: ModelManifest.Dimensions
+    /// Tags in the order of the emission columns (``ModelManifest/tags``).
+    public let tags: [String]
     public let directory: URL
     public let features: TokenFeatures
     let weights: SafeTensorsFile
@@ -60,25 +33,43 @@ public final class NeuralModel: Sendable {
     let charCache = Mutex<[String: [Float]]>([:])
     /// Tokens kept in ``charCache`` before it starts over.
     static let charCacheLimit = 200_000
-    public var tagCount: Int { manifest.tags.count }
-    var inputSize: Int { manifest.dimensions.wordDim + 2 * manifest.dimensions.charHidden + manifest.dimensions.casingDim + 4 }
+    public var tagCount: Int { tags.count }
+    var inputSize: Int { dimensions.wordDim + 2 * dimensions.charHidden + dimensions.casingDim + 4 }
 
-    /// Loads the model in `directory`.
-    public init(directory: URL, checksums: ChecksumPolicy = .tables) throws(NeuralModelError) {
+    /// Loads the model in `directory`, reading its manifest.
+    public convenience init(directory: URL, checksums: ChecksumPolicy = .tables) throws(NeuralModelError) {
+        let manifest: ModelManifest
+        do { manifest = try ModelManifest.read(directory: directory.path) } catch {
+            throw .badFile(path: error.path, reason: error.reason)
+        }
+        try self.init(directory: directory, manifest: manifest, checksums: checksums)
+    }
+
+    /// Loads the model in `directory` described by its already decoded `manifest`.
+    public init(directory: URL, manifest: ModelManifest, checksums: ChecksumPolicy = .tables) throws(NeuralModelError) {
         openblas_set_num_threads(1)
         self.directory = directory
         let manifestURL = directory.appendingPathComponent("manifest.json")
-        guard let manifestData = FileManager.default.contents(atPath: manifestURL.path) else {
-            throw .missingFile(path: manifestURL.path)
-        }
-        let manifest: NeuralManifest
-        do { manifest = try JSONDecoder().decode(NeuralManifest.self, from: manifestData) } catch {
-            throw .badFile(path: manifestURL.path, reason: "not a bilstm-crf manifest (\(error))")
-        }
         guard manifest.kind == "bilstm-crf" else {
             throw .badFile(path: manifestURL.path, reason: "kind is '\(manifest.kind)', not 'bilstm-crf'")
         }
+        guard let tags = manifest.tags, let d = manifest.dimensions, let constants = manifest.features else {
+            throw .badFile(path: manifestURL.path, reason: "a bilstm-crf manifest needs 'tags', 'dimensions' and 'features'")
+        }
+        let engine = TokenFeatures.constants
+        guard constants == engine else {
+            throw .badFile(
+                path: manifestURL.path,
+                reason: "trained with feature constants \(constants) but this medtag computes \(engine); retrain or use a matching medtag")
+        }
+        guard tags == manifest.tagScheme.tags(for: manifest.labels) else {
+            throw .badFile(
+                path: manifestURL.path,
+                reason: "tags \(tags) are not the \(manifest.tagScheme.rawValue) tags of labels \(manifest.labels)")
+        }
         self.manifest = manifest
+        self.tags = tags
+        self.dimensions = d
 
         func entry(_ role: String) throws(NeuralModelError) -> (path: String, sha: String) {
             guard let e = manifest.files[role] else {
@@ -97,7 +88,6 @@ public final class NeuralModel: Sendable {
             return s
         }
 
-        let d = manifest.dimensions
         // Vocabularies and tables.
         let wordsPath = try entry("words").path
         var words: [String: Int32] = [:]
@@ -144,21 +134,22 @@ public final class NeuralModel: Sendable {
         }
         weights = file
         wordVectors = UnsafeFloat16Pointer(pointer: try file.f16("word.weight", [d.words, d.wordDim]))
-        let tags = manifest.tags.count
+        let tagCount = tags.count
         var members: [Member] = []
         let input = d.wordDim + 2 * d.charHidden + d.casingDim + 4
         for m in 0..<d.members {
             members.append(
                 try Member(
                     file, prefix: "m\(m).", chars: d.chars, charDim: d.charDim, charHidden: d.charHidden,
-                    casingDim: d.casingDim, input: input, hidden: d.hidden, tags: tags, words: d.words,
+                    casingDim: d.casingDim, input: input, hidden: d.hidden, tags: tagCount, words: d.words,
                     wordDim: d.wordDim))
         }
         guard !members.isEmpty else { throw .badFile(path: manifestURL.path, reason: "dimensions.members is 0") }
         self.members = members
-        start = Array(UnsafeBufferPointer(start: try file.f32("crf.start", [tags]), count: tags))
-        transitions = Array(UnsafeBufferPointer(start: try file.f32("crf.transitions", [tags, tags]), count: tags * tags))
-        end = Array(UnsafeBufferPointer(start: try file.f32("crf.end", [tags]), count: tags))
+        start = Array(UnsafeBufferPointer(start: try file.f32("crf.start", [tagCount]), count: tagCount))
+        transitions = Array(
+            UnsafeBufferPointer(start: try file.f32("crf.transitions", [tagCount, tagCount]), count: tagCount * tagCount))
+        end = Array(UnsafeBufferPointer(start: try file.f32("crf.end", [tagCount]), count: tagCount))
     }
 
     /// Emission scores of each sentence ([tokens × tags], row-major), averaged over the ensemble.
@@ -214,7 +205,7 @@ public final class NeuralModel: Sendable {
 
     /// Emissions of sentences sorted by decreasing length.
     func batchEmissions(_ sentences: [[String]]) -> [[Float]] {
-        let d = manifest.dimensions
+        let d = dimensions
         let tags = tagCount
         let lengths = sentences.map(\.count)
         var offsets = [Int](repeating: 0, count: sentences.count)

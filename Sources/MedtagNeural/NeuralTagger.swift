@@ -20,14 +20,9 @@ public struct NeuralTagger: Tagger {
     }
 
     /// Wraps an already loaded model.
-    public init(model: NeuralModel, batchSize: Int = 32, workers: Int = 1) throws {
-        guard let scheme = TagScheme(rawValue: model.manifest.tagScheme) else {
-            throw NeuralModelError.badFile(
-                path: model.directory.appendingPathComponent("manifest.json").path,
-                reason: "unknown tag scheme '\(model.manifest.tagScheme)'")
-        }
+    public init(model: NeuralModel, batchSize: Int = 32, workers: Int = 1) {
         self.model = model
-        self.scheme = scheme
+        self.scheme = model.manifest.tagScheme
         self.batchSize = max(1, batchSize)
         self.workers = max(1, workers)
     }
@@ -63,7 +58,7 @@ public struct NeuralTagger: Tagger {
     }
 
     public func tag(_ sentences: [[String]]) throws -> [[TokenSpan]] {
-        let tags = model.manifest.tags
+        let tags = model.tags
         return paths(sentences).map { path in scheme.decode(path.map { tags[$0] }) }
     }
 }

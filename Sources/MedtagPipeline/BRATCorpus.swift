@@ -1,5 +1,7 @@
 import Foundation
 import MedtagFormats
+import MedtagModel
+import MedtagTagging
 import MedtagText
 
 /// A folder of BRAT pairs (`NAME.txt` + `NAME.ann`), as PharmaCoNER ships.

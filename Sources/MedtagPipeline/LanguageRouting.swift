@@ -1,4 +1,5 @@
 import Foundation
+import MedtagModel
 import MedtagNormalize
 import MedtagTagging
 import MedtagText
@@ -84,7 +85,7 @@ extension Pipeline {
         let (document, timings) = try annotateTimed(id: id, text: text)
         var routed = RoutedDocument(
             document: document, timings: timings, language: manifest.language, languageSource: source, model: manifest.name,
-            conllScheme: TagScheme(rawValue: manifest.tagScheme) ?? .bio)
+            conllScheme: manifest.tagScheme)
         if let note = normalizationNote { routed.notes.append(note) }
         return routed
     }

@@ -1,45 +1,7 @@
 import Foundation
+import MedtagModel
 import MedtagTagging
 import MedtagText
-
-/// What a model directory's `manifest.json` says about the model in it.
-public struct ModelManifest: Codable, Sendable {
-    /// Directory name and display name, e.g. `es-pharmaconer-bilstm-crf`.
-    public var name: String
-    /// Which tagger reads the directory: `gazetteer` or `bilstm-crf`.
-    public var kind: String
-    /// ISO 639-1 language code of the text the model was trained on.
-    public var language: String
-    /// Entity labels the model predicts.
-    public var labels: [String]
-    /// Tag scheme the model was trained with (`bio`, `bioes`, `bmewov`).
-    public var tagScheme: String
-    /// ``Tokenizer/version`` the model was trained with.
-    public var tokenizerVersion: String
-
-    public init(name: String, kind: String, language: String, labels: [String], tagScheme: String, tokenizerVersion: String) {
-        self.name = name
-        self.kind = kind
-        self.language = language
-        self.labels = labels
-        self.tagScheme = tagScheme
-        self.tokenizerVersion = tokenizerVersion
-    }
-}
-
-/// A model directory that cannot be used.
-public struct ModelError: Error, CustomStringConvertible, Sendable {
-    /// The file or directory at fault.
-    public var path: String
-    public var reason: String
-
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-
-    public var description: String { "model \(path): \(reason)" }
-}
 
 /// Finds the shipped models.
 public enum ModelLocator {
@@ -118,13 +80,6 @@ public enum ModelLocator {
 
     /// Reads a directory's manifest.
     public static func manifest(in directory: URL) throws(ModelError) -> ModelManifest {
-        let url = directory.appendingPathComponent("manifest.json")
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelError(path: url.path, reason: "cannot read the manifest (\(error.localizedDescription))")
-        }
-        do { return try JSONDecoder().decode(ModelManifest.self, from: data) } catch {
-            throw ModelError(path: url.path, reason: "the manifest is not valid (\(error))")
-        }
+        try ModelManifest.read(directory: directory.path)
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
+import MedtagModel
 import MedtagNeural
 import MedtagNormalize
+import MedtagStorage
 import MedtagTagging
 import MedtagText
 
@@ -43,7 +45,7 @@ public final class Pipeline: Sendable {
         case "gazetteer":
             tagger = try loadGazetteer(directory, manifest)
         case "bilstm-crf":
-            do { tagger = try NeuralTagger(directory: directory) } catch let error as NeuralModelError {
+            do { tagger = NeuralTagger(model: try NeuralModel(directory: directory, manifest: manifest)) } catch {
                 throw ModelError(path: directory.path, reason: error.description)
             }
         default:
@@ -53,6 +55,7 @@ public final class Pipeline: Sendable {
             Tokenizer(rules: .forLanguage(manifest.language)),
             TaggerComponent(tagger: tagger),
         ]
+        components += manifest.postprocessComponents()
         let lexiconDirectory =
             lexicon ?? LexiconLocator.defaultDirectory(modelsRoot: directory.deletingLastPathComponent(), language: manifest.language)
         if let lexiconDirectory {
@@ -62,9 +65,15 @@ public final class Pipeline: Sendable {
     }
 
     static func loadGazetteer(_ directory: URL, _ manifest: ModelManifest) throws -> GazetteerTagger {
-        let url = directory.appendingPathComponent("entries.tsv")
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+        let url = directory.appendingPathComponent(manifest.files["entries"]?.path ?? "entries.tsv")
+        guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
             throw ModelError(path: url.path, reason: "missing or not UTF-8")
+        }
+        if let expected = manifest.files["entries"]?.sha256.lowercased() {
+            let actual = data.withUnsafeBytes { SHA256.hex($0) }
+            guard actual == expected else {
+                throw ModelError(path: url.path, reason: "checksum mismatch (manifest says sha256 \(expected), file has \(actual))")
+            }
         }
         do { return try GazetteerTagger(name: manifest.name, tsv: text) } catch {
             throw ModelError(path: url.path, reason: "\(error)")

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import MedtagModel
 import MedtagPipeline
+import MedtagStorage
 import MedtagTagging
 import MedtagText
 
@@ -41,14 +43,16 @@ struct ModelCommand: ParsableCommand {
             } ?? []
             let tagger = GazetteerTagger.build(documents: documents, terms: termList, termLabel: termLabel, tokenizer: tokenizer)
             let labels = Set(documents.flatMap { $0.entities.map(\.label) }).union([termLabel]).sorted()
+            let entries = Array(tagger.tsv.utf8)
             let manifest = ModelManifest(
-                name: name, kind: "gazetteer", language: "es", labels: labels, tagScheme: "bio",
-                tokenizerVersion: Tokenizer.version)
+                name: name, kind: "gazetteer", language: "es", labels: labels, tagScheme: .bio,
+                tokenizerVersion: Tokenizer.version,
+                files: ["entries": .init(path: "entries.tsv", sha256: entries.withUnsafeBytes { SHA256.hex($0) })])
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let outURL = URL(fileURLWithPath: out)
+            try AtomicFile.write(entries, to: outURL.appendingPathComponent("entries.tsv"))
             try AtomicFile.write(Array(try encoder.encode(manifest)) + [10], to: outURL.appendingPathComponent("manifest.json"))
-            try AtomicFile.write(Array(tagger.tsv.utf8), to: outURL.appendingPathComponent("entries.tsv"))
             print("\(tagger.entries.count) entries from \(documents.count) documents and \(termList.count) terms → \(out)")
         }
     }

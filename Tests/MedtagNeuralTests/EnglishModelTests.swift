@@ -29,8 +29,8 @@ struct EnglishModelTests {
         let manifest = englishModel.manifest
         #expect(manifest.language == "en")
         #expect(manifest.labels == ["Chemical", "Disease", "GENE"])
-        #expect(manifest.tagScheme == "bioes")
-        #expect(manifest.tags.count == 1 + 4 * 3)
+        #expect(manifest.tagScheme == .bioes)
+        #expect(manifest.tags?.count == 1 + 4 * 3)
     }
 
     @Test func emissionsAndPathsMatchPyTorch() throws {
@@ -48,7 +48,7 @@ struct EnglishModelTests {
     }
 
     @Test func tagsChemicalsDiseasesAndGenesInOneSentence() throws {
-        let tagger = try NeuralTagger(model: englishModel)
+        let tagger = NeuralTagger(model: englishModel)
         let sentence = [
             "Cisplatin", "-", "induced", "nephrotoxicity", "was", "reduced", "by", "inhibition", "of", "the",
             "tumor", "necrosis", "factor", "alpha", "receptor", ".",

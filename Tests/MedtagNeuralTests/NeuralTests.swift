@@ -48,7 +48,7 @@ struct Reference: Decodable {
     }
 
     @Test func taggerFindsDrugsAndKeepsOrder() throws {
-        let tagger = try NeuralTagger(model: sharedModel)
+        let tagger = NeuralTagger(model: sharedModel)
         let sentences = [
             ["Se", "inició", "tratamiento", "con", "omeprazol", "y", "paracetamol", "."],
             [],
@@ -66,8 +66,8 @@ struct Reference: Decodable {
         let data = try Data(contentsOf: modelDirectory.appendingPathComponent("reference.json"))
         let sentences = try JSONDecoder().decode(Reference.self, from: data).sentences
         let many = Array((0..<12).map { sentences[$0 % sentences.count] })
-        let one = try NeuralTagger(model: sharedModel, batchSize: 64, workers: 1).paths(many)
-        let small = try NeuralTagger(model: sharedModel, batchSize: 3, workers: 2).paths(many)
+        let one = NeuralTagger(model: sharedModel, batchSize: 64, workers: 1).paths(many)
+        let small = NeuralTagger(model: sharedModel, batchSize: 3, workers: 2).paths(many)
         #expect(one == small)
         let single = many.map { sharedModel.viterbi(sharedModel.emissions([$0])[0]) }
         #expect(one == single)
@@ -78,7 +78,7 @@ struct Reference: Decodable {
     /// Every decoded path only uses tag pairs the CRF allows, whatever the emissions.
     @Test func viterbiRespectsSchemeConstraints() {
         let model = sharedModel
-        let tags = model.manifest.tags
+        let tags = model.tags
         let t = tags.count
         var generator = SystemRandomNumberGenerator()
         for length in [1, 2, 3, 7, 20] {
@@ -94,7 +94,7 @@ struct Reference: Decodable {
                 // Without nested (V) tags, whose outer label a first-order CRF cannot track, the
                 // path is well-formed: decoding and re-encoding gives the same tags.
                 let named = path.map { tags[$0] }
-                let scheme = TagScheme(rawValue: model.manifest.tagScheme)!
+                let scheme = model.manifest.tagScheme
                 if !named.contains(where: { $0.hasPrefix("V-") }) {
                     #expect(scheme.encode(scheme.decode(named), count: length) == named)
                 }
@@ -270,5 +270,65 @@ struct Reference: Decodable {
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(20))")
+    }
+}
+
+@Suite struct ManifestTests {
+    func edited(_ change: (inout [String: Any]) -> Void) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medtag-manifest-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: modelDirectory, to: dir)
+        let url = dir.appendingPathComponent("manifest.json")
+        var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        change(&manifest)
+        try JSONSerialization.data(withJSONObject: manifest).write(to: url)
+        return dir
+    }
+
+    func loadError(_ dir: URL) -> String? {
+        do {
+            _ = try Pipeline.load(modelDirectory: dir)
+            return nil
+        } catch { return "\(error)" }
+    }
+
+    @Test func anUnknownTagSchemeIsAnError() throws {
+        let dir = try edited { $0["tagScheme"] = "iobes2" }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let error = try #require(loadError(dir))
+        #expect(error.contains("manifest.json") && error.contains("unknown tag scheme 'iobes2'"))
+    }
+
+    @Test func featureConstantsAreCheckedAgainstTheEngine() throws {
+        let dir = try edited { manifest in
+            var features = manifest["features"] as! [String: Any]
+            features["maxChars"] = 50
+            manifest["features"] = features
+        }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let error = try #require(loadError(dir))
+        #expect(error.contains("feature constants"))
+    }
+
+    @Test func tagsMustBeTheSchemeTagsOfTheLabels() throws {
+        let dir = try edited { manifest in
+            var tags = manifest["tags"] as! [String]
+            tags.swapAt(1, 2)
+            manifest["tags"] = tags
+        }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try #require(loadError(dir)).contains("are not the"))
+    }
+
+    @Test func anUnknownPostprocessStepIsAnError() throws {
+        let dir = try edited { $0["postprocess"] = ["consistency", "magic"] }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try #require(loadError(dir)).contains("unknown postprocess step 'magic'"))
+    }
+
+    @Test func consistencyRunsWhenTheManifestAsksForIt() throws {
+        let dir = try edited { $0["postprocess"] = ["consistency"] }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pipeline = try Pipeline.load(modelDirectory: dir)
+        #expect(pipeline.components.map(\.name).contains("consistency"))
     }
 }

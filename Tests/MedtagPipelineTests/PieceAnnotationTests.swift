@@ -16,7 +16,7 @@ struct PieceAnnotationTests {
         } catch { fatalError("cannot load the shipped model: \(error)") }
     }()
 
-    static let scheme = TagScheme(rawValue: pipeline.manifest.tagScheme) ?? .bio
+    static let scheme = pipeline.manifest.tagScheme
 
     static let sample: String = {
         (try? String(contentsOf: Paths.packageRoot.appendingPathComponent("samples/caso-clinico.txt"), encoding: .utf8)) ?? ""

@@ -28,8 +28,8 @@ extension DocumentAnnotator {
 }
 
 extension Pipeline: DocumentAnnotator {
-    /// The scheme the model was trained with; BIO when it names none medtag knows.
-    public var conllScheme: TagScheme { TagScheme(rawValue: manifest.tagScheme) ?? .bio }
+    /// The scheme the model was trained with.
+    public var conllScheme: TagScheme { manifest.tagScheme }
 
     /// One model for every document: the folder is not looked at.
     public func annotateRouted(id: String, text: String, folder: String?) throws -> RoutedDocument {
@@ -44,9 +44,9 @@ extension LanguageRouter: DocumentAnnotator {
         return (routed.document, routed.timings)
     }
 
-    /// The scheme of the fallback language's model.
+    /// The scheme of the fallback language's model (BIO only for a router without any model).
     public var conllScheme: TagScheme {
-        pipelines[fallback].flatMap { TagScheme(rawValue: $0.manifest.tagScheme) } ?? .bio
+        pipelines[fallback]?.manifest.tagScheme ?? .bio
     }
 
     public func annotateRouted(id: String, text: String, folder: String?) throws -> RoutedDocument {

@@ -1,0 +1,171 @@
+import Foundation
+import MedtagTagging
+import MedtagText
+
+/// A model folder's `manifest.json`: the one description of a model, decoded once by this type
+/// for every kind of tagger.
+///
+/// It names the tagger kind, language, labels, tag scheme (validated: an unknown scheme is an
+/// error, never a silent BIO), the tokenizer version, and the SHA-256 of every file the runtime
+/// reads. Neural models add their tags, network sizes and the token-feature constants they were
+/// trained with, which the engine checks against its own at load.
+public struct ModelManifest: Codable, Sendable, Equatable {
+    /// A file of the model folder and its SHA-256 (lowercase hex).
+    public struct FileEntry: Codable, Sendable, Equatable {
+        public var path: String
+        public var sha256: String
+
+        public init(path: String, sha256: String) {
+            self.path = path
+            self.sha256 = sha256
+        }
+    }
+
+    /// Sizes of a Bi-LSTM-CRF network.
+    public struct Dimensions: Codable, Sendable, Equatable {
+        public var words: Int
+        public var wordDim: Int
+        public var chars: Int
+        public var charDim: Int
+        public var charHidden: Int
+        public var casingDim: Int
+        public var hidden: Int
+        public var members: Int
+    }
+
+    /// Token-feature constants a neural model was trained with.
+    public struct FeatureConstants: Codable, Sendable, Equatable {
+        /// Longer tokens keep their first and last `maxChars / 2` code points.
+        public var maxChars: Int
+        /// Number of casing classes.
+        public var casingClasses: Int
+        /// A token must be this many code points longer than an affix for the affix to count.
+        public var affixMinRest: Int
+
+        public init(maxChars: Int, casingClasses: Int, affixMinRest: Int) {
+            self.maxChars = maxChars
+            self.casingClasses = casingClasses
+            self.affixMinRest = affixMinRest
+        }
+    }
+
+    /// Folder name and display name, e.g. `es-pharmaconer-bilstm-crf`.
+    public var name: String
+    /// Which tagger reads the folder: `gazetteer` or `bilstm-crf`.
+    public var kind: String
+    /// ISO 639-1 language code of the text the model was trained on.
+    public var language: String
+    /// Entity labels the model predicts.
+    public var labels: [String]
+    /// Tag scheme the model was trained with.
+    public var tagScheme: TagScheme
+    /// The tokenizer version the model was trained with.
+    public var tokenizerVersion: String
+    /// Files by role (`weights`, `words`, `entries`, …), each with its checksum.
+    public var files: [String: FileEntry]
+    /// Tags in the order of the emission columns (neural models).
+    public var tags: [String]?
+    /// Network sizes (neural models).
+    public var dimensions: Dimensions?
+    /// Token-feature constants (neural models).
+    public var features: FeatureConstants?
+    /// Document-level steps run after the tagger, by name (`consistency`: ``DocumentConsistency``).
+    public var postprocess: [String]?
+
+    public init(
+        name: String, kind: String, language: String, labels: [String], tagScheme: TagScheme, tokenizerVersion: String,
+        files: [String: FileEntry] = [:], tags: [String]? = nil, dimensions: Dimensions? = nil,
+        features: FeatureConstants? = nil, postprocess: [String]? = nil
+    ) {
+        self.name = name
+        self.kind = kind
+        self.language = language
+        self.labels = labels
+        self.tagScheme = tagScheme
+        self.tokenizerVersion = tokenizerVersion
+        self.files = files
+        self.tags = tags
+        self.dimensions = dimensions
+        self.features = features
+        self.postprocess = postprocess
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, language, labels, tagScheme, tokenizerVersion, files, tags, dimensions, features, postprocess
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        kind = try c.decode(String.self, forKey: .kind)
+        language = try c.decode(String.self, forKey: .language)
+        labels = try c.decode([String].self, forKey: .labels)
+        let scheme = try c.decode(String.self, forKey: .tagScheme)
+        guard let known = TagScheme(rawValue: scheme) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .tagScheme, in: c,
+                debugDescription: "unknown tag scheme '\(scheme)' (known: \(TagScheme.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        tagScheme = known
+        tokenizerVersion = try c.decode(String.self, forKey: .tokenizerVersion)
+        files = try c.decodeIfPresent([String: FileEntry].self, forKey: .files) ?? [:]
+        tags = try c.decodeIfPresent([String].self, forKey: .tags)
+        dimensions = try c.decodeIfPresent(Dimensions.self, forKey: .dimensions)
+        features = try c.decodeIfPresent(FeatureConstants.self, forKey: .features)
+        postprocess = try c.decodeIfPresent([String].self, forKey: .postprocess)
+    }
+
+    /// Decodes a manifest; `path` names the file in the error.
+    public static func decode(_ bytes: [UInt8], path: String) throws(ModelError) -> ModelManifest {
+        let manifest: ModelManifest
+        do { manifest = try JSONDecoder().decode(ModelManifest.self, from: Data(bytes)) } catch let DecodingError.dataCorrupted(context) {
+            throw ModelError(path: path, reason: "the manifest is not valid: \(context.debugDescription)")
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw ModelError(path: path, reason: "the manifest has no '\(key.stringValue)'")
+        } catch {
+            throw ModelError(path: path, reason: "the manifest is not valid (\(error))")
+        }
+        if let postprocess = manifest.postprocess {
+            for step in postprocess where !Self.knownPostprocess.contains(step) {
+                throw ModelError(path: path, reason: "unknown postprocess step '\(step)' (known: \(Self.knownPostprocess.joined(separator: ", ")))")
+            }
+        }
+        return manifest
+    }
+
+    /// Names accepted in ``postprocess``.
+    public static let knownPostprocess = ["consistency"]
+
+    /// Reads and decodes `manifest.json` in the model folder at `directory`.
+    public static func read(directory: String) throws(ModelError) -> ModelManifest {
+        let path = directory.hasSuffix("/") ? directory + "manifest.json" : directory + "/manifest.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelError(path: path, reason: "no manifest.json here (is this a model folder?)")
+        }
+        return try decode(Array(data), path: path)
+    }
+
+    /// The document-level steps the manifest asks for, in order.
+    public func postprocessComponents() -> [any DocumentComponent] {
+        (postprocess ?? []).compactMap { step -> (any DocumentComponent)? in
+            switch step {
+            case "consistency": DocumentConsistency()
+            default: nil
+            }
+        }
+    }
+}
+
+/// A model folder that cannot be used: the file or folder at fault and why.
+public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The file or directory at fault.
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "model \(path): \(reason)" }
+}
