@@ -2,8 +2,7 @@
 # Swift engine vs PyTorch on the shipped Bi-LSTM-CRF, PharmaCoNER dev texts → .build/bench.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CORPORA=${CORPORA:-../shared/corpora}
-[ -d "$CORPORA" ] || CORPORA=/work/shared/corpora
+CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 DEV=${DEV:-$CORPORA/pharmaconer/dev}
 MODEL=${MODEL:-Models/es-pharmaconer-bilstm-crf}
 PY=training/.venv/bin/python

@@ -21,6 +21,10 @@ ap.add_argument("--tokenizer-version", required=True)
 ap.add_argument("--out", required=True)
 ap.add_argument("--name", default="es-pharmaconer-bilstm-crf")
 ap.add_argument("--no-dev-score", action="store_true", help="skip the token-level dev scores")
+ap.add_argument("--postprocess", nargs="*", default=["consistency"],
+                help="document-level steps the runtime runs after the tagger (manifest 'postprocess')")
+ap.add_argument("--corpus-note", default="PharmaCoNER train (500 documents)",
+                help="what the members were trained on, for the manifest")
 args = ap.parse_args()
 torch.set_num_threads(1)
 
@@ -156,13 +160,14 @@ manifest = {
     "features": {"maxChars": MAX_CHARS, "casingClasses": CASING_CLASSES, "affixMinRest": AFFIX_MIN_REST,
                  "wordKey": "lowercase, ASCII digits folded to 0; unknown words -> index 0"},
     "files": files,
+    "postprocess": args.postprocess,
     "devScores": {
         "tokenSpanF1": {"members": member_f1, "ensemble": ensemble_f1,
                         "how": "PyTorch, exact token span and label on medtag-tokenized dev sentences"},
         **{k: v for k, v in old.get("devScores", {}).items() if k != "tokenSpanF1"},
     },
     "training": {"seeds": [c["seed"] for c in ckpts], "epochs": [c["epoch"] for c in ckpts],
-                 "corpus": "PharmaCoNER train (500 documents); early stopping on dev (250 documents)"},
+                 "corpus": args.corpus_note},
 }
 with open(manifest_path, "w", encoding="utf-8") as f:
     json.dump(manifest, f, ensure_ascii=False, indent=2)

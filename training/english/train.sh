@@ -3,12 +3,11 @@
 #   fastText skip-gram on the BC5CDR + BC2GM training text (the corpora's own tokens); one
 #   Bi-LSTM-CRF on both corpora with the partial-annotation CRF loss; export; devel F1 per label
 #   through the Swift engine (medtag tag-conll + medtag evaluate conll, conlleval rules).
-# Environment: CORPORA (folder with en/ and pharmaconer/), SEEDS (default 1), MAX_MINUTES (0: none),
+# Environment: MEDTAG_CORPORA (folder with en/ and pharmaconer/), SEEDS (default 1), MAX_MINUTES (0: none),
 # THREADS (default 1), EPOCHS (default 40).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-CORPORA=${CORPORA:-../shared/corpora}
-[ -d "$CORPORA" ] || CORPORA=/work/shared/corpora
+CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 EN=$CORPORA/en
 AFFIXES=$CORPORA/pharmaconer/affixes.tsv
 SEEDS=${SEEDS:-1}
