@@ -18,7 +18,7 @@ RUNS=${RUNS:-"aux-3:3:--tune-words,--aux,$AUX aux-4:4:--tune-words,--aux,$AUX au
 TRAIN_ON=${TRAIN_ON:-train}
 SCHEME=${SCHEME:-bmewov}
 EPOCHS=${EPOCHS:-30}
-OUT=${OUT:-Models/es-pharmaconer-bilstm-crf}
+OUT=$(realpath -m "${OUT:-Models/es-pharmaconer-bilstm-crf}")
 WORK=training/work
 PY=training/.venv/bin/python
 MEDTAG=.build/release/medtag
@@ -34,9 +34,11 @@ echo "== data (medtag convert / tokenize)"
 $MEDTAG convert --scheme bmewov -o $WORK/data/train.conll "$PHARMA/train"
 $MEDTAG convert --scheme bmewov -o $WORK/data/dev.conll "$PHARMA/dev"
 TRAIN_CONLL=work/data/train.conll
+NOTE="PharmaCoNER train (500 documents)"
 if [ "$TRAIN_ON" = "train+dev" ]; then
   cat $WORK/data/train.conll $WORK/data/dev.conll > $WORK/data/train+dev.conll
   TRAIN_CONLL=work/data/train+dev.conll
+  NOTE="PharmaCoNER train and dev (750 documents)"
 fi
 $MEDTAG tokenize "$RAW"/*.txt "$PHARMA"/train/*.txt "$PHARMA"/dev/*.txt > $WORK/data/corpus.tok
 
@@ -68,7 +70,7 @@ echo "== export"
 (cd training && .venv/bin/python export.py --runs "${runs[@]/#/../}" --emb work/data/emb \
   --dev work/data/dev.conll --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
   --tokenizer-version "$(sed -n 's/.*static let version = "\(.*\)"/\1/p' ../Sources/MedtagText/Tokenizer.swift)" \
-  --out "../$OUT")
+  --corpus-note "$NOTE" --out "$OUT")
 
 echo "== strict dev F1 through the Swift pipeline"
 swift build -c release --product medtag
