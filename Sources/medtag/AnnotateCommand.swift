@@ -86,29 +86,38 @@ struct AnnotateCommand: ParsableCommand {
             var pieces = chunker.pieces(of: text).makeIterator()
             return { pieces.next().map(String.init) }
         }
-        /// Annotates one document whose stable key (its path inside the input) is `key`.
-        func annotateOne(key: String, source: String, pieces open: () throws -> () throws -> String?) {
+        var tables = ResultTables(formats: formats)
+        /// Annotates one document whose stable key (its path inside the input, without the
+        /// extension) is `key`; `input` names the file, folder or archive it came from.
+        func annotateOne(key: String, input: String, source: String, pieces open: () throws -> () throws -> String?) {
             if let shard, !shard.owns(key) { return }
             documentCount += 1
             do {
-                let documentID = (key as NSString).lastPathComponent
-                var document = PieceAnnotation(id: documentID, baseName: key, formats: formats, conllScheme: scheme)
+                var document = PieceAnnotation(id: key, baseName: key, formats: formats, conllScheme: scheme, input: input)
                 var files: [(name: String, writer: AtomicFile.Writer)] = []
+                var rows: [(fileName: String, bytes: [UInt8])] = []
                 let next = try open()
                 while let piece = try next() {
-                    let routed = try router.annotate(id: documentID, text: piece, folder: document.folder(nil))
+                    let routed = try router.annotate(id: key, text: piece, folder: document.folder(nil))
                     let bytes = document.render(routed)
                     if files.isEmpty {
-                        files = try bytes.map {
+                        files = try bytes.filter { !ResultTable.isTable($0.fileName) }.map {
                             ($0.fileName, try AtomicFile.Writer(url: writer?.fileURL($0.fileName) ?? outURL.appendingPathComponent($0.fileName)))
                         }
                     }
-                    for (file, piece) in zip(files, bytes) { try file.writer.write(piece.bytes) }
+                    for piece in bytes {
+                        if ResultTable.isTable(piece.fileName) {
+                            rows.append(piece)
+                        } else if let file = files.first(where: { $0.name == piece.fileName }) {
+                            try file.writer.write(piece.bytes)
+                        }
+                    }
                 }
                 let outputs = try files.map { file in
                     ShardManifest.OutputFile(name: file.name, sha256: try file.writer.commit(), bytes: file.writer.count)
                 }
                 guard let routed = document.first, let counts = document.renderer else { return }
+                tables.add(key: key, pieces: rows)
                 used[routed.model, default: (routed.language, 0)].count += 1
                 for note in routed.notes where !notes.contains(note) {
                     notes.append(note)
@@ -125,7 +134,7 @@ struct AnnotateCommand: ParsableCommand {
         }
         for input in inputs {
             guard ArchiveDocuments.isArchive(input.url.lastPathComponent) else {
-                annotateOne(key: input.baseName, source: input.url.path) {
+                annotateOne(key: input.baseName, input: input.input, source: input.url.path) {
                     guard input.url.pathExtension.lowercased() != "xml" else { return pieces(of: try readDocumentText(input.url)) }
                     // Plain text is read piece by piece: only two pieces of it are in memory at a time.
                     let reader = try PieceReader(path: FilePath(input.url.path), pieceBytes: pieceSize)
@@ -142,7 +151,7 @@ struct AnnotateCommand: ParsableCommand {
                     refused: { member, reason in warn("\(input.url.path): member \(member) refused: \(reason)") }
                 ) { member, bytes, isXML in
                     let key = archiveKey + "/" + (member as NSString).deletingPathExtension
-                    annotateOne(key: key, source: "\(input.url.path): \(member)") {
+                    annotateOne(key: key, input: input.input, source: "\(input.url.path): \(member)") {
                         pieces(of: isXML ? try XMLText.extract(bytes) : try TextInput.decode(bytes))
                     }
                 }
@@ -153,7 +162,12 @@ struct AnnotateCommand: ParsableCommand {
                 writer?.fail(key: archiveKey, reason: "\(error)")
             }
         }
-        try writer?.publish()
+        if let writer {
+            try writer.writeTables(tables)
+            try writer.publish()
+        } else {
+            _ = try tables.write { outURL.appendingPathComponent($0) }
+        }
         let seconds = Date().timeIntervalSince(start)
         let models = used.isEmpty
             ? modelNames

@@ -108,7 +108,7 @@ struct EvaluateCommand: ParsableCommand {
             if let out {
                 let renderer = OutputRenderer()
                 for document in documents {
-                    for file in renderer.render(document, baseName: document.id, formats: [.brat, .tsv]) {
+                    for file in renderer.render(document, baseName: document.id, formats: [.brat, .tsvDocuments]) {
                         try AtomicFile.write(file.bytes, to: URL(fileURLWithPath: out).appendingPathComponent(file.fileName))
                     }
                 }
@@ -171,7 +171,8 @@ func readBRATFolder(_ path: String) throws -> [String: [Mention]] {
     return result
 }
 
-/// Codes by document from a folder of `.tsv` (preferred) or `.ann` files, or from one `.tsv` file.
+/// Codes by document from a folder of `.tsv` (preferred) or `.ann` files, or from one `.tsv` file;
+/// a `.tsv` gives the codes of the documents its first column names.
 /// A document present with no code maps to an empty set; an absent one is missing.
 func readCodes(_ path: String) throws -> [String: Set<String>?] {
     var isDirectory: ObjCBool = false
@@ -189,7 +190,10 @@ func readCodes(_ path: String) throws -> [String: Set<String>?] {
         let id = String(name.dropLast(4))
         let text = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
         if useTSV {
-            result[id] = SubtrackTSV.parse(text).values.reduce(into: Set<String>()) { $0.formUnion($1) }
+            // Documents by the first column: a file per document, or one for many (`medtag-all.tsv`).
+            let codes = SubtrackTSV.parse(text)
+            if codes.isEmpty { result[id] = result[id] ?? [] }
+            for (document, set) in codes { result[document] = (result[document] ?? []).map { $0.union(set) } ?? set }
         } else {
             do { result[id] = Set(try BRAT.parse(text).compactMap(\.code)) } catch {
                 throw ValidationFailure("\(url.appendingPathComponent(name).path): \(error)")

@@ -363,22 +363,35 @@ struct DaemonTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
-    @Test("an input dropped again under the same name replaces its results in one step")
+    @Test("an input dropped again under the same name keeps both: results and inputs of each drop")
     func sameNameAgain() throws {
         let spool = try TestSpool()
         let daemon = try MedtagProcess.serve(spool)
-        try spool.drop("nota.txt", text: "Primera versión con paracetamol.\n")
-        try waitUntil("the first version is done", timeout: 30) { spool.files(in: spool.done) == ["nota.txt"] }
-        try spool.drop("nota.txt", text: "Segunda versión con omeprazol.\n")
-        try waitUntil("the second version is published", timeout: 30) {
-            (try? String(contentsOf: spool.outbox.appendingPathComponent("nota.txt/nota.txt"), encoding: .utf8))
-                == "Segunda versión con omeprazol.\n"
+        let first = "Primera versión con paracetamol.\n"
+        let second = "Segunda versión con omeprazol.\n"
+        let third = "Tercera versión con ibuprofeno.\n"
+        try spool.drop("nota.txt", text: first)
+        try spool.drop("sala3/nota.txt", text: first)
+        try waitUntil("the first drops are done", timeout: 30) { spool.files(in: spool.done) == ["nota.txt", "sala3/nota.txt"] }
+        try spool.drop("nota.txt", text: second)
+        try waitUntil("the second drop is done", timeout: 30) { spool.files(in: spool.done).count == 3 }
+        try spool.drop("nota.txt", text: third)
+        try waitUntil("the third drop is done", timeout: 30) { spool.files(in: spool.done).count == 4 }
+        #expect(spool.files(in: spool.done) == ["nota.txt", "nota~2.txt", "nota~3.txt", "sala3/nota.txt"])
+        for (name, text) in [("nota.txt", first), ("nota~2.txt", second), ("nota~3.txt", third)] {
+            #expect(try String(contentsOf: spool.done.appendingPathComponent(name), encoding: .utf8) == text, "done/\(name)")
+            // The results take the drop's name, folder and files alike (`outbox/nota~2.txt/nota~2.ann`).
+            let folder = spool.outbox.appendingPathComponent(name)
+            #expect(try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) == text, "outbox/\(name)")
+            let report = try jsonObject(folder.appendingPathComponent("medtag-report.json"))
+            #expect(report["input"] as? String == name)
         }
-        let ann = try String(contentsOf: spool.outbox.appendingPathComponent("nota.txt/nota.ann"), encoding: .utf8)
+        let ann = try String(contentsOf: spool.outbox.appendingPathComponent("nota~2.txt/nota~2.ann"), encoding: .utf8)
         #expect(ann.contains("omeprazol") && !ann.contains("paracetamol"))
-        #expect(spool.files(in: spool.outbox.appendingPathComponent("nota.txt")).count == 5)
-        try waitUntil("the input is in done/", timeout: 10) { spool.files(in: spool.inbox).isEmpty && spool.files(in: spool.work).isEmpty }
-        #expect(try String(contentsOf: spool.done.appendingPathComponent("nota.txt"), encoding: .utf8) == "Segunda versión con omeprazol.\n")
+        #expect(daemon.log.contains("an input of this name was dropped before"), "\(daemon.log)")
+        #expect(daemon.log.contains("nota~3.txt"))
+        try waitUntil("every drop is logged", timeout: 10) { spool.logRecords().count == 4 }
+        #expect(Set(spool.logRecords().compactMap { $0["input"] as? String }) == ["nota.txt", "nota~2.txt", "nota~3.txt", "sala3/nota.txt"])
         daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit() == 0)
     }

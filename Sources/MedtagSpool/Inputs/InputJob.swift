@@ -51,6 +51,8 @@ struct InputJob: Sendable {
         var bytes = 0
         var ms: [String: Double] = [:]
         var report: InputReport
+        /// The input's tables (``ResultTable``), open for the whole job: each document appends its rows.
+        var tables: ResultFiles?
         init(report: InputReport) { self.report = report }
 
         func time<T, E: Error>(_ stage: String, _ body: () throws(E) -> T) throws(E) -> T {
@@ -75,7 +77,9 @@ struct InputJob: Sendable {
             do { try Sys.mkdirs(stagingFolder) } catch {
                 throw SpoolError(stage: .publish, path: stagingFolder.string, reason: "cannot create the staging folder", errno: error)
             }
+            try openTables(tally)
             try process(name: name, tally: tally, logger: logger)
+            try tally.time("write") { () throws(SpoolError) in try tally.tables?.finish() }
             try tally.time("publish") { () throws(SpoolError) in
                 try writeFile(stagingFolder.appending(InputReport.fileName), tally.report.encoded())
                 try Publisher.publish(staged: stagingFolder, to: layout.outbox.appending(relativePath), outbox: layout.outbox)
@@ -83,6 +87,7 @@ struct InputJob: Sendable {
             }
             outcome = .done
         } catch {
+            tally.tables?.close()
             try? Sys.removeTree(stagingFolder)
             failure = error
             if error.disposition == .retryable {
@@ -110,6 +115,15 @@ struct InputJob: Sendable {
             ms: tally.ms.mapValues { ($0 * 10).rounded() / 10 }, outcome: outcome.rawValue,
             stage: failure?.stage.rawValue, error: failure?.description)
         return JobResult(relativePath: relativePath, outcome: outcome, record: record, error: failure)
+    }
+
+    /// Creates the input's tables in the staging folder, each with its header.
+    private func openTables(_ tally: Tally) throws(SpoolError) {
+        let names = ResultTable.names(for: configuration.formats)
+        guard !names.isEmpty else { return }
+        let tables = try ResultFiles(folder: stagingFolder, names: names)
+        try tables.append(names.map { ($0, ResultTable.header($0)) })
+        tally.tables = tables
     }
 
     /// Records one more attempt on the claimed input before any work starts. The record is cleared
@@ -324,17 +338,10 @@ struct InputJob: Sendable {
                 refuse(shownPath, error.reason)
                 continue
             }
-            var folder = stagingFolder
-            let parent = FilePath(fullPath).removingLastComponent()
-            if !parent.isEmpty { folder = folder.appending(parent.components) }
-            do {
-                try Sys.mkdirs(folder)
-            } catch {
-                throw SpoolError(stage: .render, path: relativePath, reason: "cannot create a staging folder", errno: error)
-            }
             do {
                 let summary = try annotateAndWrite(
-                    pieces: pieces(of: text), documentPath: fullPath, folder: folder, tally: tally, logger: logger)
+                    pieces: pieces(of: text), documentPath: fullPath, folder: stagingFolder, holdRows: true, tally: tally,
+                    logger: logger)
                 written[resultKey] = shownPath
                 tally.report.documents.append(summary)
                 tally.report.members?.annotated += 1
@@ -344,19 +351,25 @@ struct InputJob: Sendable {
         }
     }
 
-    /// Annotates one document piece by piece and writes its result files into `folder` as it goes.
+    /// Annotates one document piece by piece and writes its result files into `folder` as it goes,
+    /// and its rows into the input's tables.
     ///
     /// The language is chosen on the first piece and kept for the rest. The files are those of the
-    /// whole document annotated at once (see ``PieceRenderer``).
+    /// whole document annotated at once (see ``PieceRenderer``). The document's id, and its files'
+    /// name, is its path inside the input without the extension (`notas/n1.txt` → `notas/n1`).
+    ///
+    /// With `holdRows` (an archive member, which a failure refuses alone) the table rows are kept
+    /// until the document is whole, so a refused member leaves none in the tables.
     private func annotateAndWrite(
-        pieces next: PieceSource, documentPath: String, folder: FilePath, tally: Tally, logger: Logger
+        pieces next: PieceSource, documentPath: String, folder: FilePath, holdRows: Bool = false, tally: Tally, logger: Logger
     ) throws(SpoolError) -> InputReport.DocumentSummary {
         let fileName = FilePath(documentPath).lastComponent?.string ?? documentPath
-        let id = InputKind.baseName(fileName)
+        let id = FilePath(documentPath).removingLastComponent().appending(InputKind.baseName(fileName)).string
         let languageFolder = InputJob.languageFolder(relativePath)
-        var document = PieceAnnotation(id: id, baseName: id, formats: configuration.formats)
+        var document = PieceAnnotation(id: id, baseName: id, formats: configuration.formats, input: relativePath)
         var files: ResultFiles?
         defer { files?.close() }
+        var heldRows: [(fileName: String, bytes: [UInt8])] = []
         while let text = try next() {
             let annotated: RoutedDocument
             do {
@@ -369,10 +382,16 @@ struct InputJob: Sendable {
             }
             try tally.time("write") { () throws(SpoolError) in
                 let bytes = document.render(annotated)
-                if files == nil { files = try ResultFiles(folder: folder, names: bytes.map(\.fileName)) }
+                if files == nil { files = try ResultFiles(folder: folder, names: bytes.map(\.fileName).filter { !ResultTable.isTable($0) }) }
                 try files?.append(bytes)
+                if !holdRows {
+                    try tally.tables?.append(bytes)
+                } else {
+                    heldRows += bytes.filter { ResultTable.isTable($0.fileName) }
+                }
             }
         }
+        try tally.time("write") { () throws(SpoolError) in try tally.tables?.append(heldRows) }
         guard let first = document.first, let renderer = document.renderer, let files else {
             throw SpoolError(stage: .decode, path: documentPath, reason: "the file is empty", disposition: .rejected)
         }

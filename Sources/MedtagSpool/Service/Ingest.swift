@@ -36,19 +36,28 @@ public enum Ingest {
         let runLog = RunLog(folder: configuration.logDirectory ?? layout.outbox.appending("logs"))
         var results: [JobResult] = []
         for (number, file) in files.enumerated() {
-            guard let name = file.lastComponent?.string else { continue }
-            let claimed = area.folder.appending(name)
+            guard let dropped = file.lastComponent?.string else { continue }
+            let name: String
             do {
-                if keep {
-                    try Sys.copyFile(file, to: claimed)
-                } else {
-                    do { try Sys.rename(file, claimed) } catch .improperLink {
+                // A name seen before (results in outbox/, an input in done/) gets a numbered one: nothing is replaced.
+                name = try area.takeUnique(dropped) { (claimed: FilePath) throws(Errno) in
+                    if Sys.exists(claimed) { throw .fileExists }
+                    if keep {
                         try Sys.copyFile(file, to: claimed)
-                        try Sys.unlink(file)
+                    } else {
+                        do throws(Errno) { try Sys.renameNoReplace(file, claimed) } catch .improperLink {
+                            try Sys.copyFile(file, to: claimed)
+                            try Sys.unlink(file)
+                        }
                     }
                 }
             } catch {
                 throw SpoolError(stage: .claim, path: file.string, reason: "cannot take the file into the spool", errno: error, disposition: .rejected)
+            }
+            if name != dropped {
+                logger.notice(
+                    "an input of this name was dropped before; this one is kept under a new name",
+                    metadata: ["medtag.file": "\(dropped)", "medtag.renamed": "\(name)"])
             }
             let job = InputJob(
                 relativePath: name, area: area, configuration: configuration, annotator: annotator, version: version,
