@@ -12,11 +12,13 @@ struct AnnotateCommand: ParsableCommand {
         commandName: "annotate",
         abstract: "Annotate text and XML files once and write the results to a folder.",
         discussion: """
-            For an input X.txt (or X.xml) medtag writes, in the output folder, X.ann and X.txt (BRAT),
-            X.conll, X.csv and X.tsv (PharmaCoNER subtrack 2), so the folder can be opened with BRAT or
-            scored with the PharmaCoNER tools. Folders are searched recursively for .txt and .xml
-            files and their structure is kept. A file that cannot be read is reported and skipped;
-            the exit status is then 1.
+            For a document X.txt (or X.xml) medtag writes, in the output folder, X.ann and X.txt (BRAT)
+            and X.conll; for the whole run one table of every entity, medtag-all.csv, and one of every
+            code, subtrack2/medtag-all.tsv (PharmaCoNER subtrack 2). csv-documents and tsv-documents
+            add X.csv and subtrack2/X.tsv. The folder can be opened with BRAT or scored with the
+            PharmaCoNER tools (no .tsv beside the .ann files). Folders are searched recursively for .txt and .xml
+            files and their structure is kept. A file that cannot be read, or whose type medtag does
+            not read, is reported and skipped; the exit status is then 1.
             """)
 
     @Argument(help: "Files or folders to annotate.")
@@ -25,10 +27,10 @@ struct AnnotateCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder (created if missing).")
     var out: String
 
-    @Option(help: "Comma-separated formats: brat, conll, csv, tsv.")
+    @Option(help: "Comma-separated formats: brat, conll, csv, tsv, csv-documents, tsv-documents.")
     var formats: String = "brat,conll,csv,tsv"
 
-    @Option(help: "Model folder (default: the best model installed under Models/ for each document's language).")
+    @Option(help: "Model name under Models/ or a model folder (default: the best model installed for each document's language).")
     var model: String?
 
     @Option(
@@ -66,7 +68,7 @@ struct AnnotateCommand: ParsableCommand {
             guard let setting = LanguageSetting(text) else { throw ValidationError("unknown language '\(text)'; choose es, en or auto") }
             return setting
         }
-        let router = try LanguageRouter.load(setting: setting, model: model.map { URL(fileURLWithPath: $0) })
+        let router = try LanguageRouter.load(setting: setting, model: try model.map { try ModelLocator.resolve($0) })
         let modelNames = router.modelNames.sorted { $0.key < $1.key }.map(\.value).joined(separator: ",")
         let outURL = URL(fileURLWithPath: out)
         let inputs = try collectInputs(self.inputs, extensions: ["txt", "xml"], alsoAccept: ArchiveDocuments.isArchive)
@@ -133,6 +135,14 @@ struct AnnotateCommand: ParsableCommand {
             }
         }
         for input in inputs {
+            // A file named on the command line is refused unless medtag reads its type, as the daemon refuses it.
+            guard InputKind(fileName: input.url.lastPathComponent) != nil else {
+                failures += 1
+                documentCount += 1
+                warn("\(input.url.path): unsupported input type (medtag reads \(InputKind.supportedDescription))")
+                writer?.fail(key: input.baseName, reason: "unsupported input type")
+                continue
+            }
             guard ArchiveDocuments.isArchive(input.url.lastPathComponent) else {
                 annotateOne(key: input.baseName, input: input.input, source: input.url.path) {
                     guard input.url.pathExtension.lowercased() != "xml" else { return pieces(of: try readDocumentText(input.url)) }

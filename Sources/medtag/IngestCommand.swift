@@ -24,7 +24,7 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Copy the files instead of moving them.")
     var keep = false
 
-    @Option(help: "Model folder (overrides the configuration's `model`).")
+    @Option(help: "Model name under Models/ or a model folder (overrides the configuration's `model`).")
     var model: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")

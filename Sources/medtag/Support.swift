@@ -17,7 +17,7 @@ func collectInputs(
     for path in paths {
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ValidationFailure("\(path): no such file or folder")
+            throw ValidationFailure("\(path): No such file or directory")
         }
         let url = URL(fileURLWithPath: path)
         if isDirectory.boolValue {

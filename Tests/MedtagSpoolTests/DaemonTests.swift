@@ -74,7 +74,7 @@ struct DaemonTests {
         ] {
             let folder = spool.outbox.appendingPathComponent(name)
             #expect(
-                spool.files(in: folder) == ["\(base).ann", "\(base).conll", "\(base).csv", "\(base).txt", "medtag-report.json"],
+                spool.files(in: folder) == ["\(base).ann", "\(base).conll", "\(base).txt", "medtag-all.csv", "medtag-report.json"],
                 "results of \(name)")
         }
         let slowCopy = try String(contentsOf: spool.outbox.appendingPathComponent("lento.txt/lento.txt"), encoding: .utf8)
@@ -86,13 +86,20 @@ struct DaemonTests {
 
         #expect(
             spool.files(in: spool.outbox.appendingPathComponent("lote.tar.gz")) == [
-                "medtag-report.json", "notas/dos.ann", "notas/dos.conll", "notas/dos.csv", "notas/dos.txt",
-                "notas/uno.ann", "notas/uno.conll", "notas/uno.csv", "notas/uno.txt",
+                "medtag-all.csv", "medtag-report.json", "notas/dos.ann", "notas/dos.conll", "notas/dos.txt",
+                "notas/uno.ann", "notas/uno.conll", "notas/uno.txt",
             ])
+        // One table for the archive: header once, every member's entities keyed by its path.
+        let tableBytes = try Data(contentsOf: spool.outbox.appendingPathComponent("lote.tar.gz/medtag-all.csv"))
+        #expect(tableBytes.starts(with: [0xEF, 0xBB, 0xBF]))
+        let table = String(decoding: tableBytes.dropFirst(3), as: UTF8.self)
+        #expect(table.hasPrefix("input,document,entity_id,"))
+        #expect(table.components(separatedBy: "input,document").count == 2, "header once")
+        #expect(table.contains("\r\nlote.tar.gz,notas/uno,T1,") && table.contains("\r\nlote.tar.gz,notas/dos,T1,"), "\(table)")
         #expect(
             spool.files(in: spool.outbox.appendingPathComponent("lote.zip")) == [
-                "a/tres.ann", "a/tres.conll", "a/tres.csv", "a/tres.txt", "cuatro.ann", "cuatro.conll", "cuatro.csv",
-                "cuatro.txt", "medtag-report.json",
+                "a/tres.ann", "a/tres.conll", "a/tres.txt", "cuatro.ann", "cuatro.conll", "cuatro.txt", "medtag-all.csv",
+                "medtag-report.json",
             ])
         let zipReport = try jsonObject(spool.outbox.appendingPathComponent("lote.zip/medtag-report.json"))
         let members = zipReport["members"] as? [String: Int]
@@ -246,7 +253,7 @@ struct DaemonTests {
         let daemon = try MedtagProcess.serve(spool)
         try spool.drop("antes.txt", text: spanishNote)
         try waitUntil("the first input is done", timeout: 30) { spool.files(in: spool.done) == ["antes.txt"] }
-        #expect(!spool.files(in: spool.outbox).contains("antes.txt/antes.tsv"))
+        #expect(!spool.files(in: spool.outbox).contains("antes.txt/subtrack2/medtag-all.tsv"))
         try spool.writeConfig(
             """
             spool = \(spool.spool.path)
@@ -264,7 +271,7 @@ struct DaemonTests {
         try waitUntil("the second input is done", timeout: 30) { spool.files(in: spool.done).count == 2 }
         #expect(
             spool.files(in: spool.outbox.appendingPathComponent("despues.txt")) == [
-                "despues.ann", "despues.tsv", "despues.txt", "medtag-report.json",
+                "despues.ann", "despues.txt", "medtag-report.json", "subtrack2/medtag-all.tsv",
             ])
         daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit() == 0)
@@ -300,9 +307,19 @@ struct DaemonTests {
         #expect(!FileManager.default.fileExists(atPath: spool.outbox.appendingPathComponent("grande.txt").path))
 
         try spool.writeConfig(
-            "spool = \(spool.spool.path)\nmodel = \(testModel.path)\nsettle_time = 0.5\n")
+            "spool = \(spool.spool.path)\nmodel = \(testModel.path)\nsettle_time = 0.5\npiece_size = 64K\n")
         let second = try MedtagProcess.serve(spool)
-        try waitUntil("the big input is done", timeout: 90) { spool.files(in: spool.done) == ["grande.txt"] }
+        // While it works, `medtag status` shows how far it is.
+        var progress: String?
+        try waitUntil("the big input is done", timeout: 90) {
+            if progress == nil, let status = try? runMedtag(["status", "--config", spool.configFile.path], in: spool),
+                let line = status.output.split(separator: "\n").first(where: { $0.contains("grande.txt (") && $0.contains("% read (") })
+            {
+                progress = String(line)
+            }
+            return spool.files(in: spool.done) == ["grande.txt"]
+        }
+        #expect(progress?.contains("of \(big.utf8.count) bytes") == true, "medtag status showed no progress: \(progress ?? "nothing")")
         second.signal(SIGTERM)
         #expect(try second.waitForExit() == 0)
         let copy = try Data(contentsOf: spool.outbox.appendingPathComponent("grande.txt/grande.txt"))

@@ -42,7 +42,7 @@ struct IngestTests {
         let ingest = try runMedtag(
             ["ingest", "--config", spool.configFile.path, spool.root.appendingPathComponent("caso-clinico.txt").path], in: spool)
         #expect(ingest.status == 0, "\(ingest.output)")
-        for file in ["caso-clinico.ann", "caso-clinico.txt", "caso-clinico.conll", "caso-clinico.csv"] {
+        for file in ["caso-clinico.ann", "caso-clinico.txt", "caso-clinico.conll", "medtag-all.csv"] {
             let expected = try Data(contentsOf: oneShot.appendingPathComponent(file))
             let produced = try Data(contentsOf: spool.outbox.appendingPathComponent("caso-clinico.txt/\(file)"))
             #expect(produced == expected, "\(file) matches medtag annotate")

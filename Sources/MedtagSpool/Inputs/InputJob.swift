@@ -53,6 +53,8 @@ struct InputJob: Sendable {
         var report: InputReport
         /// The input's tables (``ResultTable``), open for the whole job: each document appends its rows.
         var tables: ResultFiles?
+        /// When the progress was last recorded on the input (monotonic seconds).
+        var progressRecorded = 0.0
         init(report: InputReport) { self.report = report }
 
         func time<T, E: Error>(_ stage: String, _ body: () throws(E) -> T) throws(E) -> T {
@@ -124,6 +126,15 @@ struct InputJob: Sendable {
         let tables = try ResultFiles(folder: stagingFolder, names: names)
         try tables.append(names.map { ($0, ResultTable.header($0)) })
         tally.tables = tables
+    }
+
+    /// Records on the claimed input how far the work is (documents done, bytes of the input read), at
+    /// most once a second, for `medtag status`.
+    private func recordProgress(_ tally: Tally, read: Int) {
+        let now = Clock.monotonic
+        guard now - tally.progressRecorded >= 1 else { return }
+        tally.progressRecorded = now
+        Sys.setProgress(input, "\(tally.report.documents.count) \(read) \(tally.bytes)")
     }
 
     /// Records one more attempt on the claimed input before any work starts. The record is cleared
@@ -211,6 +222,7 @@ struct InputJob: Sendable {
         return { () throws(SpoolError) -> String? in
             do throws(PieceReader.Failure) {
                 let piece = try tally.time("read") { () throws(PieceReader.Failure) in try reader.next() }
+                if piece != nil { recordProgress(tally, read: reader.bytesDecoded) }
                 if reportsProgress, piece != nil {
                     let tenths = 10 * reader.bytesDecoded / max(size, 1)
                     if tenths > reported, tenths < 10 {
@@ -345,6 +357,7 @@ struct InputJob: Sendable {
                 written[resultKey] = shownPath
                 tally.report.documents.append(summary)
                 tally.report.members?.annotated += 1
+                if depth == 0 { recordProgress(tally, read: reader.bytesRead) }
             } catch where error.stage == .annotate {
                 refuse(shownPath, error.reason)
             }
