@@ -107,7 +107,9 @@ public struct PieceRenderer: Sendable {
     public private(set) var tokens = 0
     public private(set) var entities = 0
     private var notes = 0
+    /// Codes already listed, in the document's subtrack-2 file and in the table (each lists a code once).
     private var codes: Set<String> = []
+    private var tableCodes: Set<String> = []
 
     public init(documentID: String, baseName: String, formats: [OutputFormat], conllScheme: TagScheme, input: String = "") {
         self.documentID = documentID
@@ -170,7 +172,8 @@ public struct PieceRenderer: Sendable {
             case .txt: text = piece.text
             case .conll: text = CoNLL.sentences(of: piece, scheme: conllScheme, offset: offset)
             case .csv, .csvRows: text = CSVTable.rows(input: input, documentID: documentID, shifted)
-            case .tsv, .tsvRows: text = SubtrackTSV.render(documentID: documentID, shifted, seen: &codes)
+            case .tsv: text = SubtrackTSV.render(documentID: documentID, shifted, seen: &codes)
+            case .tsvRows: text = SubtrackTSV.render(documentID: documentID, shifted, seen: &tableCodes)
             }
             files.append((fileName, Array(text.utf8)))
         }

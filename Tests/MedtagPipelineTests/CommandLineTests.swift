@@ -148,6 +148,22 @@ struct CommandLineTests {
         }
     }
 
+    @Test func annotateRefusesWhatTheDaemonRefuses() throws {
+        let root = try temporaryDirectory("refuse")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let pdf = root.appendingPathComponent("informe.pdf")
+        try Data("%PDF-1.4\nparacetamol\n".utf8).write(to: pdf)
+        let utf16 = root.appendingPathComponent("nota16.txt")
+        try Data([0xFF, 0xFE] + Array("paracetamol".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }).write(to: utf16)
+        let out = root.appendingPathComponent("out")
+        let result = try run(Paths.medtag, ["annotate", pdf.path, utf16.path, "samples/caso-clinico.txt", "--out", out.path])
+        #expect(result.status == 1)
+        #expect(result.err.contains("\(pdf.path): unsupported input type (medtag reads .txt, .xml"), "\(result.err)")
+        #expect(result.err.contains("nota16.txt") && result.err.contains("UTF-16"), "\(result.err)")
+        #expect(result.out.contains("annotated 1 of 3 documents"), "\(result.out)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("informe.ann").path))
+    }
+
     @Test func unknownFormatIsRefusedClearly() throws {
         let result = try run(Paths.medtag, ["annotate", "samples", "--out", "/tmp/x", "--formats", "pdf"])
         #expect(result.status != 0)

@@ -160,7 +160,7 @@ struct InputJob: Sendable {
             throw SpoolError(stage: .read, path: relativePath, reason: "cannot read the input", errno: error)
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw SpoolError(stage: .read, path: relativePath, reason: "not a regular file (symlinks and devices are not read)", disposition: .rejected)
+            throw SpoolError(stage: .read, path: relativePath, reason: Self.notAFile(st), disposition: .rejected)
         }
         tally.bytes = Int(st.st_size)
         guard let kind = InputKind(fileName: name) else {
@@ -201,6 +201,13 @@ struct InputJob: Sendable {
             var written: [String: String] = [:]
             try processArchive(reader, prefix: "", depth: 0, tally: tally, written: &written, logger: logger)
         }
+    }
+
+    /// Why an input that is not a regular file is refused.
+    static func notAFile(_ st: stat) -> String {
+        (st.st_mode & S_IFMT) == S_IFDIR
+            ? "a folder, not a file (`medtag ingest --from DIR` reads the files directly in DIR, not in its sub-folders)"
+            : "not a regular file (symlinks and devices are not read)"
     }
 
     private func tooLarge(_ key: String, _ limit: Int) -> SpoolError {

@@ -225,11 +225,7 @@ struct WorkLoop {
             guard let next = popPending() else { return }
             switch Self.claim(next, area: area, settleTime: configuration.settleTime) {
             case .claimed(let name):
-                if name != next.path {
-                    logger.notice(
-                        "an input of this name was dropped before; this one is kept under a new name",
-                        metadata: ["medtag.file": "\(next.path)", "medtag.renamed": "\(name)"])
-                }
+                WorkArea.noteRenamed(next.path, name, logger: logger)
                 launch(name)
             case .settling(let until):
                 settling[next.path] = until

@@ -119,6 +119,14 @@ public final class WorkArea: Sendable {
         }
     }
 
+    /// Logs, as a warning, that an input was taken under a numbered name because its own was seen before.
+    static func noteRenamed(_ dropped: String, _ name: String, logger: Logger) {
+        guard name != dropped else { return }
+        logger.warning(
+            "an input of this name was dropped before; this one is kept under a new name",
+            metadata: ["medtag.file": "\(dropped)", "medtag.renamed": "\(name)"])
+    }
+
     /// Moves (or copies) an input into this work folder with `move`, under the first name from
     /// ``uniqueName(for:)`` that `move` finds free; returns that name, relative to the work folder.
     func takeUnique(_ relativePath: String, _ move: (FilePath) throws(Errno) -> Void) throws(Errno) -> String {
