@@ -53,7 +53,8 @@ func makeLogger(level: String) throws -> Logger {
     guard let level = Logger.Level(rawValue: level) else {
         throw ValidationError("unknown log level '\(level)'; choose trace, debug, info, notice, warning, error or critical")
     }
-    LoggingSystem.bootstrap(StreamLogHandler.standardError)
+    // Message first, quoted values; under systemd with the journal's priority prefix and no timestamp.
+    LoggingSystem.bootstrap { _ in LogLine.standardError() }
     var logger = Logger(label: "medtag")
     logger.logLevel = level
     return logger

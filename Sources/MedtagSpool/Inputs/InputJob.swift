@@ -281,7 +281,8 @@ struct InputJob: Sendable {
         func refuse(_ path: String, _ reason: String) {
             tally.report.refused.append(InputReport.Refusal(path: path, reason: reason))
             tally.report.members?.refused += 1
-            logger.warning("archive member refused", metadata: ["medtag.member": "\(path)", "medtag.reason": "\(reason)"])
+            // One line per member at debug; the input's line counts them (`medtag.refused`), the report lists them.
+            logger.debug("archive member refused", metadata: ["medtag.member": "\(path)", "medtag.reason": "\(reason)"])
         }
         while true {
             let member: ArchiveMember?
@@ -424,7 +425,8 @@ struct InputJob: Sendable {
         summary.model = first.model.isEmpty ? nil : first.model
         summary.notes = first.notes.isEmpty ? nil : first.notes
         if first.languageSource == .detected || !first.notes.isEmpty {
-            logger.info(
+            // Per document: debug, so an archive of many notes logs one line (the input's) at info.
+            logger.debug(
                 "language chosen",
                 metadata: [
                     "medtag.document": "\(documentPath)", "medtag.language": "\(first.language)",
@@ -441,7 +443,7 @@ struct InputJob: Sendable {
                 note = "the model found no drug, compound or protein in \(renderer.tokens) tokens"
             }
             summary.note = note
-            logger.notice("document yielded no entity", metadata: ["medtag.document": "\(documentPath)", "medtag.reason": "\(note)"])
+            logger.debug("document yielded no entity", metadata: ["medtag.document": "\(documentPath)", "medtag.reason": "\(note)"])
         }
         return summary
     }
