@@ -91,9 +91,18 @@ struct AnnotateCommand: ParsableCommand {
         var tables = ResultTables(formats: formats)
         /// Annotates one document whose stable key (its path inside the input, without the
         /// extension) is `key`; `input` names the file, folder or archive it came from.
+        var keys: [String: String] = [:]  // key → the source that wrote its results
         func annotateOne(key: String, input: String, source: String, pieces open: () throws -> () throws -> String?) {
             if let shard, !shard.owns(key) { return }
             documentCount += 1
+            // Two documents with one key (`a/nota.txt` and `b/nota.txt` named on the command line,
+            // or `nota.txt` and `nota.xml`) would write the same files: the second is refused.
+            if let first = keys[key] {
+                failures += 1
+                warn("\(source): its results would overwrite those of \(first) (both are `\(key)`); annotate it into another --out folder")
+                return
+            }
+            keys[key] = source
             do {
                 var document = PieceAnnotation(id: key, baseName: key, formats: formats, conllScheme: scheme, input: input)
                 var files: [(name: String, writer: AtomicFile.Writer)] = []

@@ -162,6 +162,18 @@ struct CommandLineTests {
         #expect(result.err.contains("nota16.txt") && result.err.contains("UTF-16"), "\(result.err)")
         #expect(result.out.contains("annotated 1 of 3 documents"), "\(result.out)")
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("informe.ann").path))
+
+        // Two files of one name from two folders would write the same results: the second is refused.
+        for folder in ["sala1", "sala2"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+            try Data("Nota de \(folder) con paracetamol.\n".utf8).write(to: root.appendingPathComponent("\(folder)/nota.txt"))
+        }
+        let same = root.appendingPathComponent("same")
+        let twice = try run(
+            Paths.medtag, ["annotate", root.appendingPathComponent("sala1/nota.txt").path, root.appendingPathComponent("sala2/nota.txt").path, "--out", same.path])
+        #expect(twice.status == 1)
+        #expect(twice.err.contains("sala2/nota.txt: its results would overwrite those of") && twice.err.contains("sala1/nota.txt"), "\(twice.err)")
+        #expect(try String(contentsOf: same.appendingPathComponent("nota.txt"), encoding: .utf8) == "Nota de sala1 con paracetamol.\n")
     }
 
     @Test func unknownFormatIsRefusedClearly() throws {
