@@ -129,4 +129,19 @@ struct ClaimTests {
         #expect(WorkArea.numbered("a/b.c.txt", 3) == "a/b.c~3.txt")
         #expect(WorkArea.numbered("x.zip", 1) == "x.zip")
     }
+
+    @Test("medtag status shows how far each input in work is, as its daemon records it")
+    func statusShowsProgress() throws {
+        let spool = try Fixture()
+        try spool.put("lote.tar.gz")
+        #expect(try spool.area.claim("lote.tar.gz") == .claimed(as: "lote.tar.gz"))
+        let claimed = spool.area.folder.appending("lote.tar.gz")
+        Sys.setProgress(claimed, "120 5000 10000")
+        try #require(Sys.progress(claimed) != nil, "this file system keeps no extended attributes")
+        let text = SpoolStatus.gather(root: spool.layout.root).render(root: spool.layout.root)
+        #expect(text.contains("  lote.tar.gz (prueba): 120 documents done, 50% read (5000 of 10000 bytes)\n"), "\(text)")
+        // The record goes when the attempt ends.
+        Sys.clearAttempts(claimed)
+        #expect(!SpoolStatus.gather(root: spool.layout.root).render(root: spool.layout.root).contains("% read"))
+    }
 }

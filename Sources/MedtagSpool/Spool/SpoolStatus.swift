@@ -86,9 +86,8 @@ public struct SpoolStatus: Sendable {
         lines.append("work     \(working)" + (work.isEmpty ? "" : "  (" + work.keys.sorted().map { "\($0): \(work[$0] ?? 0)" }.joined(separator: ", ") + ")"))
         for item in inProgress {
             let percent = item.bytes > 0 ? min(100, item.read * 100 / item.bytes) : 0
-            lines.append(
-                "  \(item.input) (\(item.instance)): \(item.documents) document\(item.documents == 1 ? "" : "s") done, "
-                    + "\(percent)% read (\(item.read) of \(item.bytes) bytes)")
+            let documents = item.documents > 0 ? "\(item.documents) document\(item.documents == 1 ? "" : "s") done, " : ""
+            lines.append("  \(item.input) (\(item.instance)): \(documents)\(percent)% read (\(item.read) of \(item.bytes) bytes)")
         }
         lines.append("outbox   \(outbox)")
         lines.append("done     \(done)")
