@@ -115,11 +115,12 @@ deb:
 # The installation tests (InstallTests): install into a scratch DESTDIR, build the .deb, then run the
 # installed binary with the toolchain hidden, systemd-analyze on the installed units and dpkg -i in a
 # throwaway root. CI runs this after `make test`; the release build takes a few minutes on 2 cores.
-INSTALL_TEST_ROOT := $(CURDIR)/$(STATIC_BUILD)/destdir
+# The DESTDIR is a temporary folder outside the checkout, so the installed binary cannot fall back
+# on the checkout's Models/.
 test-install: test-deps deb
-	rm -rf $(INSTALL_TEST_ROOT)
-	$(MAKE) --no-print-directory install DESTDIR=$(INSTALL_TEST_ROOT) >/dev/null
-	MEDTAG_INSTALL_DESTDIR=$(INSTALL_TEST_ROOT) MEDTAG_DEB=$$(ls $(CURDIR)/build/medtag_*.deb) \
+	root=$$(mktemp -d); trap 'rm -rf "$$root"' EXIT; \
+	$(MAKE) --no-print-directory install DESTDIR=$$root >/dev/null && \
+	MEDTAG_INSTALL_DESTDIR=$$root MEDTAG_DEB=$$(ls $(CURDIR)/build/medtag_*.deb) \
 	  $(SWIFT) test --filter InstallTests
 
 # Neural tagger: training (Python, PyTorch CPU) and the engine benchmark.

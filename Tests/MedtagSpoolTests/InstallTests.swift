@@ -23,15 +23,10 @@ enum Installed {
     /// The Swift toolchain this test process runs on: the folder above `usr/lib/swift` holding the
     /// libswiftCore.so it mapped.
     static let toolchain: String? = {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
-        for line in maps.split(separator: "\n") {
-            guard let slash = line.firstIndex(of: "/") else { continue }
-            let path = String(line[slash...])
-            if path.hasSuffix("/libswiftCore.so"), let range = path.range(of: "/usr/lib/swift/") {
-                return String(path[..<range.lowerBound])
-            }
-        }
-        return nil
+        // /proc files report no size, so read the map through grep (bash's parent is this process).
+        let maps = shell("grep -m1 '/libswiftCore.so$' /proc/$PPID/maps").output
+        guard let slash = maps.firstIndex(of: "/"), let range = maps.range(of: "/usr/lib/swift/") else { return nil }
+        return String(maps[slash..<range.lowerBound])
     }()
 
     /// True when this process may create a private mount namespace (root, unshare available).
@@ -110,6 +105,9 @@ struct InstallTests {
         .enabled(if: Installed.canHideFolders, "cannot create a private mount namespace here (needs root and unshare)"))
     func runsWithoutToolchain() throws {
         let toolchain = try #require(Installed.toolchain, "cannot tell where the Swift toolchain is")
+        try #require(
+            !Installed.destdir!.standardizedFileURL.path.hasPrefix(packageRoot.standardizedFileURL.path + "/"),
+            "install outside the checkout, or the binary finds the checkout's Models/ instead of the installed ones")
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("medtag-installed-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
@@ -198,7 +196,11 @@ struct InstallTests {
             """
             for lib in $(readelf -d "$1" | sed -n 's/.*(NEEDED).*\\[\\(.*\\)\\]/\\1/p'); do
                 path=$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')
-                dpkg -S "$(readlink -f "$path")" | cut -d: -f1
+                # As ldconfig lists it, else through its links (alternatives), in /usr or not.
+                real=$(readlink -f "$path")
+                for candidate in "$path" "$real" "${real#/usr}"; do
+                    dpkg -S "$candidate" 2>/dev/null | cut -d: -f1 | grep . && break
+                done || echo "no package owns $lib ($path)"
             done
             """, [Installed.binary.path])
         #expect(owners.status == 0, "\(owners.output)")
