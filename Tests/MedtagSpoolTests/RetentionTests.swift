@@ -142,4 +142,19 @@ struct RetentionTests {
         daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit() == 0)
     }
+
+    @Test("medtag ingest (the nightly unit) sweeps after its run and logs it at notice level")
+    func ingestSweeps() throws {
+        let spool = try TestSpool(config: "retention_days = 0.00003\noutbox_retention_days = never")
+        try FileManager.default.createDirectory(at: spool.done, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: spool.done.appendingPathComponent("old.txt"))
+        usleep(3_000_000)
+        let note = spool.root.appendingPathComponent("nota.txt")
+        try Data(spanishNote.utf8).write(to: note)
+        let run = try runMedtag(["ingest", "--config", spool.configFile.path, "--log-level", "notice", note.path], in: spool)
+        #expect(run.status == 0, "\(run.output)")
+        #expect(!FileManager.default.fileExists(atPath: spool.done.appendingPathComponent("old.txt").path))
+        #expect(run.output.contains("retention: removed") && run.output.contains("medtag.retention.inputs_removed="), "\(run.output)")
+        #expect(FileManager.default.fileExists(atPath: spool.outbox.appendingPathComponent("nota.txt/nota.ann").path))
+    }
 }
