@@ -13,6 +13,7 @@ public struct RetentionPolicy: Sendable, Equatable {
     /// Results in `outbox/` and the daily logs (`outbox/logs/`, or `log_dir`).
     public var outboxDays: Double? = 90
 
+    /// A policy in days; nil keeps that part of the spool forever.
     public init(inputDays: Double? = 30, outboxDays: Double? = 90) {
         self.inputDays = inputDays
         self.outboxDays = outboxDays
