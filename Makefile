@@ -4,15 +4,20 @@
 #   make train  train the Spanish Bi-LSTM-CRF (PyTorch CPU) into Models/es-pharmaconer-bilstm-crf
 #   make train-en  train the English Bi-LSTM-CRF (BC5CDR + BC2GM) into Models/en-biomed-bilstm-crf
 #   make bench  speed of the Swift engine against PyTorch, Spanish and English models → .build/bench.json, .build/bench-en.json
+#   make install  build the release binary (Swift runtime linked in) and install it with the models, the
+#               configuration, the systemd units and the documentation under DESTDIR/PREFIX (default /usr/local)
+#   make deb    the same as a Debian package, build/medtag_VERSION_ARCH.deb
+#   make test-install  install into a scratch DESTDIR, run the installed binary with the toolchain hidden,
+#               check the units with systemd-analyze, build the .deb and install it in a throwaway root
 
 SWIFT       ?= swift
 CONFIG      ?= release
 BIN         := .build/$(CONFIG)/medtag
 SPOOL       ?= $(CURDIR)/var/spool
 APT_PACKAGES = pkg-config libinotifytools0-dev libarchive-dev libopenblas-dev
-TEST_PACKAGES = libreoffice-calc-nogui unzip slurm-wlm munge
+TEST_PACKAGES = libreoffice-calc-nogui unzip slurm-wlm munge binutils man-db
 
-.PHONY: all deps test-deps build run test clean train train-en bench
+.PHONY: all deps test-deps build run test clean train train-en bench install deb test-install
 
 all: build
 
@@ -47,7 +52,76 @@ test: test-deps
 	$(SWIFT) test
 
 clean:
-	rm -rf .build var
+	rm -rf .build .build-static var build
+
+# Installation. The release binary links the Swift runtime statically, so a server needs only Debian's
+# libarchive13, libinotifytools0 and libopenblas0. It finds its models in ../share/medtag/Models
+# beside its bin/ folder. The configuration goes to /etc/medtag (never replaced once there), the units,
+# sysusers and tmpfiles files where systemd looks for them under PREFIX.
+PREFIX        ?= /usr/local
+DESTDIR       ?=
+BINDIR        ?= $(PREFIX)/bin
+DATADIR       ?= $(PREFIX)/share/medtag
+DOCDIR        ?= $(PREFIX)/share/doc/medtag
+MANDIR        ?= $(PREFIX)/share/man
+SYSCONFDIR    ?= /etc
+SYSTEMDDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR   ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR   ?= $(PREFIX)/lib/tmpfiles.d
+STATIC_BUILD  := .build-static
+STATIC_BIN    := $(STATIC_BUILD)/release/medtag
+MODELS        := es-pharmaconer-bilstm-crf es-pharmaconer-gazetteer en-biomed-bilstm-crf lexicon
+
+.PHONY: static-binary man
+static-binary: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product medtag --scratch-path $(STATIC_BUILD)
+
+# Man pages, one per command (medtag.1, medtag.serve.1, …), written by swift-argument-parser's
+# generate-manual tool from the parser's own description of every command. This is the tool behind
+# its generate-manual plugin; it is run directly because the plugin rebuilds the whole package in
+# a configuration of its own (6 minutes on 2 cores) instead of reading the binary we install.
+MAN_DATE     ?= $(shell git log -1 --format=%cs 2>/dev/null || date -u +%F)
+man: static-binary
+	$(SWIFT) build --scratch-path $(STATIC_BUILD) --product generate-manual
+	rm -rf $(STATIC_BUILD)/man && mkdir -p $(STATIC_BUILD)/man
+	$(STATIC_BUILD)/debug/generate-manual $(STATIC_BIN) --multi-page --date $(MAN_DATE) --output-directory $(STATIC_BUILD)/man
+
+install: static-binary man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/Models $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(SYSCONFDIR)/medtag $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -m 755 -s $(STATIC_BIN) $(DESTDIR)$(BINDIR)/medtag
+	for model in $(MODELS); do \
+	  install -d $(DESTDIR)$(DATADIR)/Models/$$model && install -m 644 Models/$$model/* $(DESTDIR)$(DATADIR)/Models/$$model/ || exit 1; \
+	done
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/medtag/medtag.conf ]; then \
+	  echo "kept $(DESTDIR)$(SYSCONFDIR)/medtag/medtag.conf; the shipped one is $(DESTDIR)$(DOCDIR)/medtag.conf"; \
+	else install -m 644 etc/medtag/medtag.conf $(DESTDIR)$(SYSCONFDIR)/medtag/medtag.conf; fi
+	for unit in medtag.service medtag-nightly.service medtag-nightly.timer; do \
+	  sed -e 's|/usr/local/bin/medtag|$(BINDIR)/medtag|g' -e 's|/usr/share/doc/medtag|$(DOCDIR)|g' \
+	    -e 's|/etc/medtag/|$(SYSCONFDIR)/medtag/|g' systemd/$$unit > $(DESTDIR)$(SYSTEMDDIR)/$$unit && \
+	  chmod 644 $(DESTDIR)$(SYSTEMDDIR)/$$unit || exit 1; \
+	done
+	install -m 644 systemd/medtag.sysusers $(DESTDIR)$(SYSUSERSDIR)/medtag.conf
+	install -m 644 systemd/medtag.tmpfiles $(DESTDIR)$(TMPFILESDIR)/medtag.conf
+	install -m 644 README.md etc/medtag/medtag.conf $(DESTDIR)$(DOCDIR)/
+	install -m 644 packaging/copyright $(DESTDIR)$(DOCDIR)/copyright
+	install -m 644 $(STATIC_BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	gzip -9nf $(DESTDIR)$(MANDIR)/man1/medtag*.1
+
+# A Debian package (PREFIX=/usr): `make install` into a staging root, then dpkg-deb.
+deb:
+	Scripts/deb.sh build
+
+# The installation tests (InstallTests): install into a scratch DESTDIR, build the .deb, then run the
+# installed binary with the toolchain hidden, systemd-analyze on the installed units and dpkg -i in a
+# throwaway root. CI runs this after `make test`; the release build takes a few minutes on 2 cores.
+# The DESTDIR is a temporary folder outside the checkout, so the installed binary cannot fall back
+# on the checkout's Models/.
+test-install: test-deps deb
+	root=$$(mktemp -d); trap 'rm -rf "$$root"' EXIT; \
+	$(MAKE) --no-print-directory install DESTDIR=$$root >/dev/null && \
+	MEDTAG_INSTALL_DESTDIR=$$root MEDTAG_DEB=$$(ls $(CURDIR)/build/medtag_*.deb) \
+	  $(SWIFT) test --filter InstallTests
 
 # Neural tagger: training (Python, PyTorch CPU) and the engine benchmark.
 train: deps

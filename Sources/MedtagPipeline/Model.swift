@@ -26,23 +26,24 @@ public enum ModelLocator {
         language == "es" ? "MEDTAG_MODEL" : "MEDTAG_MODEL_\(language.uppercased())"
     }
 
-    /// The `Models` folder: `$MEDTAG_MODELS`, else the nearest `Models/` above the executable or the
-    /// working directory, else `/usr/share/medtag/Models`.
+    /// The `Models` folder: `$MEDTAG_MODELS`, else `../share/medtag/Models` beside the executable's
+    /// folder (an installed medtag: `PREFIX/bin/medtag` finds `PREFIX/share/medtag/Models`), else the
+    /// nearest `Models/` above the executable or the working directory (a checkout), else
+    /// `/usr/share/medtag/Models` or `/usr/local/share/medtag/Models`.
     public static func modelsRoot() -> URL? {
         let fm = FileManager.default
         if let env = ProcessInfo.processInfo.environment["MEDTAG_MODELS"], !env.isEmpty {
             return URL(fileURLWithPath: env)
         }
-        var starts: [URL] = [URL(fileURLWithPath: fm.currentDirectoryPath)]
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        starts.insert(executable.deletingLastPathComponent(), at: 0)
+        let executableFolder = executableURL().deletingLastPathComponent()
+        let installed = executableFolder.deletingLastPathComponent().appendingPathComponent("share/medtag/Models")
+        if containsAModel(installed) { return installed.standardizedFileURL }
+        let starts = [executableFolder, URL(fileURLWithPath: fm.currentDirectoryPath)]
         for start in starts {
             var dir = start.standardizedFileURL
             while true {
                 let candidate = dir.appendingPathComponent("Models")
-                if (preferred + preferredEnglish).contains(where: { fm.fileExists(atPath: candidate.appendingPathComponent($0).path) }) {
-                    return candidate
-                }
+                if containsAModel(candidate) { return candidate }
                 let parent = dir.deletingLastPathComponent()
                 if parent.path == dir.path { break }
                 dir = parent
@@ -52,6 +53,22 @@ public enum ModelLocator {
             return URL(fileURLWithPath: system)
         }
         return nil
+    }
+
+    /// True when `folder` holds one of the preferred models.
+    private static func containsAModel(_ folder: URL) -> Bool {
+        (preferred + preferredEnglish).contains {
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+        }
+    }
+
+    /// The running executable, links resolved: `/proc/self/exe` where there is one (a medtag found
+    /// through `PATH` has a bare name in `argv[0]`), else `argv[0]`.
+    private static func executableURL() -> URL {
+        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: target)
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     }
 
     /// The default model directory: `$MEDTAG_MODEL`, else the first of ``preferred`` installed.

@@ -83,6 +83,9 @@ public enum Ingest {
             if result.outcome == .retry { area.returnToInbox(name, logger: logger) }
             results.append(result)
         }
+        Retention.sweepAndLog(
+            layout: layout, logDirectory: configuration.logDirectory, policy: configuration.retention, scratch: area.staging,
+            logger: logger)
         return results
     }
 }

@@ -25,6 +25,7 @@ struct WorkLoop {
     let notifier: SystemdNotifier
     let continuation: AsyncStream<SpoolService.Event>.Continuation
     private let runLog: RunLog
+    private let retention = RetentionSchedule()
 
     /// Inbox paths to look at, in order, without duplicates. `ready` ones were renamed into the inbox
     /// (complete by convention); the others are claimed once unchanged for `settle_time`, so a file
@@ -196,6 +197,7 @@ struct WorkLoop {
 
     private mutating func tick() {
         let now = Clock.monotonic
+        retention.runIfDue(now: now, layout: area.layout, configuration: configuration, scratch: area.staging, logger: logger)
         if now >= nextRescan, !wholeScanRunning {
             requestScan()
         }

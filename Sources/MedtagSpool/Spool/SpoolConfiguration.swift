@@ -65,6 +65,9 @@ public struct SpoolConfiguration: Sendable, Equatable {
     public var instance: String = ""
     /// Where the daily JSON-lines logs go; nil means `outbox/logs`.
     public var logDirectory: FilePath?
+    /// How many days `done/`, `failed/` and `outbox/` keep what they hold (`retention_days`,
+    /// `outbox_retention_days`); the daemon sweeps every hour, `medtag ingest` after its run.
+    public var retention = RetentionPolicy()
     public var archive = ArchiveLimits()
 
     public init() {}
@@ -143,6 +146,8 @@ public struct SpoolConfiguration: Sendable, Equatable {
                 guard !value.contains("/"), !value.hasPrefix(".") else { throw fail("no `/` and no leading `.`") }
                 configuration.instance = value
             case "log_dir": configuration.logDirectory = value.isEmpty ? nil : FilePath(value)
+            case "retention_days": configuration.retention.inputDays = try days(value, fail)
+            case "outbox_retention_days": configuration.retention.outboxDays = try days(value, fail)
             case "archive_max_member_size": configuration.archive.maxMemberBytes = try size(value, fail)
             case "archive_max_total_size": configuration.archive.maxTotalBytes = try size(value, fail)
             case "archive_max_ratio": configuration.archive.maxRatio = try count(value, fail)
@@ -171,6 +176,13 @@ public struct SpoolConfiguration: Sendable, Equatable {
 
     private static func seconds(_ value: String, _ fail: (String) -> SpoolError) throws(SpoolError) -> Double {
         guard let n = Double(value), n >= 0, n.isFinite else { throw fail("expected seconds, found `\(value)`") }
+        return n
+    }
+
+    /// A number of days (fractions allowed), or `never` (kept forever).
+    private static func days(_ value: String, _ fail: (String) -> SpoolError) throws(SpoolError) -> Double? {
+        if value.lowercased() == "never" { return nil }
+        guard let n = Double(value), n > 0, n.isFinite else { throw fail("expected a number of days or `never`, found `\(value)`") }
         return n
     }
 
