@@ -55,6 +55,9 @@ struct AnnotateCommand: ParsableCommand {
             discussion: "Long documents are annotated piece by piece, cut at line ends, so memory does not grow with their size; the results are those of the whole document."))
     var pieceSize: Int = 2 << 20
 
+    @Flag(help: "Show no progress line on the terminal.")
+    var quiet = false
+
     func run() throws {
         guard pieceSize >= 1024 else { throw ValidationError("--piece-size must be at least 1024 bytes") }
         let chunker = TextChunker(maximumBytes: pieceSize)
@@ -81,6 +84,10 @@ struct AnnotateCommand: ParsableCommand {
         var entities = 0
         let start = Date()
         var documentCount = 0
+        // Documents to do are known in advance unless archives or a shard are among the inputs.
+        let progress = ProgressLine(
+            total: shard == nil && !inputs.contains { ArchiveDocuments.isArchive($0.url.lastPathComponent) } ? inputs.count : nil, quiet: quiet)
+        var collector = SummaryCollector(title: self.inputs.joined(separator: ", "), router: router)
         /// The pieces of a text already in memory, one at a time.
         func pieces(of text: String) -> () throws -> String? {
             var pieces = chunker.pieces(of: text).makeIterator()
@@ -97,6 +104,8 @@ struct AnnotateCommand: ParsableCommand {
                 let next = try open()
                 while let piece = try next() {
                     let routed = try router.annotate(id: documentID, text: piece, folder: document.folder(nil))
+                    collector.piece(routed)
+                    progress.advance(tokens: routed.document.tokens.count)
                     let bytes = document.render(routed)
                     if files.isEmpty {
                         files = try bytes.map {
@@ -117,13 +126,18 @@ struct AnnotateCommand: ParsableCommand {
                 tokens += counts.tokens
                 entities += counts.entities
                 writer?.add(key: key, tokens: counts.tokens, entities: counts.entities, language: routed.language, files: outputs)
+                collector.finished(key, first: routed, tokens: counts.tokens, entities: counts.entities, files: files.map(\.name))
+                progress.advance(documents: 1)
             } catch {
                 failures += 1
+                collector.refused(key, reason: "\(error)")
+                progress.advance(documents: 1)
                 warn("\(source): \(error)")
                 writer?.fail(key: key, reason: "\(error)")
             }
         }
-        for input in inputs {
+        for (number, input) in inputs.enumerated() {
+            defer { progress.setFraction(Double(number + 1) / Double(inputs.count)) }
             guard ArchiveDocuments.isArchive(input.url.lastPathComponent) else {
                 annotateOne(key: input.baseName, source: input.url.path) {
                     guard input.url.pathExtension.lowercased() != "xml" else { return pieces(of: try readDocumentText(input.url)) }
@@ -139,7 +153,10 @@ struct AnnotateCommand: ParsableCommand {
             do {
                 try ArchiveDocuments.forEach(
                     archive: input.url.path,
-                    refused: { member, reason in warn("\(input.url.path): member \(member) refused: \(reason)") }
+                    refused: { member, reason in
+                        collector.refused(archiveKey + "/" + member, reason: reason)
+                        warn("\(input.url.path): member \(member) refused: \(reason)")
+                    }
                 ) { member, bytes, isXML in
                     let key = archiveKey + "/" + (member as NSString).deletingPathExtension
                     annotateOne(key: key, source: "\(input.url.path): \(member)") {
@@ -149,12 +166,15 @@ struct AnnotateCommand: ParsableCommand {
             } catch {
                 failures += 1
                 documentCount += 1
+                collector.refused(archiveKey, reason: "\(error)")
                 warn("\(error)")
                 writer?.fail(key: archiveKey, reason: "\(error)")
             }
         }
-        try writer?.publish()
         let seconds = Date().timeIntervalSince(start)
+        try collector.write(to: writer?.fileURL(SummaryPage.fileName) ?? outURL.appendingPathComponent(SummaryPage.fileName), seconds: seconds)
+        try writer?.publish()
+        progress.finish()
         let models = used.isEmpty
             ? modelNames
             : used.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.language), \($0.value.count) document\($0.value.count == 1 ? "" : "s"))" }.joined(separator: ", ")
