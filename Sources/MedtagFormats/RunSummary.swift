@@ -207,21 +207,22 @@ public struct RunSummary: Sendable, Equatable {
         if !notes.contains(text) { notes.append(text) }
     }
 
-    /// Adds everything another summary counted, its paths and links put under `folder` (the other
-    /// page's folder, relative to this one).
-    public mutating func add(_ other: RunSummary, under folder: String) {
+    /// Adds everything another summary counted: its documents' paths put under `name`, their
+    /// links under `folder` (the other page's folder, relative to this one).
+    public mutating func add(_ other: RunSummary, named name: String, folder: String) {
+        func named(_ path: String) -> String { name.isEmpty ? path : name + "/" + path }
         func inside(_ path: String) -> String { folder.isEmpty ? path : folder + "/" + path }
         tokens += other.tokens
         documentsAnnotated += other.documentsAnnotated
         documentsRefused += other.documentsRefused
         for row in other.documents where documents.count < listLimit {
             var row = row
-            row.path = inside(row.path)
+            row.path = named(row.path)
             row.files = row.files.map(inside)
             documents.append(row)
         }
         for refusal in other.refused where refused.count < listLimit {
-            refused.append(Refusal(path: inside(refusal.path), reason: refusal.reason))
+            refused.append(Refusal(path: named(refusal.path), reason: refusal.reason))
         }
         models.merge(other.models, uniquingKeysWith: +)
         languages.merge(other.languages, uniquingKeysWith: +)

@@ -192,9 +192,9 @@ public enum SummaryPage {
     }
 
     /// A relative link: the path percent-encoded byte by byte (only letters, digits, `-._~` and `/`
-    /// kept) and starting with `./`, so no file name can become a scheme such as `javascript:`.
+    /// kept, so no file name can become a scheme such as `javascript:`), starting with `./` or `../`.
     public static func href(_ path: String) -> String {
-        var out = "./"
+        var out = path.hasPrefix("../") ? "" : "./"
         for byte in path.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),

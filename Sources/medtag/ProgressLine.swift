@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MedtagSpool
 import Synchronization
 
 #if canImport(Glibc)
@@ -152,6 +153,11 @@ final class ProgressLine: Sendable {
 }
 
 extension ProgressLine {
+    /// The line as told by the spool's jobs (`ingest`).
+    var jobProgress: JobProgress {
+        JobProgress(annotated: { self.advance(documents: $0, tokens: $1) }, inputsDone: { self.setFraction($0) })
+    }
+
     /// A log handler that clears the progress line before each log line it passes on.
     struct ClearingLogHandler: LogHandler {
         var inner: any LogHandler

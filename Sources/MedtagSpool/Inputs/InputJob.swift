@@ -25,6 +25,8 @@ public struct JobResult: Sendable {
     /// The line written to the daily log.
     public var record: RunRecord
     public var error: SpoolError?
+    /// What the input held, as on its summary page; nil unless its results were published.
+    public var summary: RunSummary? = nil
 }
 
 /// Processes one claimed input: read, annotate, write every result into a staging folder, publish
@@ -41,6 +43,8 @@ struct InputJob: Sendable {
     let version: String
     let jobNumber: Int
     let logger: Logger
+    /// Told of every annotated piece (tokens) and finished document, as they happen.
+    var progress: JobProgress? = nil
 
     private var layout: SpoolLayout { area.layout }
     private var input: FilePath { area.folder.appending(relativePath) }
@@ -51,7 +55,11 @@ struct InputJob: Sendable {
         var bytes = 0
         var ms: [String: Double] = [:]
         var report: InputReport
-        init(report: InputReport) { self.report = report }
+        var summary: RunSummary
+        init(report: InputReport) {
+            self.report = report
+            summary = RunSummary(title: report.input)
+        }
 
         func time<T, E: Error>(_ stage: String, _ body: () throws(E) -> T) throws(E) -> T {
             let start = Clock.monotonic
@@ -78,6 +86,9 @@ struct InputJob: Sendable {
             try process(name: name, tally: tally, logger: logger)
             try tally.time("publish") { () throws(SpoolError) in
                 try writeFile(stagingFolder.appending(InputReport.fileName), tally.report.encoded())
+                tally.summary.seconds = Clock.monotonic - started
+                tally.summary.finished = Timestamp.iso8601()
+                try writeFile(stagingFolder.appending(SummaryPage.fileName), SummaryPage.render(tally.summary, version: version))
                 try Publisher.publish(staged: stagingFolder, to: layout.outbox.appending(relativePath), outbox: layout.outbox)
                 try finishInput()
             }
@@ -109,7 +120,8 @@ struct InputJob: Sendable {
             language: RunRecord.joined(documents.compactMap(\.language)), model: RunRecord.joined(documents.compactMap(\.model)),
             ms: tally.ms.mapValues { ($0 * 10).rounded() / 10 }, outcome: outcome.rawValue,
             stage: failure?.stage.rawValue, error: failure?.description)
-        return JobResult(relativePath: relativePath, outcome: outcome, record: record, error: failure)
+        return JobResult(
+            relativePath: relativePath, outcome: outcome, record: record, error: failure, summary: outcome == .done ? tally.summary : nil)
     }
 
     /// Records one more attempt on the claimed input before any work starts. The record is cleared
@@ -248,6 +260,7 @@ struct InputJob: Sendable {
         func refuse(_ path: String, _ reason: String) {
             tally.report.refused.append(InputReport.Refusal(path: path, reason: reason))
             tally.report.members?.refused += 1
+            tally.summary.refuse(path, reason: reason)
             logger.warning("archive member refused", metadata: ["medtag.member": "\(path)", "medtag.reason": "\(reason)"])
         }
         while true {
@@ -355,8 +368,10 @@ struct InputJob: Sendable {
         let id = InputKind.baseName(fileName)
         let languageFolder = InputJob.languageFolder(relativePath)
         var document = PieceAnnotation(id: id, baseName: id, formats: configuration.formats)
+        var fileNames: [String] = []
         var files: ResultFiles?
         defer { files?.close() }
+        var found = EntityTally()
         while let text = try next() {
             let annotated: RoutedDocument
             do {
@@ -371,7 +386,10 @@ struct InputJob: Sendable {
                 let bytes = document.render(annotated)
                 if files == nil { files = try ResultFiles(folder: folder, names: bytes.map(\.fileName)) }
                 try files?.append(bytes)
+                if fileNames.isEmpty { fileNames = bytes.map(\.fileName) }
             }
+            found.add(annotated.document.entities)
+            progress?.annotated(0, annotated.document.tokens.count)
         }
         guard let first = document.first, let renderer = document.renderer, let files else {
             throw SpoolError(stage: .decode, path: documentPath, reason: "the file is empty", disposition: .rejected)
@@ -404,6 +422,8 @@ struct InputJob: Sendable {
             summary.note = note
             logger.notice("document yielded no entity", metadata: ["medtag.document": "\(documentPath)", "medtag.reason": "\(note)"])
         }
+        tally.summary.add(summary, files: fileNames, entities: found, lexicon: annotator.lexiconName(language: first.language))
+        progress?.annotated(1, 0)
         return summary
     }
 

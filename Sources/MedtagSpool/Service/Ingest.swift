@@ -26,7 +26,7 @@ public enum Ingest {
     /// Results go to `outbox/<name>/`, the file to `done/` or `failed/`, a record to the daily log.
     public static func run(
         _ files: [FilePath], configuration: SpoolConfiguration, annotator: any DocumentAnnotator, keep: Bool,
-        version: String, logger: Logger
+        version: String, logger: Logger, progress: JobProgress? = nil
     ) throws(SpoolError) -> [JobResult] {
         let layout = SpoolLayout(root: configuration.spool)
         try layout.create()
@@ -35,7 +35,9 @@ public enum Ingest {
         defer { area.release() }
         let runLog = RunLog(folder: configuration.logDirectory ?? layout.outbox.appending("logs"))
         var results: [JobResult] = []
+        let sizes = files.map { file in (try? Sys.lstat(file)).map { max(Int($0.st_size), 1) } ?? 1 }
         for (number, file) in files.enumerated() {
+            defer { progress?.inputsDone(Double(sizes[...number].reduce(0, +)) / Double(sizes.reduce(0, +))) }
             guard let name = file.lastComponent?.string else { continue }
             let claimed = area.folder.appending(name)
             do {
@@ -50,9 +52,10 @@ public enum Ingest {
             } catch {
                 throw SpoolError(stage: .claim, path: file.string, reason: "cannot take the file into the spool", errno: error, disposition: .rejected)
             }
-            let job = InputJob(
+            var job = InputJob(
                 relativePath: name, area: area, configuration: configuration, annotator: annotator, version: version,
                 jobNumber: number + 1, logger: logger)
+            job.progress = progress
             let result = job.run()
             do { try runLog.append(result.record) } catch {
                 logger.error("cannot append to the daily log", metadata: ["medtag.error": "\(error)"])
