@@ -88,6 +88,7 @@ struct InputJob: Sendable {
                 try writeFile(stagingFolder.appending(InputReport.fileName), tally.report.encoded())
                 tally.summary.seconds = Clock.monotonic - started
                 tally.summary.finished = Timestamp.iso8601()
+                tally.summary.linkTables(in: stagingFolder, report: tally.report)
                 try writeFile(stagingFolder.appending(SummaryPage.fileName), SummaryPage.render(tally.summary, version: version))
                 try Publisher.publish(staged: stagingFolder, to: layout.outbox.appending(relativePath), outbox: layout.outbox)
                 try finishInput()

@@ -34,6 +34,21 @@ extension RunSummary {
     }
 }
 
+extension RunSummary {
+    /// Links the tables directly in `folder` that cover the whole input: `.csv` and `.tsv` files
+    /// that belong to none of the report's documents.
+    mutating func linkTables(in folder: FilePath, report: InputReport) {
+        let documents = Set(
+            report.documents.map(\.path).filter { !$0.contains("/") }.map { InputKind.baseName($0) })
+        let entries = (try? Sys.list(folder)) ?? []
+        for entry in entries.sorted(by: { $0.name < $1.name }) where entry.kind != .directory {
+            let name = FilePath(entry.name)
+            guard let stem = name.stem, ["csv", "tsv"].contains(name.extension ?? ""), !documents.contains(stem) else { continue }
+            links.append(Link(title: "\(entry.name): every document", href: entry.name))
+        }
+    }
+}
+
 extension DocumentAnnotator {
     /// The name of the lexicon folder that gives codes to documents of `language`; nil when none does.
     public func lexiconName(language: String) -> String? {
