@@ -243,7 +243,7 @@ public enum SummaryPage {
         body{font-family:sans-serif;margin:2em auto;max-width:60em;padding:0 1em;color:#222;background:#fff}\
         h1{font-size:1.5em;word-break:break-all}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}\
         table{border-collapse:collapse;margin:.5em 0}th,td{padding:.2em .6em;text-align:left;vertical-align:top;\
-        border-bottom:1px solid #eee}td{word-break:break-word}.n{text-align:right}table.figures th{width:12em}\
+        border-bottom:1px solid #eee}td{overflow-wrap:anywhere}table.mentions td{overflow-wrap:normal}.n{text-align:right}table.figures th{width:12em}\
         svg.chart text{font-family:sans-serif;font-size:13px;fill:#222}.notes li{color:#8a4b00}\
         .empty{color:#777}footer{margin-top:2em;color:#777;font-size:.85em}
         """
