@@ -25,15 +25,15 @@ public enum SummaryPage {
             <meta charset="utf-8"/>
             <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"/>
             <meta name="viewport" content="width=device-width, initial-scale=1"/>
-            <title>medtag summary: \(escape(summary.title))</title>
+            <title>medtag summary: \(Markup.escape(summary.title))</title>
             <style>\(style)</style>
             </head>
             <body>
-            <h1>\(escape(summary.title))</h1>\n
+            <h1>\(Markup.escape(summary.title))</h1>\n
             """
         page += figures(summary)
         if !summary.notes.isEmpty {
-            page += "<ul class=\"notes\">" + summary.notes.map { "<li>\(escape($0))</li>" }.joined() + "</ul>\n"
+            page += "<ul class=\"notes\">" + summary.notes.map { "<li>\(Markup.escape($0))</li>" }.joined() + "</ul>\n"
         }
         let tally = summary.entities
         page += section("labels", "Entities per label", chart(tally.labels.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }, color: "#3b6ea8"))
@@ -52,7 +52,7 @@ public enum SummaryPage {
                 + mentionTable(tally.withoutCode(mentionRows), coded: false))
         page += section("refused", "Refused", refusals(summary))
         page += section("files", "Result files", files(summary))
-        page += "<footer>Written by medtag\(version.map { " " + escape($0) } ?? "").</footer>\n</body>\n</html>\n"
+        page += "<footer>Written by medtag\(version.map { " " + Markup.escape($0) } ?? "").</footer>\n</body>\n</html>\n"
         return page
     }
 
@@ -69,9 +69,9 @@ public enum SummaryPage {
         if let seconds = summary.seconds {
             var time = duration(seconds)
             if seconds > 0, summary.tokens > 0 { time += " (\(number(Int((Double(summary.tokens) / seconds).rounded()))) tokens/s)" }
-            rows.append(("time", "Time", escape(time)))
+            rows.append(("time", "Time", Markup.escape(time)))
         }
-        if let finished = summary.finished { rows.append(("finished", "Finished", escape(finished))) }
+        if let finished = summary.finished { rows.append(("finished", "Finished", Markup.escape(finished))) }
         rows.append(("model", "Model", counted(summary.models)))
         rows.append(("lexicon", "Lexicon", counted(summary.lexicons)))
         rows.append(("language", "Language", counted(summary.languages)))
@@ -82,9 +82,9 @@ public enum SummaryPage {
     /// `name (n documents), …`, escaped; a dash when empty.
     private static func counted(_ values: [String: Int]) -> String {
         guard !values.isEmpty else { return "–" }
-        if values.count == 1, let only = values.first { return escape(only.key) }
+        if values.count == 1, let only = values.first { return Markup.escape(only.key) }
         return values.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
-            .map { "\(escape($0.key)) (\(number($0.value)) document\($0.value == 1 ? "" : "s"))" }.joined(separator: ", ")
+            .map { "\(Markup.escape($0.key)) (\(number($0.value)) document\($0.value == 1 ? "" : "s"))" }.joined(separator: ", ")
     }
 
     private static func section(_ id: String, _ title: String, _ body: String) -> String {
@@ -106,8 +106,8 @@ public enum SummaryPage {
             let y = 4 + index * rowHeight
             let length = max(Int((Double(bar.value) / Double(largest) * Double(barWidth)).rounded()), bar.value > 0 ? 2 : 0)
             let shown = bar.key.count > 30 ? String(bar.key.prefix(29)) + "…" : bar.key
-            svg += "<g class=\"bar\"><title>\(escape(bar.key)): \(bar.value)</title>"
-                + "<text class=\"label\" x=\"\(labelWidth - 8)\" y=\(quoted(y + 16)) text-anchor=\"end\">\(escape(shown))</text>"
+            svg += "<g class=\"bar\"><title>\(Markup.escape(bar.key)): \(bar.value)</title>"
+                + "<text class=\"label\" x=\"\(labelWidth - 8)\" y=\(quoted(y + 16)) text-anchor=\"end\">\(Markup.escape(shown))</text>"
                 + "<rect x=\"\(labelWidth)\" y=\(quoted(y + 3)) width=\(quoted(length)) height=\"\(rowHeight - 6)\" fill=\"\(color)\"/>"
                 + "<text class=\"count\" x=\(quoted(labelWidth + length + 6)) y=\(quoted(y + 16))>\(bar.value)</text></g>\n"
         }
@@ -121,12 +121,12 @@ public enum SummaryPage {
             : "<tr><th>Mention</th><th>Label</th><th>Why</th><th>Closest candidate</th><th class=\"n\">Count</th></tr>\n"
         var table = "<table class=\"mentions\">\n" + head
         for (mention, count) in rows {
-            table += "<tr><td>\(escape(mention.text))</td><td>\(escape(mention.label))</td>"
+            table += "<tr><td>\(Markup.escape(mention.text))</td><td>\(Markup.escape(mention.label))</td>"
             if coded {
-                table += "<td>\(escape(mention.code ?? ""))</td><td>\(escape(mention.term ?? ""))</td><td>\(escape(mention.method ?? ""))</td>"
+                table += "<td>\(Markup.escape(mention.code ?? ""))</td><td>\(Markup.escape(mention.term ?? ""))</td><td>\(Markup.escape(mention.method ?? ""))</td>"
             } else {
                 let why = mention.code == nil ? "not normalized (no lexicon)" : mention.method ?? RunSummary.nullCode
-                table += "<td>\(escape(why))</td><td>\(escape(mention.term ?? ""))</td>"
+                table += "<td>\(Markup.escape(why))</td><td>\(Markup.escape(mention.term ?? ""))</td>"
             }
             table += "<td class=\"n\">\(number(count))</td></tr>\n"
         }
@@ -137,7 +137,7 @@ public enum SummaryPage {
         guard !summary.refused.isEmpty else { return "<p class=\"empty\">None.</p>\n" }
         var table = "<table class=\"refused\">\n<tr><th>Document</th><th>Reason</th></tr>\n"
         for refusal in summary.refused {
-            table += "<tr><td>\(escape(refusal.path))</td><td>\(escape(refusal.reason))</td></tr>\n"
+            table += "<tr><td>\(Markup.escape(refusal.path))</td><td>\(Markup.escape(refusal.reason))</td></tr>\n"
         }
         table += "</table>\n"
         let more = summary.documentsRefused - summary.refused.count
@@ -155,8 +155,8 @@ public enum SummaryPage {
             + "<th class=\"n\">Entities</th><th>Files</th></tr>\n"
         for row in summary.documents {
             let links = row.files.map { link(lastComponent($0), $0) }.joined(separator: " ")
-            body += "<tr><td>\(escape(row.path))\(row.note.map { "<br/><small>\(escape($0))</small>" } ?? "")</td>"
-                + "<td>\(escape(row.language ?? ""))</td><td class=\"n\">\(number(row.tokens))</td>"
+            body += "<tr><td>\(Markup.escape(row.path))\(row.note.map { "<br/><small>\(Markup.escape($0))</small>" } ?? "")</td>"
+                + "<td>\(Markup.escape(row.language ?? ""))</td><td class=\"n\">\(number(row.tokens))</td>"
                 + "<td class=\"n\">\(number(row.entities))</td><td>\(links)</td></tr>\n"
         }
         body += "</table>\n"
@@ -166,30 +166,6 @@ public enum SummaryPage {
     }
 
     // MARK: Escaping and formatting
-
-    /// Text made safe for HTML and XML content and attribute values: markup characters become
-    /// references, and control characters XML does not allow become U+FFFD.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
-            default:
-                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
-                    out += "\u{FFFD}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
-    }
 
     /// A relative link: the path percent-encoded byte by byte (only letters, digits, `-._~` and `/`
     /// kept, so no file name can become a scheme such as `javascript:`), starting with `./` or `../`.
@@ -211,7 +187,7 @@ public enum SummaryPage {
     }
 
     private static func link(_ title: String, _ path: String) -> String {
-        "<a href=\"\(escape(href(path)))\">\(escape(title))</a>"
+        "<a href=\"\(Markup.escape(href(path)))\">\(Markup.escape(title))</a>"
     }
 
     private static func lastComponent(_ path: String) -> String {
@@ -221,7 +197,7 @@ public enum SummaryPage {
     private static func quoted(_ value: Int) -> String { "\"\(value)\"" }
 
     /// An integer with thousands separated by commas.
-    static func number(_ value: Int) -> String {
+    public static func number(_ value: Int) -> String {
         let digits = String(value.magnitude)
         var out = ""
         for (index, digit) in digits.enumerated() {

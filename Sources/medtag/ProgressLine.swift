@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MedtagFormats
 import MedtagSpool
 import Synchronization
 
@@ -122,8 +123,8 @@ final class ProgressLine: Sendable {
 
     /// The text of the line: `medtag: 120 of 400 documents · 2,310 tokens/s · 0:42 elapsed · about 1:38 left`.
     static func line(documents: Int, total: Int?, tokens: Int, seconds: Double, fraction: Double?) -> String {
-        var parts = [total.map { "\(count(documents)) of \(count($0)) documents" } ?? "\(count(documents)) document\(documents == 1 ? "" : "s")"]
-        if seconds > 0 { parts.append("\(count(Int((Double(tokens) / seconds).rounded()))) tokens/s") }
+        var parts = [total.map { "\(SummaryPage.number(documents)) of \(SummaryPage.number($0)) documents" } ?? "\(SummaryPage.number(documents)) document\(documents == 1 ? "" : "s")"]
+        if seconds > 0 { parts.append("\(SummaryPage.number(Int((Double(tokens) / seconds).rounded()))) tokens/s") }
         parts.append("\(clockTime(seconds)) elapsed")
         let done = total.map { $0 > 0 ? Double(documents) / Double($0) : 1 } ?? fraction
         if let done, done > 0, seconds >= 1 {
@@ -138,17 +139,6 @@ final class ProgressLine: Sendable {
         let (h, m, s) = (whole / 3600, whole % 3600 / 60, whole % 60)
         let twoDigits = { (n: Int) in n < 10 ? "0\(n)" : "\(n)" }
         return h > 0 ? "\(h):\(twoDigits(m)):\(twoDigits(s))" : "\(m):\(twoDigits(s))"
-    }
-
-    /// An integer with thousands separated by commas.
-    static func count(_ value: Int) -> String {
-        let digits = String(value)
-        var out = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0, (digits.count - index) % 3 == 0, digit != "-" { out += "," }
-            out.append(digit)
-        }
-        return out
     }
 }
 
