@@ -87,6 +87,7 @@ struct AnnotateCommand: ParsableCommand {
         // Documents to do are known in advance unless archives or a shard are among the inputs.
         let progress = ProgressLine(
             total: shard == nil && !inputs.contains { ArchiveDocuments.isArchive($0.url.lastPathComponent) } ? inputs.count : nil, quiet: quiet)
+        defer { progress.finish() }  // also when an error ends the command
         var collector = SummaryCollector(title: self.inputs.joined(separator: ", "), router: router)
         /// The pieces of a text already in memory, one at a time.
         func pieces(of text: String) -> () throws -> String? {

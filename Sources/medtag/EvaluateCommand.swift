@@ -100,6 +100,7 @@ struct EvaluateCommand: ParsableCommand {
             let results = ResultBox(count: ids.count)
             let started = DispatchTime.now().uptimeNanoseconds
             let progress = ProgressLine(total: ids.count, quiet: quiet)
+            defer { progress.finish() }  // also when an error ends the command
             DispatchQueue.concurrentPerform(iterations: max(1, workers)) { worker in
                 for k in stride(from: worker, to: ids.count, by: max(1, workers)) {
                     let result = Result { try pipeline.annotate(id: ids[k], text: texts[k]) }

@@ -45,6 +45,7 @@ struct IngestCommand: ParsableCommand {
         }
         let annotator = try loadAnnotator(configuration)
         let progress = ProgressLine(total: nil, quiet: quiet)
+        defer { progress.finish() }  // also when an error ends the command
         let started = ContinuousClock.now
         let results = try Ingest.run(
             inputs, configuration: configuration, annotator: annotator, keep: keep, version: Medtag.version, logger: logger,

@@ -238,7 +238,7 @@ struct DaemonTests {
             var b = try Data(contentsOf: clean.outbox.appendingPathComponent(file))
             if file.hasSuffix("/summary.html") {
                 // The summary page says when the input finished and how long it took; the rest is the same.
-                (a, b) = (withoutTimes(a), withoutTimes(b))
+                (a, b) = (summaryWithoutTimes(a), summaryWithoutTimes(b))
             }
             #expect(a == b, "\(file) differs from a clean run")
         }
@@ -403,10 +403,4 @@ func jsonObject(_ url: URL) throws -> [String: Any] {
         throw TestFailure("\(url.path) is not a JSON object")
     }
     return object
-}
-
-/// A summary page without its time rows (when the input finished, how long it took).
-private func withoutTimes(_ page: Data) -> Data {
-    let lines = String(decoding: page, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-    return Data(lines.filter { !$0.contains("id=\"time\"") && !$0.contains("id=\"finished\"") }.joined(separator: "\n").utf8)
 }
