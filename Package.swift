@@ -29,10 +29,14 @@ let package = Package(
         // Pure logic: no files, no daemon.
         .target(name: "MedtagText"),
         // Checksums and read-only memory-mapped files, shared by models and lexicons.
-        .target(name: "MedtagStorage"),
+        .target(
+            name: "MedtagStorage",
+            // Checksums of model and lexicon files run optimized in debug builds too (unoptimized
+            // SHA-256 reads about 1 MB/s, which makes every debug check of a weights file crawl).
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "MedtagTagging", dependencies: ["MedtagText"]),
         // The model bundle: manifest.json, the one description of a model folder.
-        .target(name: "MedtagModel", dependencies: ["MedtagText", "MedtagTagging"]),
+        .target(name: "MedtagModel", dependencies: ["MedtagText", "MedtagTagging", "MedtagStorage"]),
         .target(name: "MedtagFormats", dependencies: ["MedtagText", "MedtagTagging"]),
         .target(name: "MedtagNormalize", dependencies: ["MedtagText", "MedtagStorage"]),
         .target(name: "MedtagEvaluation", dependencies: ["MedtagText", "MedtagFormats"]),

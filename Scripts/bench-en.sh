@@ -3,8 +3,7 @@
 # sentences (as plain texts, ten sentences a document) → .build/bench-en.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CORPORA=${CORPORA:-../shared/corpora}
-[ -d "$CORPORA" ] || CORPORA=/work/shared/corpora
+CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 MODEL=${MODEL_EN:-Models/en-biomed-bilstm-crf}
 PY=${PY:-$PWD/training/.venv/bin/python}
 if ! "$PY" -c "import torch, safetensors, numpy" 2>/dev/null; then

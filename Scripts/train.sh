@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Trains the Spanish Bi-LSTM-CRF end to end and writes Models/es-pharmaconer-bilstm-crf.
-#   data: medtag convert (BMEWO-V CoNLL) + medtag tokenize (fastText corpus), so training sees
-#   exactly the runtime's tokens; fastText skip-gram; SEEDS trained two at a time (1 thread each);
-#   export of the emission-averaged ensemble; strict dev F1 measured through the Swift pipeline.
+#   data: medtag convert (BMEWO-V CoNLL) + medtag tokenize (fastText corpus: all of raw-es), so
+#   training sees exactly the runtime's tokens; fastText skip-gram; RUNS trained two at a time
+#   (1 thread each), early stopping on every 10th training document (dev is never used to choose),
+#   CardioCCC drug mentions as an auxiliary output; export of the emission-averaged ensemble with
+#   the document-consistency step; strict dev F1 measured through the Swift pipeline.
+# Interrupted runs resume from their last epoch (training/work/runs/NAME/last.pt).
+# Environment: MEDTAG_CORPORA, RUNS, EPOCHS, OUT, TRAIN_ON (train, or train+dev for a final model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CORPORA=${CORPORA:-../shared/corpora}
-[ -d "$CORPORA" ] || CORPORA=/work/shared/corpora
+CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 PHARMA=$CORPORA/pharmaconer
 RAW=$CORPORA/raw-es
-# Ensemble members: NAME:SEED:FLAGS. Two with frozen fastText vectors, two fine-tuning them.
-RUNS=${RUNS:-"bmewov-1:1: bmewov-2:2: tuned-3:3:--tune-words tuned-4:4:--tune-words"}
+AUX=$CORPORA/aux-es/cardioccc-farmaco.conll
+# Ensemble members: NAME:SEED:FLAGS (flags joined with commas).
+RUNS=${RUNS:-"aux-3:3:--tune-words,--aux,$AUX aux-4:4:--tune-words,--aux,$AUX aux-5:5:--tune-words,--aux,$AUX"}
+TRAIN_ON=${TRAIN_ON:-train}
 SCHEME=${SCHEME:-bmewov}
 EPOCHS=${EPOCHS:-30}
-OUT=${OUT:-Models/es-pharmaconer-bilstm-crf}
+OUT=$(realpath -m "${OUT:-Models/es-pharmaconer-bilstm-crf}")
 WORK=training/work
 PY=training/.venv/bin/python
 MEDTAG=.build/release/medtag
@@ -28,6 +33,13 @@ mkdir -p $WORK/data $WORK/runs
 echo "== data (medtag convert / tokenize)"
 $MEDTAG convert --scheme bmewov -o $WORK/data/train.conll "$PHARMA/train"
 $MEDTAG convert --scheme bmewov -o $WORK/data/dev.conll "$PHARMA/dev"
+TRAIN_CONLL=work/data/train.conll
+NOTE="PharmaCoNER train (500 documents)"
+if [ "$TRAIN_ON" = "train+dev" ]; then
+  cat $WORK/data/train.conll $WORK/data/dev.conll > $WORK/data/train+dev.conll
+  TRAIN_CONLL=work/data/train+dev.conll
+  NOTE="PharmaCoNER train and dev (750 documents)"
+fi
 $MEDTAG tokenize "$RAW"/*.txt "$PHARMA"/train/*.txt "$PHARMA"/dev/*.txt > $WORK/data/corpus.tok
 
 echo "== fastText embeddings"
@@ -44,9 +56,10 @@ for spec in $RUNS; do
   runs+=("$run")
   if [ ! -f "$run/result.json" ]; then
     mkdir -p "$run"
-    (cd training && .venv/bin/python train.py --train work/data/train.conll --dev work/data/dev.conll \
+    (cd training && .venv/bin/python train.py --train $TRAIN_CONLL --dev work/data/dev.conll \
       --emb work/data/emb --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
-      --scheme $SCHEME --seed "$seed" --epochs $EPOCHS $flags --out "../$run" > "../$run/stdout" 2>&1) &
+      --scheme $SCHEME --seed "$seed" --epochs $EPOCHS --patience 5 --holdout 10 ${flags//,/ } \
+      --out "../$run" >> "../$run/stdout" 2>&1) &
     pids+=($!)
     if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
   fi
@@ -57,7 +70,7 @@ echo "== export"
 (cd training && .venv/bin/python export.py --runs "${runs[@]/#/../}" --emb work/data/emb \
   --dev work/data/dev.conll --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
   --tokenizer-version "$(sed -n 's/.*static let version = "\(.*\)"/\1/p' ../Sources/MedtagText/Tokenizer.swift)" \
-  --out "../$OUT")
+  --corpus-note "$NOTE" --out "$OUT")
 
 echo "== strict dev F1 through the Swift pipeline"
 swift build -c release --product medtag

@@ -1,5 +1,10 @@
-"""Trains fastText skip-gram (with subwords) on tokenized Spanish clinical text and exports the
-vectors of the kept vocabulary: words.txt (one key a line; line 0 is <unk>) + vectors.npy."""
+"""Trains fastText skip-gram (with subwords) and exports the vectors of the kept vocabulary:
+words.txt (one key a line; line 0 is <unk>) + vectors.npy.
+
+- es: tokenized Spanish clinical text (`medtag tokenize`, one sentence a line); words seen twice or
+  more plus every train/dev token and gazetteer entry are kept.
+- en: the training text of BC5CDR and BC2GM (their own tokens); the training vocabulary is kept, so
+  words first seen in devel stay unknown, as new words do at run time."""
 import argparse, collections, os, sys
 import numpy as np
 import fasttext
@@ -8,23 +13,39 @@ from features import word_key, load_gazetteer
 from conll import read_conll, sentences
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--corpus", required=True, help="tokenized text, one sentence a line")
-ap.add_argument("--conll", nargs="+", required=True)
-ap.add_argument("--gazetteer", required=True)
+ap.add_argument("--language", choices=["es", "en"], default="es")
+ap.add_argument("--corpus", help="es: tokenized text, one sentence a line")
+ap.add_argument("--conll", nargs="+", default=[], help="es: CoNLL files whose tokens are all kept")
+ap.add_argument("--gazetteer", help="es: gazetteer whose entries are all kept")
+ap.add_argument("--corpora", help="en: folder with BC5CDR-IOB/ and BC2GM-IOB/")
 ap.add_argument("--out", required=True)
 ap.add_argument("--dim", type=int, default=100)
 ap.add_argument("--epoch", type=int, default=10)
 ap.add_argument("--min-count", type=int, default=2)
-ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--threads", type=int)
 args = ap.parse_args()
+if args.threads is None:
+    args.threads = 2 if args.language == "es" else 1
 os.makedirs(args.out, exist_ok=True)
 
 norm_path = os.path.join(args.out, "corpus.norm")
 counts = collections.Counter()
-with open(args.corpus, encoding="utf-8") as src, open(norm_path, "w", encoding="utf-8") as dst:
-    for line in src:
-        toks = [word_key(t) for t in line.split()]
-        if toks:
+def corpus_lines():
+    if args.language == "en":
+        from english.corpora import load
+        for _, sents in load(args.corpora, "train").values():
+            for s in sents:
+                yield [t for t, _ in s]
+    else:
+        with open(args.corpus, encoding="utf-8") as src:
+            for line in src:
+                yield line.split()
+
+
+with open(norm_path, "w", encoding="utf-8") as dst:
+    for line in corpus_lines():
+        toks = [word_key(t) for t in line]
+        if toks or args.language == "en":
             counts.update(toks)
             dst.write(" ".join(toks) + "\n")
 print(f"corpus: {sum(counts.values())} tokens, {len(counts)} types", file=sys.stderr)
@@ -33,18 +54,21 @@ model = fasttext.train_unsupervised(
     norm_path, model="skipgram", dim=args.dim, epoch=args.epoch, minCount=1, minn=3, maxn=6,
     bucket=200000, thread=args.threads, ws=5, neg=5, lr=0.05, verbose=0)
 
-keep = [w for w, c in counts.most_common() if c >= args.min_count]
-kept = set(keep)
-extra = set()
-for path in args.conll:
-    for s in sentences(read_conll(path)):
-        for tok, *_ in s:
-            extra.add(word_key(tok))
-for w in load_gazetteer(args.gazetteer):
-    extra.add(word_key(w))
-for w in sorted(extra - kept):
-    if w and not any(ch.isspace() for ch in w):
-        keep.append(w)
+if args.language == "en":
+    keep = [w for w, _ in counts.most_common() if w and not any(ch.isspace() for ch in w)]
+else:
+    keep = [w for w, c in counts.most_common() if c >= args.min_count]
+    kept = set(keep)
+    extra = set()
+    for path in args.conll:
+        for s in sentences(read_conll(path)):
+            for tok, *_ in s:
+                extra.add(word_key(tok))
+    for w in load_gazetteer(args.gazetteer):
+        extra.add(word_key(w))
+    for w in sorted(extra - kept):
+        if w and not any(ch.isspace() for ch in w):
+            keep.append(w)
 vocab = ["<unk>"] + keep
 vecs = np.zeros((len(vocab), args.dim), dtype=np.float32)
 for i, w in enumerate(vocab[1:], 1):

@@ -1,28 +1,36 @@
-"""Exports trained runs (an ensemble averaged at the emission level) to a model directory:
+"""Exports trained runs (an ensemble averaged at the emission level) to a model folder:
 weights.safetensors (word vectors fp16, the rest fp32), vocabularies, feature tables,
-manifest.json and reference.json (sentences -> emissions and Viterbi paths, for the parity test)."""
-import argparse, hashlib, json, os, shutil, sys
+manifest.json and reference.json (sentences -> emissions and Viterbi paths, for the parity test).
+One exporter for every language; what differs (corpora, gazetteer, reference sentences) comes
+from languages.py (--language es|en)."""
+import argparse, hashlib, json, os, sys
 import numpy as np
 import torch
 from safetensors.torch import save_file
 
-from conll import read_conll, sentences
-from data import Encoder, batchify, spans, bio_spans
-from features import load_gazetteer, load_affixes, MAX_CHARS, AFFIX_MIN_REST, CASING_CLASSES
+import languages
+from data import Encoder, batchify, spans, bio_spans, convert_tag
+from features import load_affixes, MAX_CHARS, AFFIX_MIN_REST, CASING_CLASSES
 from model import BiLSTMCRF, viterbi_np
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--runs", nargs="+", required=True)
 ap.add_argument("--emb", required=True)
-ap.add_argument("--dev", required=True)
-ap.add_argument("--gazetteer", required=True)
 ap.add_argument("--affixes", required=True)
 ap.add_argument("--tokenizer-version", required=True)
 ap.add_argument("--out", required=True)
-ap.add_argument("--name", default="es-pharmaconer-bilstm-crf")
+ap.add_argument("--name", help="model name (default: the language's)")
 ap.add_argument("--no-dev-score", action="store_true", help="skip the token-level dev scores")
+ap.add_argument("--postprocess", nargs="*", default=None,
+                help="document-level steps the runtime runs after the tagger (manifest 'postprocess'); "
+                     "default: consistency for Spanish, none for English")
+ap.add_argument("--corpus-note", help="what the members were trained on, for the manifest")
+languages.add_arguments(ap)
 args = ap.parse_args()
 torch.set_num_threads(1)
+lang = languages.configure(args)
+name = args.name or lang.name
+postprocess = args.postprocess if args.postprocess is not None else (["consistency"] if lang.language == "es" else [])
 
 ckpts = [torch.load(os.path.join(r, "model.pt"), weights_only=False) for r in args.runs]
 cfg = ckpts[0]["config"]
@@ -50,21 +58,18 @@ for c in ckpts:
 
 # CRF: effective scores (invalid pairs at -10000), averaged over members.
 eff = [[t.detach() for t in m.crf.effective()] for m in models]
-crf_start = torch.stack([e[0] for e in eff]).mean(0)
-crf_trans = torch.stack([e[1] for e in eff]).mean(0)
-crf_end = torch.stack([e[2] for e in eff]).mean(0)
+crf = [torch.stack([e[k] for e in eff]).mean(0) for k in range(3)]
+np_crf = [t.numpy() for t in crf]
 
 tensors = {"word.weight": torch.as_tensor(vectors)}
 keep = ("char.weight", "char_lstm.", "case.weight", "lstm.", "out.")
 for k, (m, c) in enumerate(zip(models, ckpts)):
-    for name, t in m.state_dict().items():
-        if name.startswith(keep):
-            tensors[f"m{k}.{name}"] = t.detach().float().contiguous()
+    for key, t in m.state_dict().items():
+        if key.startswith(keep):
+            tensors[f"m{k}.{key}"] = t.detach().float().contiguous()
     if c["config"].get("tune_words"):
         tensors[f"m{k}.word.weight"] = m.word.weight.detach().half().contiguous()
-tensors["crf.start"] = crf_start.contiguous()
-tensors["crf.transitions"] = crf_trans.contiguous()
-tensors["crf.end"] = crf_end.contiguous()
+tensors["crf.start"], tensors["crf.transitions"], tensors["crf.end"] = (t.contiguous() for t in crf)
 
 os.makedirs(args.out, exist_ok=True)
 save_file(tensors, os.path.join(args.out, "weights.safetensors"),
@@ -75,64 +80,61 @@ with open(os.path.join(args.out, "words.txt"), "w", encoding="utf-8") as f:
 with open(os.path.join(args.out, "chars.json"), "w", encoding="utf-8") as f:
     json.dump(chars, f, ensure_ascii=False)
 with open(os.path.join(args.out, "gazetteer.txt"), "w", encoding="utf-8") as f:
-    f.write("\n".join(sorted(load_gazetteer(args.gazetteer))) + "\n")
+    f.write("\n".join(lang.gazetteer) + "\n")
+affixes = load_affixes(args.affixes)
 with open(os.path.join(args.out, "affixes.tsv"), "w", encoding="utf-8") as f:
-    for kind, form in load_affixes(args.affixes):
+    for kind, form in affixes:
         f.write(f"{kind}\t{form}\n")
 
-# Dev scores at the token level (the character-level score comes from the Swift pipeline).
-dev_s = sentences(read_conll(args.dev))
-enc = Encoder(words, chars, load_gazetteer(args.gazetteer), load_affixes(args.affixes), tags, scheme)
-items = [enc.encode(s) for s in dev_s]
+enc = Encoder(words, chars, set(lang.gazetteer), affixes, tags, scheme)
 decode = bio_spans if scheme == "bio" else spans
 
 
-def emissions(batch_items, members):
+def emissions(token_lists, members):
     with torch.no_grad():
-        b = batchify(batch_items)
+        b = batchify([(enc.encode([(t, 0, 0, "O") for t in toks])[0], [0] * len(toks)) for toks in token_lists])
         return torch.stack([m.emissions(b) for m in members]).mean(0)
 
 
-def f1(members, start, trans, end):
+def convert(tag):
+    return convert_tag(tag, scheme)
+
+
+def f1(sentences, members, start, trans, end):
+    """Exact token span and label F1 of the ensemble `members` on (tokens, gold tags) sentences."""
     tp = fp = fn = 0
-    order = sorted(range(len(items)), key=lambda i: len(items[i][0]))
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i][0]))
     for k in range(0, len(order), 64):
         idx = order[k:k + 64]
-        em = emissions([items[i] for i in idx], members)
+        em = emissions([sentences[i][0] for i in idx], members)
         for j, i in enumerate(idx):
-            n = len(items[i][0])
-            path = viterbi_np(em[j, :n].numpy(), start, trans, end)
-            p = decode([tags[t] for t in path]); g = decode([tags[t] for t in items[i][1]])
+            toks, gold = sentences[i]
+            path = viterbi_np(em[j, :len(toks)].numpy(), start, trans, end)
+            p = decode([tags[t] for t in path]); g = decode([convert(t) for t in gold])
             tp += len(p & g); fp += len(p - g); fn += len(g - p)
     pr, rc = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
     return round(2 * pr * rc / max(pr + rc, 1e-9), 4)
 
-np_crf = [t.numpy() for t in (crf_start, crf_trans, crf_end)]
-if args.no_dev_score:
-    member_f1, ensemble_f1 = [], None
-else:
-    member_f1 = [f1([m], *[t.numpy() for t in e]) for m, e in zip(models, eff)]
-    ensemble_f1 = f1(models, *np_crf)
-print(f"dev token-span F1: members {member_f1}, ensemble {ensemble_f1}", file=sys.stderr)
 
-# Reference for the Swift parity test: a few dev sentences, emissions and paths.
-picks = []
-for s in dev_s:
-    toks = [t[0] for t in s]
-    if any(t[3] != "O" for t in s) and 5 <= len(toks) <= 40 and len(picks) < 6:
-        picks.append(toks)
-picks.append(["Se", "administró", "dexametasona-fosfato" * 3, "y", "ÑÓÇ", "0,5", "mg", "."])  # clipped, unknown chars
-picks.append(["Omeprazol"])
+# Dev scores at the token level (the character-level score comes from the Swift pipeline).
+scored = None if args.no_dev_score else lang.scored_sentences()
+if scored is not None:
+    member_f1 = [f1(scored, [m], *[t.numpy() for t in e]) for m, e in zip(models, eff)]
+    token_scores = {"members": member_f1, "ensemble": f1(scored, models, *np_crf)}
+    print(f"dev token-span F1: {token_scores}", file=sys.stderr)
+else:
+    token_scores = {"members": [c.get("dev_table", c.get("dev_f1_tokens")) for c in ckpts]}
+
+# Reference for the Swift parity test: a few dev sentences, emissions and paths, and the features
+# of many tokens.
+picks = lang.reference_sentences()
 ref = {"sentences": picks, "emissions": [], "paths": []}
 for toks in picks:
-    it = enc.encode([(t, 0, 0, "O") for t in toks])
-    em = emissions([it], models)[0].numpy()
+    em = emissions([toks], models)[0].numpy()
     ref["emissions"].append([float(x) for x in em.reshape(-1)])
     ref["paths"].append(viterbi_np(em, *np_crf))
-# Feature parity: the distinct dev tokens with their word id, casing, flags and char ids.
-distinct = sorted({t[0] for s in dev_s for t in s})
 ref["features"] = []
-for tok in distinct:
+for tok in lang.feature_tokens(picks):
     w, cids, case, flags = enc.token(tok)
     ref["features"].append([tok, w, case, [int(x) for x in flags], cids])
 with open(os.path.join(args.out, "reference.json"), "w", encoding="utf-8") as f:
@@ -148,7 +150,7 @@ files = {role: {"path": p, "sha256": sha(os.path.join(args.out, p))} for role, p
 manifest_path = os.path.join(args.out, "manifest.json")
 old = json.load(open(manifest_path)) if os.path.exists(manifest_path) else {}
 manifest = {
-    "name": args.name, "kind": "bilstm-crf", "language": "es", "labels": labels, "tagScheme": scheme,
+    "name": name, "kind": "bilstm-crf", "language": lang.language, "labels": labels, "tagScheme": scheme,
     "tokenizerVersion": args.tokenizer_version, "tags": tags,
     "dimensions": {"words": len(words), "wordDim": int(vectors.shape[1]), "chars": len(chars),
                    "charDim": cfg["char_dim"], "charHidden": cfg["char_hidden"],
@@ -157,13 +159,15 @@ manifest = {
                  "wordKey": "lowercase, ASCII digits folded to 0; unknown words -> index 0"},
     "files": files,
     "devScores": {
-        "tokenSpanF1": {"members": member_f1, "ensemble": ensemble_f1,
-                        "how": "PyTorch, exact token span and label on medtag-tokenized dev sentences"},
+        "tokenSpanF1": {**token_scores, "how": lang.score_how},
         **{k: v for k, v in old.get("devScores", {}).items() if k != "tokenSpanF1"},
     },
     "training": {"seeds": [c["seed"] for c in ckpts], "epochs": [c["epoch"] for c in ckpts],
-                 "corpus": "PharmaCoNER train (500 documents); early stopping on dev (250 documents)"},
+                 "corpus": args.corpus_note or lang.corpus_note},
 }
+if postprocess:  # after "files", before the scores
+    manifest = {k: v for item in manifest.items()
+                for k, v in ([item, ("postprocess", postprocess)] if item[0] == "files" else [item])}
 with open(manifest_path, "w", encoding="utf-8") as f:
     json.dump(manifest, f, ensure_ascii=False, indent=2)
 size = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out))

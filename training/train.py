@@ -1,26 +1,45 @@
-"""Trains one Bi-LSTM-CRF (one seed) with early stopping on dev; writes run_dir/model.pt."""
+"""Trains one Bi-LSTM-CRF (one seed) with early stopping; writes run_dir/model.pt. One trainer for
+every language (--language es|en); what differs is the data and the loss:
+
+- es: PharmaCoNER CoNLL from medtag convert (BMEWO-V by default), the full CRF loss, early stopping
+  on held-out training documents (--holdout) or dev, optionally a second output trained on an
+  auxiliary corpus with another label set (--aux, not exported).
+- en: BC5CDR + BC2GM (BIOES) with a partial (marginal) CRF loss: each corpus annotates only some
+  labels, so a token it tags O may be O or part of a mention of a label it does not annotate. The
+  loss is -log of the total probability of every tag path consistent with what the corpus says (a
+  gold entity tag fixes the token's tag; an O allows O or any tag of the labels the corpus leaves
+  out). Early stopping on the mean of the devel splits' F1.
+
+Interrupted runs resume from their last finished epoch (run_dir/last.pt)."""
 import argparse, json, os, random, sys, time
 import numpy as np
 import torch
 
 from conll import read_conll, sentences
-from data import Encoder, batchify, spans, bio_spans, convert_tag
+from data import Encoder, batchify, spans, bio_spans
 from features import load_gazetteer, load_affixes
-from model import BiLSTMCRF, tag_set, viterbi_np
+from model import BiLSTMCRF, tag_set, viterbi_np, NEG
+
+DEFAULTS = {  # per language: scheme, epochs, patience, batch, lr
+    "es": dict(scheme="bmewov", epochs=40, patience=7, batch=16, lr=0.002),
+    "en": dict(scheme="bioes", epochs=30, patience=5, batch=32, lr=0.003),
+}
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--train", required=True)
-ap.add_argument("--dev", required=True)
+ap.add_argument("--language", choices=sorted(DEFAULTS), default="es")
+ap.add_argument("--train", help="es: train CoNLL")
+ap.add_argument("--dev", help="es: dev CoNLL")
+ap.add_argument("--gazetteer", help="es: gazetteer, one name a line")
+ap.add_argument("--corpora", help="en: folder with BC5CDR-IOB/ and BC2GM-IOB/")
 ap.add_argument("--emb", required=True, help="folder with words.txt and vectors.npy")
-ap.add_argument("--gazetteer", required=True)
 ap.add_argument("--affixes", required=True)
 ap.add_argument("--out", required=True)
-ap.add_argument("--scheme", default="bmewov")
+ap.add_argument("--scheme")
 ap.add_argument("--seed", type=int, default=1)
-ap.add_argument("--epochs", type=int, default=40)
-ap.add_argument("--patience", type=int, default=7)
-ap.add_argument("--batch", type=int, default=16)
-ap.add_argument("--lr", type=float, default=0.002)
+ap.add_argument("--epochs", type=int)
+ap.add_argument("--patience", type=int)
+ap.add_argument("--batch", type=int)
+ap.add_argument("--lr", type=float)
 ap.add_argument("--hidden", type=int, default=100)
 ap.add_argument("--dropout", type=float, default=0.5)
 ap.add_argument("--word-dropout", type=float, default=0.05)
@@ -28,11 +47,16 @@ ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--tune-words", action="store_true", help="fine-tune the word vectors (SparseAdam)")
 ap.add_argument("--init", help="continue from this model.pt (same vocabularies and sizes)")
 ap.add_argument("--holdout", type=int, default=0,
-                help="every Nth training document is held out for early stopping (0: stop on --dev)")
-ap.add_argument("--aux", help="auxiliary corpus (token<TAB>BIO tag CoNLL): a second output trained on it")
+                help="es: every Nth training document is held out for early stopping (0: stop on --dev)")
+ap.add_argument("--aux", help="es: auxiliary corpus (token<TAB>BIO tag CoNLL): a second output trained on it")
 ap.add_argument("--aux-fraction", type=float, default=0.25, help="share of the auxiliary sentences used each epoch")
 ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the auxiliary loss")
+ap.add_argument("--max-minutes", type=float, default=0, help="stop when another epoch would pass this")
+ap.add_argument("--limit", type=int, default=0, help="en: sentences per corpus (smoke tests)")
 args = ap.parse_args()
+for key, value in DEFAULTS[args.language].items():
+    if getattr(args, key) is None:
+        setattr(args, key, value)
 
 torch.set_num_threads(args.threads)
 random.seed(args.seed); np.random.seed(args.seed); torch.manual_seed(args.seed)
@@ -42,29 +66,72 @@ def say(*a):
     msg = " ".join(str(x) for x in a)
     print(msg, file=sys.stderr, flush=True); log.write(msg + "\n"); log.flush()
 
-train_docs = read_conll(args.train)
-if args.holdout:
-    # Early stopping on held-out training documents: dev is only scored, never used to choose.
-    val_s = sentences([d for i, d in enumerate(train_docs) if i % args.holdout == args.holdout - 1])
-    train_s = sentences([d for i, d in enumerate(train_docs) if i % args.holdout != args.holdout - 1])
-else:
-    train_s = sentences(train_docs)
-dev_s = sentences(read_conll(args.dev))
-if not args.holdout:
-    val_s = dev_s
-labels = sorted({t[3][2:] for s in train_s for t in s if t[3] != "O"})
-tags = tag_set(labels, args.scheme)
 words = [w.rstrip("\n") for w in open(os.path.join(args.emb, "words.txt"), encoding="utf-8")]
 vectors = np.load(os.path.join(args.emb, "vectors.npy"))
-chars = ["<pad>", "<unk>"] + sorted({c for s in train_s for t in s for c in t[0]})
-gaz = load_gazetteer(args.gazetteer)
 affixes = load_affixes(args.affixes)
-enc = Encoder(words, chars, gaz, affixes, tags, args.scheme)
-train_items = [enc.encode(s) for s in train_s]
-dev_items = [enc.encode(s) for s in dev_s]
-val_items = [enc.encode(s) for s in val_s]
-say(f"seed {args.seed} scheme {args.scheme}: {len(train_items)} train / {len(val_items)} validation / "
-    f"{len(dev_items)} dev sentences, {len(tags)} tags, {len(chars)} chars, {len(words)} words")
+decode = bio_spans if args.scheme == "bio" else spans
+
+
+def token_f1(counts):
+    tp, fp, fn = counts
+    p = tp / max(tp + fp, 1); r = tp / max(tp + fn, 1)
+    return 2 * p * r / max(p + r, 1e-9), p, r
+
+
+# --- Data: train_items are (tokens, gold tag ids, allowed-tags mask or None) -----------------------
+if args.language == "es":
+    train_docs = read_conll(args.train)
+    if args.holdout:
+        # Early stopping on held-out training documents: dev is only scored, never used to choose.
+        val_s = sentences([d for i, d in enumerate(train_docs) if i % args.holdout == args.holdout - 1])
+        train_s = sentences([d for i, d in enumerate(train_docs) if i % args.holdout != args.holdout - 1])
+    else:
+        train_s = sentences(train_docs)
+    dev_s = sentences(read_conll(args.dev))
+    if not args.holdout:
+        val_s = dev_s
+    labels = sorted({t[3][2:] for s in train_s for t in s if t[3] != "O"})
+    tags = tag_set(labels, args.scheme)
+    chars = ["<pad>", "<unk>"] + sorted({c for s in train_s for t in s for c in t[0]})
+    gaz = load_gazetteer(args.gazetteer)
+    enc = Encoder(words, chars, gaz, affixes, tags, args.scheme)
+    train_items = [(*enc.encode(s), None) for s in train_s]
+    dev_items = [enc.encode(s) for s in dev_s]
+    val_items = [enc.encode(s) for s in val_s]
+    say(f"seed {args.seed} scheme {args.scheme}: {len(train_items)} train / {len(val_items)} validation / "
+        f"{len(dev_items)} dev sentences, {len(tags)} tags, {len(chars)} chars, {len(words)} words")
+else:
+    from english.corpora import load, LABELS
+    labels = LABELS
+    tags = tag_set(LABELS, args.scheme)
+    train = load(args.corpora, "train")
+    devel = load(args.corpora, "devel")
+    if args.limit:
+        train = {k: (l, s[:args.limit]) for k, (l, s) in train.items()}
+        devel = {k: (l, s[:args.limit]) for k, (l, s) in devel.items()}
+    chars = ["<pad>", "<unk>"] + sorted({c for _, ss in train.values() for s in ss for t, _ in s for c in t})
+    enc = Encoder(words, chars, set(), affixes, tags, args.scheme)
+
+    def allowed_tags(corpus_labels):
+        """Tag indices an O token of a corpus annotating `corpus_labels` may take."""
+        return [0] + [i for i, t in enumerate(tags) if t != "O" and t[2:] not in corpus_labels]
+
+    def encode(corpus_labels, sents):
+        free = allowed_tags(corpus_labels)
+        items = []
+        for s in sents:
+            toks, gold = enc.encode([(t, 0, 0, g) for t, g in s])
+            allow = np.zeros((len(gold), len(tags)), dtype=bool)
+            for i, g in enumerate(gold):
+                allow[i, free if g == 0 else [g]] = True
+            items.append((toks, gold, allow))
+        return items
+
+    train_items = [it for corpus_labels, ss in train.values() for it in encode(corpus_labels, ss)]
+    dev_sets = {name: (corpus_labels, encode(corpus_labels, ss)) for name, (corpus_labels, ss) in devel.items()}
+    say(f"seed {args.seed}: {len(train_items)} train sentences "
+        f"({', '.join(f'{k} {len(v[1])}' for k, v in train.items())}), "
+        f"{sum(len(v[1]) for v in dev_sets.values())} devel, {len(tags)} tags, {len(chars)} chars, {len(words)} words")
 
 
 def read_aux(path):
@@ -88,11 +155,12 @@ if args.aux:
     aux_s = read_aux(args.aux)
     aux_labels = sorted({t[3][2:] for s in aux_s for t in s if t[3] != "O"})
     aux_tags = tag_set(aux_labels, "bio")
-    aux_enc = Encoder(words, chars, gaz, affixes, aux_tags, "bio")
+    aux_enc = Encoder(words, chars, enc.gaz, affixes, aux_tags, "bio")
     aux_items = [aux_enc.encode(s) for s in aux_s]
     say(f"auxiliary: {len(aux_items)} sentences, tags {aux_tags}, {args.aux_fraction:.0%} an epoch, "
         f"weight {args.aux_weight}")
 
+# --- Model and optimizers ---------------------------------------------------------------------------
 model = BiLSTMCRF(vectors, len(chars), tags, args.scheme, hidden=args.hidden, dropout=args.dropout)
 if args.tune_words:
     model.word = torch.nn.Embedding.from_pretrained(torch.as_tensor(vectors), freeze=False, sparse=True)
@@ -102,40 +170,86 @@ if aux_items:
 if args.init:
     init = torch.load(args.init, weights_only=False)
     assert init["chars"] == chars and init["labels"] == labels, "--init model has other vocabularies"
-    model.load_state_dict(init["state"])
+    model.load_state_dict(init["state"], strict=False)
     say(f"continuing from {args.init} (epoch {init['epoch']}, dev F1 {init.get('dev_f1_tokens')})")
 params = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("word.")]
 opt = torch.optim.Adam(params, lr=args.lr)
 word_opt = torch.optim.SparseAdam([model.word.weight], lr=args.lr / 2) if args.tune_words else None
 gen = torch.Generator().manual_seed(args.seed)
-decode = bio_spans if args.scheme == "bio" else spans
 
 
-def dev_emissions(items):
+def partial_nll(em, allow, mask):
+    """-log sum over consistent paths + log Z, one forward pass over [unconstrained; constrained]."""
+    start, trans, end = model.crf.effective()
+    B = em.shape[0]
+    em2 = torch.cat([em, em + (~allow).float() * NEG], 0)
+    mask2 = torch.cat([mask, mask], 0)
+    alpha = start + em2[:, 0]
+    for i in range(1, em.shape[1]):
+        nxt = torch.logsumexp(alpha.unsqueeze(2) + trans.unsqueeze(0), dim=1) + em2[:, i]
+        alpha = torch.where(mask2[:, i:i + 1], nxt, alpha)
+    z = torch.logsumexp(alpha + end, dim=1)
+    return (z[:B] - z[B:]).mean()
+
+
+def allow_tensor(items):
+    L = max(len(it[0]) for it in items)
+    a = np.ones((len(items), L, len(tags)), dtype=bool)
+    for b, it in enumerate(items):
+        a[b, :len(it[2])] = it[2]
+    return torch.from_numpy(a)
+
+
+def emissions_of(items, batch=64 if args.language == "es" else 128):
+    """Emissions [tokens, tags] of each (tokens, gold) item, in eval mode."""
     model.eval()
     order = sorted(range(len(items)), key=lambda i: len(items[i][0]))
     out = [None] * len(items)
     with torch.no_grad():
-        for k in range(0, len(order), 64):
-            idx = order[k:k + 64]
-            b = batchify([items[i] for i in idx])
-            em = model.emissions(b)
+        for k in range(0, len(order), batch):
+            idx = order[k:k + batch]
+            em = model.emissions(batchify([items[i][:2] for i in idx]))
             for j, i in enumerate(idx):
                 out[i] = em[j, :len(items[i][0])].clone()
     return out
 
 
-def score(items, ems):
-    tp = fp = fn = 0
+def counts(items, keep=None):
+    """(tp, fp, fn) per label of exact token spans; `keep` limits predictions to some labels."""
     start, trans, end = (t.detach().numpy() for t in model.crf.effective())
-    for (toks, gold), em in zip(items, ems):
+    table = {}
+    for (toks, gold), em in zip([it[:2] for it in items], emissions_of(items)):
         path = viterbi_np(em.numpy(), start, trans, end)
-        p = decode([tags[i] for i in path]); g = decode([tags[i] for i in gold])
-        tp += len(p & g); fp += len(p - g); fn += len(g - p)
-    pr = tp / max(tp + fp, 1); rc = tp / max(tp + fn, 1)
-    return 2 * pr * rc / max(pr + rc, 1e-9), pr, rc
+        p = {s for s in decode([tags[i] for i in path]) if keep is None or s[2] in keep}
+        g = decode([tags[i] for i in gold])
+        for s in p & g: table.setdefault(s[2], [0, 0, 0])[0] += 1
+        for s in p - g: table.setdefault(s[2], [0, 0, 0])[1] += 1
+        for s in g - p: table.setdefault(s[2], [0, 0, 0])[2] += 1
+    return table
 
 
+def evaluate():
+    """(selection score, dev score, line for the log, extra checkpoint fields)."""
+    if args.language == "es":
+        f1, p, r = token_f1([sum(c[k] for c in counts(val_items).values()) for k in range(3)])
+        dev = token_f1([sum(c[k] for c in counts(dev_items).values()) for k in range(3)]) if args.holdout else (f1, p, r)
+        return f1, dev[0], f"validation F1 {f1:.4f} P {p:.4f} R {r:.4f} dev F1 {dev[0]:.4f}", {
+            "dev_f1_tokens": dev[0], "validation_f1_tokens": f1}
+    # en: per corpus, exact token-span F1 over the labels that corpus annotates (predictions of the
+    # other labels are not scored there, having no gold); selection on the mean over corpora.
+    table, corpus_f1 = {}, []
+    for name, (corpus_labels, items) in dev_sets.items():
+        c = counts(items, keep=corpus_labels)
+        rows = {l: c.get(l, [0, 0, 0]) for l in corpus_labels}
+        total = [sum(v[k] for v in rows.values()) for k in range(3)]
+        for l, v in list(rows.items()) + [(name, total)]:
+            table[l] = round(token_f1(v)[0], 4)
+        corpus_f1.append(table[name])
+    score = sum(corpus_f1) / len(corpus_f1)
+    return score, score, f"devel {json.dumps(table)} mean {score:.4f}", {"dev_f1_tokens": score, "dev_table": table}
+
+
+# --- Training loop ----------------------------------------------------------------------------------
 best, best_epoch, best_dev, t0, first = -1.0, 0, None, time.time(), 1
 last_path = os.path.join(args.out, "last.pt")
 if os.path.exists(last_path):  # resume an interrupted run where its last finished epoch left it
@@ -159,7 +273,6 @@ for epoch in range(first, args.epochs + 1):
     for ch in chunks:
         ch.sort(key=lambda i: len(train_items[i][0]))
         batches += [ch[i:i + args.batch] for i in range(0, len(ch), args.batch)]
-    main_batches = len(batches)
     if aux_items:
         pick = random.sample(range(len(aux_items)), int(len(aux_items) * args.aux_fraction))
         pick.sort(key=lambda i: len(aux_items[i][0]))
@@ -172,8 +285,12 @@ for epoch in range(first, args.epochs + 1):
             b = batchify([aux_items[-1 - i] for i in idx], args.word_dropout, gen)
             loss = args.aux_weight * model.aux_crf.nll(model.emissions(b, aux=True), b["tags"], b["mask"])
         else:
-            b = batchify([train_items[i] for i in idx], args.word_dropout, gen)
-            loss = model.crf.nll(model.emissions(b), b["tags"], b["mask"])
+            its = [train_items[i] for i in idx]
+            b = batchify([it[:2] for it in its], args.word_dropout, gen)
+            if its[0][2] is None:
+                loss = model.crf.nll(model.emissions(b), b["tags"], b["mask"])
+            else:
+                loss = partial_nll(model.emissions(b), allow_tensor(its), b["mask"])
         opt.zero_grad()
         if word_opt:
             word_opt.zero_grad()
@@ -183,15 +300,12 @@ for epoch in range(first, args.epochs + 1):
         if word_opt:
             word_opt.step()
         total += float(loss.detach()) * len(idx)
-    f1, p, r = score(val_items, dev_emissions(val_items))
-    dev = score(dev_items, dev_emissions(dev_items)) if args.holdout else (f1, p, r)
-    say(f"epoch {epoch} loss {total / len(train_items):.3f} validation F1 {f1:.4f} P {p:.4f} R {r:.4f} "
-        f"dev F1 {dev[0]:.4f} ({time.time() - te:.0f}s)")
-    if f1 > best:
-        best, best_epoch, best_dev = f1, epoch, dev[0]
+    score, dev, line, fields = evaluate()
+    say(f"epoch {epoch} loss {total / len(train_items):.3f} {line} ({time.time() - te:.0f}s)")
+    if score > best:
+        best, best_epoch, best_dev = score, epoch, dev
         state = {k: v for k, v in model.state_dict().items() if not k.startswith("aux_")}
-        torch.save({"state": state, "config": model.config, "chars": chars,
-                    "labels": labels, "dev_f1_tokens": dev[0], "validation_f1_tokens": f1,
+        torch.save({"state": state, "config": model.config, "chars": chars, "labels": labels, **fields,
                     "epoch": epoch, "seed": args.seed}, os.path.join(args.out, "model.pt"))
     torch.save({"state": model.state_dict(), "opt": opt.state_dict(),
                 "word_opt": word_opt.state_dict() if word_opt else None, "random": random.getstate(),
@@ -199,7 +313,10 @@ for epoch in range(first, args.epochs + 1):
                 "best_epoch": best_epoch, "best_dev": best_dev, "seconds": time.time() - t0},
                last_path + ".tmp")
     os.replace(last_path + ".tmp", last_path)
-say(f"best validation F1 {best:.4f} at epoch {best_epoch} (dev {best_dev:.4f}); {time.time() - t0:.0f}s")
-json.dump({"dev_f1_tokens": best_dev, "validation_f1_tokens": best, "epoch": best_epoch,
+    if args.max_minutes and (time.time() - t0) + (time.time() - te) > args.max_minutes * 60:
+        say(f"time budget of {args.max_minutes} min reached")
+        break
+say(f"best selection F1 {best:.4f} at epoch {best_epoch} (dev {best_dev:.4f}); {time.time() - t0:.0f}s")
+json.dump({"dev_f1_tokens": best_dev, "selection_f1_tokens": best, "epoch": best_epoch,
            "holdout": args.holdout, "seconds": round(time.time() - t0)},
           open(os.path.join(args.out, "result.json"), "w"))

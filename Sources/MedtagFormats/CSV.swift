@@ -5,8 +5,10 @@ import MedtagText
 /// Cells that a spreadsheet would read as a formula (leading `=`, `+`, `-`, `@`, tab or CR) get a
 /// leading apostrophe, so they always stay text. Files add a UTF-8 byte order mark (``bom``).
 public enum CSVTable {
+    /// `input`: the file or archive the document came from; `document`: its path inside that input,
+    /// without the extension, so no two documents of an input share it.
     public static let columns = [
-        "document", "entity_id", "label", "start", "end", "text", "code", "term", "method", "score", "sentence",
+        "input", "document", "entity_id", "label", "start", "end", "text", "code", "term", "method", "score", "sentence",
     ]
     /// UTF-8 byte order mark, so spreadsheets read the file as UTF-8.
     public static let bom = "\u{FEFF}"
@@ -15,23 +17,23 @@ public enum CSVTable {
     public static var header: String { row(columns) }
 
     /// Rows of a document's entities, without the header.
-    public static func rows(_ document: Document) -> String {
-        rows(documentID: document.id, document.entities)
+    public static func rows(_ document: Document, input: String = "") -> String {
+        rows(input: input, documentID: document.id, document.entities)
     }
 
-    /// Rows of some entities of the document `documentID`.
-    static func rows(documentID: String, _ entities: some Sequence<Entity>) -> String {
+    /// Rows of some entities of the document `documentID` of `input`.
+    static func rows(input: String, documentID: String, _ entities: some Sequence<Entity>) -> String {
         entities.map { e in
             row([
-                documentID, e.id, e.label, String(e.start), String(e.end), e.text, e.code ?? "", e.term ?? "",
+                input, documentID, e.id, e.label, String(e.start), String(e.end), e.text, e.code ?? "", e.term ?? "",
                 e.method ?? "", e.score.map(formatScore) ?? "", e.sentence.map { String($0 + 1) } ?? "",
             ])
         }.joined()
     }
 
     /// A whole table: BOM, header, and the rows of every document.
-    public static func render(_ documents: [Document]) -> String {
-        bom + header + documents.map(rows).joined()
+    public static func render(_ documents: [Document], input: String = "") -> String {
+        bom + header + documents.map { rows($0, input: input) }.joined()
     }
 
     static func row(_ cells: [String]) -> String {

@@ -14,7 +14,8 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
 
 /// Plain text input: UTF-8, nothing else guessed.
 public enum TextInput {
-    /// The text of a UTF-8 file. A leading byte order mark is dropped (offsets count from after it).
+    /// The text of a UTF-8 file. A leading byte order mark is dropped (offsets count from after it);
+    /// a UTF-16 one is refused with a hint to convert the file.
     public static func decode(_ bytes: [UInt8]) throws(InputError) -> String {
         var decoder = Decoder()
         let text = try bytes.withUnsafeBufferPointer { buffer throws(InputError) in try decoder.decode(buffer) }
@@ -36,6 +37,12 @@ public enum TextInput {
         public mutating func decode(_ piece: UnsafeBufferPointer<UInt8>) throws(InputError) -> String {
             var body = piece[...]
             if bytesRead == 0, body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+            if bytesRead == 0, body.starts(with: [0xFF, 0xFE]) || body.starts(with: [0xFE, 0xFF]) {
+                throw InputError(
+                    code: "encoding",
+                    reason: "UTF-16 text (it starts with a UTF-16 byte order mark), not UTF-8; convert it, "
+                        + "e.g. iconv -f utf-16 -t utf-8 FILE > FILE-utf8.txt")
+            }
             let base = bytesRead
             bytesRead += piece.count
             if let nul = body.firstIndex(of: 0) {

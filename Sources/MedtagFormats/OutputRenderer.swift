@@ -7,10 +7,18 @@ public enum OutputFormat: String, CaseIterable, Sendable, Codable {
     case brat
     /// CoNLL `.conll`, one token a line with offsets and a tag.
     case conll
-    /// Spreadsheet `.csv`.
+    /// One spreadsheet table for all documents (``ResultTable/csvName``), header once.
     case csv
-    /// PharmaCoNER subtrack 2 `.tsv`: the document's distinct codes.
+    /// A spreadsheet table per document, `<name>.csv`.
+    case csvDocuments = "csv-documents"
+    /// PharmaCoNER subtrack 2: each document's distinct codes, all documents in one file
+    /// (``ResultTable/tsvName``).
     case tsv
+    /// PharmaCoNER subtrack 2, a file per document: `subtrack2/<name>.tsv`.
+    case tsvDocuments = "tsv-documents"
+
+    /// The names ``parseList(_:)`` accepts, for messages.
+    public static let choices = "brat, conll, csv, csv-documents, tsv, tsv-documents"
 
     /// Reads a comma-separated list such as `brat,conll,csv`.
     public static func parseList(_ list: String) throws(FormatError) -> [OutputFormat] {
@@ -19,12 +27,45 @@ public enum OutputFormat: String, CaseIterable, Sendable, Codable {
             let trimmed = name.trimmingCharacters(in: .whitespaces).lowercased()
             guard let format = OutputFormat(rawValue: trimmed) else {
                 throw FormatError(
-                    format: "formats", reason: "unknown format '\(trimmed)'; choose from brat, conll, csv, tsv")
+                    format: "formats", reason: "unknown format '\(trimmed)'; choose from \(choices)")
             }
             if !formats.contains(format) { formats.append(format) }
         }
         guard !formats.isEmpty else { throw FormatError(format: "formats", reason: "no format given") }
         return formats
+    }
+}
+
+/// The tables of an input (or of a `medtag annotate` run): every document's rows in one file.
+///
+/// ``PieceRenderer`` gives their rows under these names, without the header; whoever collects the
+/// documents writes ``header(_:)`` once, then every document's rows.
+public enum ResultTable {
+    /// Every entity of every document: `medtag-all.csv`.
+    public static let csvName = "medtag-all.csv"
+    /// Subtrack-2 files live in a folder of their own, so that a scorer reading every `.ann` and
+    /// `.tsv` of the results folder never takes a `.tsv` for the document of the same name.
+    public static let subtrack2Folder = "subtrack2"
+    /// Every document's codes: `subtrack2/medtag-all.tsv`.
+    public static let tsvName = "\(subtrack2Folder)/medtag-all.tsv"
+
+    /// The tables written for `formats`, in the order ``PieceRenderer`` gives them.
+    public static func names(for formats: [OutputFormat]) -> [String] {
+        OutputFormat.allCases.filter(formats.contains).compactMap { format in
+            switch format {
+            case .csv: csvName
+            case .tsv: tsvName
+            default: nil
+            }
+        }
+    }
+
+    /// Whether a name ``PieceRenderer`` gives is one of the tables rather than a document's file.
+    public static func isTable(_ fileName: String) -> Bool { fileName == csvName || fileName == tsvName }
+
+    /// What a table starts with: the byte order mark and header row of the CSV, nothing for the TSV.
+    public static func header(_ fileName: String) -> [UInt8] {
+        fileName == csvName ? Array((CSVTable.bom + CSVTable.header).utf8) : []
     }
 }
 
@@ -37,9 +78,10 @@ public struct OutputRenderer: Sendable {
         self.conllScheme = conllScheme
     }
 
-    /// Files for one document, named `<baseName>.<extension>`, in a stable order.
-    public func render(_ document: Document, baseName: String, formats: [OutputFormat]) -> [(fileName: String, bytes: [UInt8])] {
-        var renderer = PieceRenderer(documentID: document.id, baseName: baseName, formats: formats, conllScheme: conllScheme)
+    /// Files for one document, named `<baseName>.<extension>`, in a stable order (the tables'
+    /// rows under their names, see ``ResultTable``).
+    public func render(_ document: Document, baseName: String, formats: [OutputFormat], input: String = "") -> [(fileName: String, bytes: [UInt8])] {
+        var renderer = PieceRenderer(documentID: document.id, baseName: baseName, formats: formats, conllScheme: conllScheme, input: input)
         var files = renderer.header()
         for (index, piece) in renderer.append(document).enumerated() { files[index].bytes += piece.bytes }
         return files
@@ -52,6 +94,8 @@ public struct OutputRenderer: Sendable {
 public struct PieceRenderer: Sendable {
     /// The id written in the CoNLL, CSV and TSV rows.
     public let documentID: String
+    /// The input the document came from, written in the CSV's `input` column.
+    public let input: String
     /// Files are named `<baseName>.<extension>`.
     public let baseName: String
     public let formats: [OutputFormat]
@@ -63,10 +107,13 @@ public struct PieceRenderer: Sendable {
     public private(set) var tokens = 0
     public private(set) var entities = 0
     private var notes = 0
+    /// Codes already listed, in the document's subtrack-2 file and in the table (each lists a code once).
     private var codes: Set<String> = []
+    private var tableCodes: Set<String> = []
 
-    public init(documentID: String, baseName: String, formats: [OutputFormat], conllScheme: TagScheme) {
+    public init(documentID: String, baseName: String, formats: [OutputFormat], conllScheme: TagScheme, input: String = "") {
         self.documentID = documentID
+        self.input = input
         self.baseName = baseName
         self.formats = formats
         self.conllScheme = conllScheme
@@ -80,20 +127,23 @@ public struct PieceRenderer: Sendable {
                 kinds.append((.ann, "\(baseName).ann"))
                 kinds.append((.txt, "\(baseName).txt"))
             case .conll: kinds.append((.conll, "\(baseName).conll"))
-            case .csv: kinds.append((.csv, "\(baseName).csv"))
-            case .tsv: kinds.append((.tsv, "\(baseName).tsv"))
+            case .csv: kinds.append((.csvRows, ResultTable.csvName))
+            case .csvDocuments: kinds.append((.csv, "\(baseName).csv"))
+            case .tsv: kinds.append((.tsvRows, ResultTable.tsvName))
+            case .tsvDocuments: kinds.append((.tsv, "\(ResultTable.subtrack2Folder)/\(baseName).tsv"))
             }
         }
         return kinds
     }
 
-    private enum Kind { case ann, txt, conll, csv, tsv }
+    private enum Kind { case ann, txt, conll, csv, csvRows, tsv, tsvRows }
 
-    /// The files' names and first bytes, in a stable order; ``append(_:)`` returns its bytes in the same order.
+    /// The files' names and first bytes, in a stable order; ``append(_:)`` returns its bytes in the
+    /// same order. The tables (``ResultTable``) come with no header: their owner writes it once.
     public func header() -> [(fileName: String, bytes: [UInt8])] {
         kinds.map { kind, fileName in
             switch kind {
-            case .ann, .txt, .tsv: (fileName, [])
+            case .ann, .txt, .tsv, .csvRows, .tsvRows: (fileName, [])
             case .conll: (fileName, Array(CoNLL.header(documentID).utf8))
             case .csv: (fileName, Array((CSVTable.bom + CSVTable.header).utf8))
             }
@@ -121,8 +171,9 @@ public struct PieceRenderer: Sendable {
             case .ann: text = BRAT.render(shifted, notes: &notes)
             case .txt: text = piece.text
             case .conll: text = CoNLL.sentences(of: piece, scheme: conllScheme, offset: offset)
-            case .csv: text = CSVTable.rows(documentID: documentID, shifted)
+            case .csv, .csvRows: text = CSVTable.rows(input: input, documentID: documentID, shifted)
             case .tsv: text = SubtrackTSV.render(documentID: documentID, shifted, seen: &codes)
+            case .tsvRows: text = SubtrackTSV.render(documentID: documentID, shifted, seen: &tableCodes)
             }
             files.append((fileName, Array(text.utf8)))
         }

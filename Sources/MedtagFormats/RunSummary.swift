@@ -202,6 +202,14 @@ public struct RunSummary: Sendable, Equatable {
         if refused.count < listLimit { refused.append(Refusal(path: path, reason: reason)) }
     }
 
+    /// Links the tables that `formats` give the whole run (``ResultTable``).
+    public mutating func linkTables(for formats: [OutputFormat]) {
+        for name in ResultTable.names(for: formats) {
+            let title = name.hasSuffix(".csv") ? "Every entity of every document (CSV)" : "Every document's codes (PharmaCoNER subtrack 2)"
+            links.append(Link(title: "\(title): \(name)", href: name))
+        }
+    }
+
     /// Adds a note for the reader, once.
     public mutating func note(_ text: String) {
         if !notes.contains(text) { notes.append(text) }

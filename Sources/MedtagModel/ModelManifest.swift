@@ -1,4 +1,5 @@
 import Foundation
+import MedtagStorage
 import MedtagTagging
 import MedtagText
 
@@ -143,6 +144,28 @@ public struct ModelManifest: Codable, Sendable, Equatable {
             throw ModelError(path: path, reason: "no manifest.json here (is this a model folder?)")
         }
         return try decode(Array(data), path: path)
+    }
+
+    /// Checks every file the manifest lists against its SHA-256; returns the roles checked.
+    /// - Parameter directory: the model folder.
+    @discardableResult
+    public func verifyFiles(in directory: String) throws(ModelError) -> [String] {
+        for (role, entry) in files.sorted(by: { $0.key < $1.key }) {
+            let path = directory.hasSuffix("/") ? directory + entry.path : directory + "/" + entry.path
+            let actual: String
+            do {
+                let file = try MappedFile(path: path)
+                actual = withExtendedLifetime(file) { SHA256.hex(file.bytes) }
+            } catch let error where error.empty {
+                actual = SHA256.hex(UnsafeRawBufferPointer(start: nil, count: 0))
+            } catch {
+                throw ModelError(path: path, reason: "listed as '\(role)' in the manifest but cannot be read (\(error.reason))")
+            }
+            guard actual == entry.sha256.lowercased() else {
+                throw ModelError(path: path, reason: "checksum mismatch (manifest says sha256 \(entry.sha256), file has \(actual))")
+            }
+        }
+        return files.keys.sorted()
     }
 
     /// The document-level steps the manifest asks for, in order.

@@ -8,6 +8,8 @@ import MedtagText
 public struct PieceAnnotation: Sendable {
     /// The document id written in the results.
     public let id: String
+    /// The input the document came from (the CSV's `input` column).
+    public let input: String
     /// Result files are named `<baseName>.<extension>`.
     public let baseName: String
     public let formats: [OutputFormat]
@@ -20,8 +22,9 @@ public struct PieceAnnotation: Sendable {
     /// Whether every piece so far held only whitespace.
     public private(set) var onlyWhitespace = true
 
-    public init(id: String, baseName: String, formats: [OutputFormat], conllScheme: TagScheme? = nil) {
+    public init(id: String, baseName: String, formats: [OutputFormat], conllScheme: TagScheme? = nil, input: String = "") {
         self.id = id
+        self.input = input
         self.baseName = baseName
         self.formats = formats
         self.conllScheme = conllScheme
@@ -35,7 +38,8 @@ public struct PieceAnnotation: Sendable {
     /// start with each file's header.
     public mutating func render(_ piece: RoutedDocument) -> [(fileName: String, bytes: [UInt8])] {
         if onlyWhitespace { onlyWhitespace = piece.document.scalars.allSatisfy { $0.properties.isWhitespace } }
-        var renderer = self.renderer ?? PieceRenderer(documentID: id, baseName: baseName, formats: formats, conllScheme: conllScheme ?? piece.conllScheme)
+        var renderer = self.renderer ?? PieceRenderer(
+                documentID: id, baseName: baseName, formats: formats, conllScheme: conllScheme ?? piece.conllScheme, input: input)
         var files = self.renderer == nil ? renderer.header() : []
         let bytes = renderer.append(piece.document)
         if files.isEmpty {

@@ -116,8 +116,19 @@ extension ModelLocator {
         guard let root = modelsRoot() else { throw ModelError(path: nameOrPath, reason: "no such folder, and no Models folder found") }
         let url = root.appendingPathComponent(nameOrPath)
         guard FileManager.default.fileExists(atPath: url.appendingPathComponent("manifest.json").path) else {
-            throw ModelError(path: nameOrPath, reason: "no such model folder, nor a model of that name in \(root.path)")
+            let installed = installedModels(in: root)
+            throw ModelError(
+                path: nameOrPath,
+                reason: "no such model folder, nor a model of that name in \(root.path); installed: "
+                    + (installed.isEmpty ? "none" : installed.joined(separator: ", ")))
         }
         return url
+    }
+
+    /// The names of the models in a `Models` folder (sub-folders with a `manifest.json`), sorted.
+    public static func installedModels(in root: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).filter {
+            !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: root.appendingPathComponent("\($0)/manifest.json").path)
+        }.sorted()
     }
 }

@@ -90,6 +90,12 @@ public struct ShardManifest: Codable, Sendable {
             self.bytes = bytes
         }
     }
+    /// Where a document's rows lie in one of the shard's tables (``ResultTable``).
+    public struct TableSlice: Codable, Sendable, Hashable {
+        public var name: String
+        public var offset: Int
+        public var bytes: Int
+    }
     public struct DocumentRecord: Codable, Sendable {
         public var key: String
         public var tokens: Int
@@ -97,6 +103,8 @@ public struct ShardManifest: Codable, Sendable {
         /// The language the document was annotated as (absent in manifests of older medtag versions).
         public var language: String?
         public var files: [OutputFile]
+        /// The document's rows in the shard's tables.
+        public var rows: [TableSlice]?
     }
     public struct Failure: Codable, Sendable {
         public var key: String
@@ -109,6 +117,8 @@ public struct ShardManifest: Codable, Sendable {
     public var shards: Int
     public var documents: [DocumentRecord] = []
     public var failures: [Failure] = []
+    /// The shard's tables (``ResultTable``): its documents' rows, in the order of their keys.
+    public var tables: [OutputFile]?
     /// Written last: a manifest without it is partial.
     public var complete = false
 
@@ -148,6 +158,15 @@ public final class ShardWriter {
 
     public func fail(key: String, reason: String) {
         manifest.failures.append(.init(key: key, reason: reason))
+    }
+
+    /// Writes the shard's tables and records where each document's rows lie in them.
+    public func writeTables(_ tables: ResultTables) throws {
+        let written = try tables.write { fileURL($0) }
+        manifest.tables = written.files
+        for index in manifest.documents.indices {
+            manifest.documents[index].rows = written.slices[manifest.documents[index].key]
+        }
     }
 
     /// Writes the manifest and moves the shard into place, replacing an earlier run of it.

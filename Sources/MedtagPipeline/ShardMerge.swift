@@ -16,8 +16,8 @@ public enum ShardMerge {
     }
 
     /// File names of the combined outputs in the result folder.
-    public static let combinedCSV = "medtag-all.csv"
-    public static let combinedTSV = "medtag-all.tsv"
+    public static let combinedCSV = ResultTable.csvName
+    public static let combinedTSV = ResultTable.tsvName
     public static let summaryFile = "medtag-summary.json"
 
     /// The complete manifests of shards 0..<N in `output`, or an error naming every missing,
@@ -50,16 +50,14 @@ public enum ShardMerge {
                 problems.append("shard \(k) of \(n): partial or mislabelled manifest")
                 continue
             }
-            for document in manifest.documents {
-                for file in document.files {
-                    let url = dir.appendingPathComponent(file.name)
-                    guard let data = try? Data(contentsOf: url) else {
-                        problems.append("shard \(k) of \(n): \(file.name) is missing")
-                        continue
-                    }
-                    if data.count != file.bytes || SHA256.hex(Array(data)) != file.sha256 {
-                        problems.append("shard \(k) of \(n): \(file.name) does not match its checksum")
-                    }
+            for file in manifest.documents.flatMap(\.files) + (manifest.tables ?? []) {
+                let url = dir.appendingPathComponent(file.name)
+                guard let data = try? Data(contentsOf: url) else {
+                    problems.append("shard \(k) of \(n): \(file.name) is missing")
+                    continue
+                }
+                if data.count != file.bytes || SHA256.hex(Array(data)) != file.sha256 {
+                    problems.append("shard \(k) of \(n): \(file.name) does not match its checksum")
                 }
             }
             manifests.append(manifest)
@@ -83,20 +81,29 @@ public enum ShardMerge {
         var records: [(shard: Int, record: ShardManifest.DocumentRecord)] = []
         for m in manifests { records += m.documents.map { (m.shard, $0) } }
         records.sort { $0.record.key < $1.record.key }
-        var csv = Array((CSVTable.bom + CSVTable.header).utf8)
-        var tsv: [UInt8] = []
         let n = manifests.first?.shards ?? 0
+        func folder(_ shard: Int) -> URL { output.appendingPathComponent("shard-\(shard)-of-\(n)") }
         for (shard, record) in records {
-            let dir = output.appendingPathComponent("shard-\(shard)-of-\(n)")
             for file in record.files {
-                let bytes = Array(try Data(contentsOf: dir.appendingPathComponent(file.name)))
+                let bytes = Array(try Data(contentsOf: folder(shard).appendingPathComponent(file.name)))
                 try AtomicFile.write(bytes, to: output.appendingPathComponent(file.name))
-                if file.name.hasSuffix(".csv") { csv += rowsOfCSV(bytes) }
-                if file.name.hasSuffix(".tsv") { tsv += bytes }
             }
         }
-        try AtomicFile.write(csv, to: output.appendingPathComponent(combinedCSV))
-        try AtomicFile.write(tsv, to: output.appendingPathComponent(combinedTSV))
+        // The tables: each document's rows, cut from its shard's table, in the order of the keys.
+        for name in manifests.first?.tables?.map(\.name) ?? [] {
+            var shardTables: [Int: [UInt8]] = [:]
+            for manifest in manifests {
+                shardTables[manifest.shard] = Array(try Data(contentsOf: folder(manifest.shard).appendingPathComponent(name)))
+            }
+            var table = ResultTable.header(name)
+            for (shard, record) in records {
+                guard let slice = record.rows?.first(where: { $0.name == name }), let bytes = shardTables[shard],
+                    slice.offset >= 0, slice.offset + slice.bytes <= bytes.count
+                else { throw ShardError("shard \(shard) of \(n): \(name) does not list the rows of \(record.key)") }
+                table += bytes[slice.offset..<(slice.offset + slice.bytes)]
+            }
+            try AtomicFile.write(table, to: output.appendingPathComponent(name))
+        }
         let summary = Summary(
             shards: n, documents: records.count, entities: records.reduce(0) { $0 + $1.record.entities },
             tokens: records.reduce(0) { $0 + $1.record.tokens },
@@ -108,12 +115,5 @@ public enum ShardMerge {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(Array(try encoder.encode(summary)) + [10], to: output.appendingPathComponent(summaryFile))
         return summary
-    }
-
-    /// A document CSV without its byte order mark and header row.
-    static func rowsOfCSV(_ bytes: [UInt8]) -> [UInt8] {
-        var k = 0
-        while k + 1 < bytes.count && !(bytes[k] == 13 && bytes[k + 1] == 10) { k += 1 }
-        return k + 2 <= bytes.count ? Array(bytes[(k + 2)...]) : []
     }
 }

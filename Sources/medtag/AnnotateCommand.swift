@@ -12,11 +12,13 @@ struct AnnotateCommand: ParsableCommand {
         commandName: "annotate",
         abstract: "Annotate text and XML files once and write the results to a folder.",
         discussion: """
-            For an input X.txt (or X.xml) medtag writes, in the output folder, X.ann and X.txt (BRAT),
-            X.conll, X.csv and X.tsv (PharmaCoNER subtrack 2), so the folder can be opened with BRAT or
-            scored with the PharmaCoNER tools. Folders are searched recursively for .txt and .xml
-            files and their structure is kept. A file that cannot be read is reported and skipped;
-            the exit status is then 1.
+            For a document X.txt (or X.xml) medtag writes, in the output folder, X.ann and X.txt (BRAT)
+            and X.conll; for the whole run one table of every entity, medtag-all.csv, and one of every
+            code, subtrack2/medtag-all.tsv (PharmaCoNER subtrack 2). csv-documents and tsv-documents
+            add X.csv and subtrack2/X.tsv. The folder can be opened with BRAT or scored with the
+            PharmaCoNER tools (no .tsv beside the .ann files). Folders are searched recursively for .txt and .xml
+            files and their structure is kept. A file that cannot be read, or whose type medtag does
+            not read, is reported and skipped; the exit status is then 1.
             """)
 
     @Argument(help: "Files or folders to annotate.")
@@ -25,10 +27,10 @@ struct AnnotateCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder (created if missing).")
     var out: String
 
-    @Option(help: "Comma-separated formats: brat, conll, csv, tsv.")
+    @Option(help: "Comma-separated formats: brat, conll, csv, tsv, csv-documents, tsv-documents.")
     var formats: String = "brat,conll,csv,tsv"
 
-    @Option(help: "Model folder (default: the best model installed under Models/ for each document's language).")
+    @Option(help: "Model name under Models/ or a model folder (default: the best model installed for each document's language).")
     var model: String?
 
     @Option(
@@ -69,7 +71,7 @@ struct AnnotateCommand: ParsableCommand {
             guard let setting = LanguageSetting(text) else { throw ValidationError("unknown language '\(text)'; choose es, en or auto") }
             return setting
         }
-        let router = try LanguageRouter.load(setting: setting, model: model.map { URL(fileURLWithPath: $0) })
+        let router = try LanguageRouter.load(setting: setting, model: try model.map { try ModelLocator.resolve($0) })
         let modelNames = router.modelNames.sorted { $0.key < $1.key }.map(\.value).joined(separator: ",")
         let outURL = URL(fileURLWithPath: out)
         let inputs = try collectInputs(self.inputs, extensions: ["txt", "xml"], alsoAccept: ArchiveDocuments.isArchive)
@@ -88,37 +90,56 @@ struct AnnotateCommand: ParsableCommand {
         let progress = ProgressLine(
             total: shard == nil && !inputs.contains { ArchiveDocuments.isArchive($0.url.lastPathComponent) } ? inputs.count : nil, quiet: quiet)
         defer { progress.finish() }  // also when an error ends the command
-        var collector = SummaryCollector(title: self.inputs.joined(separator: ", "), router: router)
+        var collector = SummaryCollector(title: self.inputs.joined(separator: ", "), router: router, formats: formats)
         /// The pieces of a text already in memory, one at a time.
         func pieces(of text: String) -> () throws -> String? {
             var pieces = chunker.pieces(of: text).makeIterator()
             return { pieces.next().map(String.init) }
         }
-        /// Annotates one document whose stable key (its path inside the input) is `key`.
-        func annotateOne(key: String, source: String, pieces open: () throws -> () throws -> String?) {
+        var tables = ResultTables(formats: formats)
+        /// Annotates one document whose stable key (its path inside the input, without the
+        /// extension) is `key`; `input` names the file, folder or archive it came from.
+        var keys: [String: String] = [:]  // key → the source that wrote its results
+        func annotateOne(key: String, input: String, source: String, pieces open: () throws -> () throws -> String?) {
             if let shard, !shard.owns(key) { return }
             documentCount += 1
+            // Two documents with one key (`a/nota.txt` and `b/nota.txt` named on the command line,
+            // or `nota.txt` and `nota.xml`) would write the same files: the second is refused.
+            if let first = keys[key] {
+                failures += 1
+                collector.refused(key, reason: "its results would overwrite those of \(first)")
+                warn("\(source): its results would overwrite those of \(first) (both are `\(key)`); annotate it into another --out folder")
+                return
+            }
+            keys[key] = source
             do {
-                let documentID = (key as NSString).lastPathComponent
-                var document = PieceAnnotation(id: documentID, baseName: key, formats: formats, conllScheme: scheme)
+                var document = PieceAnnotation(id: key, baseName: key, formats: formats, conllScheme: scheme, input: input)
                 var files: [(name: String, writer: AtomicFile.Writer)] = []
+                var rows: [(fileName: String, bytes: [UInt8])] = []
                 let next = try open()
                 while let piece = try next() {
-                    let routed = try router.annotate(id: documentID, text: piece, folder: document.folder(nil))
+                    let routed = try router.annotate(id: key, text: piece, folder: document.folder(nil))
                     collector.piece(routed)
                     progress.advance(tokens: routed.document.tokens.count)
                     let bytes = document.render(routed)
                     if files.isEmpty {
-                        files = try bytes.map {
+                        files = try bytes.filter { !ResultTable.isTable($0.fileName) }.map {
                             ($0.fileName, try AtomicFile.Writer(url: writer?.fileURL($0.fileName) ?? outURL.appendingPathComponent($0.fileName)))
                         }
                     }
-                    for (file, piece) in zip(files, bytes) { try file.writer.write(piece.bytes) }
+                    for piece in bytes {
+                        if ResultTable.isTable(piece.fileName) {
+                            rows.append(piece)
+                        } else if let file = files.first(where: { $0.name == piece.fileName }) {
+                            try file.writer.write(piece.bytes)
+                        }
+                    }
                 }
                 let outputs = try files.map { file in
                     ShardManifest.OutputFile(name: file.name, sha256: try file.writer.commit(), bytes: file.writer.count)
                 }
                 guard let routed = document.first, let counts = document.renderer else { return }
+                tables.add(key: key, pieces: rows)
                 used[routed.model, default: (routed.language, 0)].count += 1
                 for note in routed.notes where !notes.contains(note) {
                     notes.append(note)
@@ -139,8 +160,17 @@ struct AnnotateCommand: ParsableCommand {
         }
         for (number, input) in inputs.enumerated() {
             defer { progress.setFraction(Double(number + 1) / Double(inputs.count)) }
+            // A file named on the command line is refused unless medtag reads its type, as the daemon refuses it.
+            guard InputKind(fileName: input.url.lastPathComponent) != nil else {
+                failures += 1
+                documentCount += 1
+                collector.refused(input.baseName, reason: "unsupported input type (medtag reads \(InputKind.supportedDescription))")
+                warn("\(input.url.path): unsupported input type (medtag reads \(InputKind.supportedDescription))")
+                writer?.fail(key: input.baseName, reason: "unsupported input type")
+                continue
+            }
             guard ArchiveDocuments.isArchive(input.url.lastPathComponent) else {
-                annotateOne(key: input.baseName, source: input.url.path) {
+                annotateOne(key: input.baseName, input: input.input, source: input.url.path) {
                     guard input.url.pathExtension.lowercased() != "xml" else { return pieces(of: try readDocumentText(input.url)) }
                     // Plain text is read piece by piece: only two pieces of it are in memory at a time.
                     let reader = try PieceReader(path: FilePath(input.url.path), pieceBytes: pieceSize)
@@ -160,7 +190,7 @@ struct AnnotateCommand: ParsableCommand {
                     }
                 ) { member, bytes, isXML in
                     let key = archiveKey + "/" + (member as NSString).deletingPathExtension
-                    annotateOne(key: key, source: "\(input.url.path): \(member)") {
+                    annotateOne(key: key, input: input.input, source: "\(input.url.path): \(member)") {
                         pieces(of: isXML ? try XMLText.extract(bytes) : try TextInput.decode(bytes))
                     }
                 }
@@ -171,6 +201,11 @@ struct AnnotateCommand: ParsableCommand {
                 warn("\(error)")
                 writer?.fail(key: archiveKey, reason: "\(error)")
             }
+        }
+        if let writer {
+            try writer.writeTables(tables)
+        } else {
+            _ = try tables.write { outURL.appendingPathComponent($0) }
         }
         let seconds = Date().timeIntervalSince(start)
         try collector.write(to: writer?.fileURL(SummaryPage.fileName) ?? outURL.appendingPathComponent(SummaryPage.fileName), seconds: seconds)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MedtagNeural
+import MedtagPipeline
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +12,7 @@ struct BenchCommand: ParsableCommand {
             2 workers, and peak memory, as JSON.
             """)
 
-    @Option(help: "Model folder (a bilstm-crf model).")
+    @Option(help: "Model name under Models/ or a model folder (a bilstm-crf model).")
     var model: String
 
     @Option(help: "Comma-separated worker counts.")
@@ -26,7 +27,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let counts = workers.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let report = try NeuralBenchmark.run(
-            modelDirectory: URL(fileURLWithPath: model), textFolder: URL(fileURLWithPath: texts), workers: counts,
+            modelDirectory: try ModelLocator.resolve(model), textFolder: URL(fileURLWithPath: texts), workers: counts,
             batchSize: batch)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MedtagEvaluation
 import MedtagFormats
+import MedtagNormalize
 import MedtagPipeline
 import MedtagText
 
@@ -80,7 +81,7 @@ struct EvaluateCommand: ParsableCommand {
 
         @Option(help: "Folder of gold NAME.txt + NAME.ann.")
         var gold: String
-        @Option(help: "Model folder (default: the best model installed).")
+        @Option(help: "Model name under Models/ or a model folder (default: the best model installed).")
         var model: String?
         @Option(help: "Documents annotated in parallel.")
         var workers: Int = 2
@@ -93,9 +94,15 @@ struct EvaluateCommand: ParsableCommand {
         @OptionGroup var output: Output
 
         func run() throws {
-            let pipeline = try Pipeline.load(modelDirectory: model.map { URL(fileURLWithPath: $0) })
+            let pipeline = try Pipeline.load(modelDirectory: try model.map { try ModelLocator.resolve($0) })
             let goldURL = URL(fileURLWithPath: gold)
             let ids = try BRATCorpus.documentIDs(in: goldURL)
+            if let lexicon = pipeline.lexiconDirectory, let source = lexiconSource(lexicon, naming: goldURL) {
+                warn(
+                    "warning: the lexicon \(lexicon.path) was built from the documents scored here (\(source)): its codes "
+                        + "were learned from this gold, so the scores flatter medtag; build a lexicon without them "
+                        + "(`medtag lexicon build`) and pass it with MEDTAG_LEXICON=DIR")
+            }
             let texts = try ids.map { try TextInput.decode(Array(try Data(contentsOf: goldURL.appendingPathComponent("\($0).txt")))) }
             let results = ResultBox(count: ids.count)
             let started = DispatchTime.now().uptimeNanoseconds
@@ -115,7 +122,7 @@ struct EvaluateCommand: ParsableCommand {
             if let out {
                 let renderer = OutputRenderer()
                 for document in documents {
-                    for file in renderer.render(document, baseName: document.id, formats: [.brat, .tsv]) {
+                    for file in renderer.render(document, baseName: document.id, formats: [.brat, .tsvDocuments]) {
                         try AtomicFile.write(file.bytes, to: URL(fileURLWithPath: out).appendingPathComponent(file.fileName))
                     }
                 }
@@ -178,12 +185,22 @@ func readBRATFolder(_ path: String) throws -> [String: [Mention]] {
     return result
 }
 
-/// Codes by document from a folder of `.tsv` (preferred) or `.ann` files, or from one `.tsv` file.
+/// The source of the lexicon in `lexicon` that is the annotated corpus in `gold` (same folder name), if any.
+func lexiconSource(_ lexicon: URL, naming gold: URL) -> String? {
+    guard let data = try? Data(contentsOf: lexicon.appendingPathComponent(LexiconFormat.manifestFileName)),
+        let manifest = try? JSONDecoder().decode(LexiconManifest.self, from: data)
+    else { return nil }
+    let name = gold.standardizedFileURL.lastPathComponent
+    return manifest.sources.first { $0.hasPrefix("annotated corpus \(name):") }
+}
+
+/// Codes by document from a folder of `.tsv` (preferred) or `.ann` files, or from one `.tsv` file;
+/// a `.tsv` gives the codes of the documents its first column names.
 /// A document present with no code maps to an empty set; an absent one is missing.
 func readCodes(_ path: String) throws -> [String: Set<String>?] {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw ValidationFailure("\(path): no such file or folder")
+        throw ValidationFailure("\(path): No such file or directory")
     }
     if !isDirectory.boolValue {
         return SubtrackTSV.parse(try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)).mapValues { Optional($0) }
@@ -196,7 +213,10 @@ func readCodes(_ path: String) throws -> [String: Set<String>?] {
         let id = String(name.dropLast(4))
         let text = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
         if useTSV {
-            result[id] = SubtrackTSV.parse(text).values.reduce(into: Set<String>()) { $0.formUnion($1) }
+            // Documents by the first column: a file per document, or one for many (`medtag-all.tsv`).
+            let codes = SubtrackTSV.parse(text)
+            if codes.isEmpty { result[id] = result[id] ?? [] }
+            for (document, set) in codes { result[document] = (result[document] ?? []).map { $0.union(set) } ?? set }
         } else {
             do { result[id] = Set(try BRAT.parse(text).compactMap(\.code)) } catch {
                 throw ValidationFailure("\(url.appendingPathComponent(name).path): \(error)")

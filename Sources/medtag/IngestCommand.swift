@@ -9,8 +9,10 @@ struct IngestCommand: ParsableCommand {
         discussion: """
             Each file is moved into the spool (copied with --keep) and processed like a file dropped \
             into the inbox: results in SPOOL/outbox/<name>/ with medtag-report.json (members read, \
-            annotated and refused), the file in SPOOL/done/ or SPOOL/failed/. --from DIR takes every \
-            supported file directly in DIR (the nightly timer uses it). Exits 1 if any file failed.
+            annotated and refused), the file in SPOOL/done/ or SPOOL/failed/. --from DIR takes everything \
+            directly in DIR (the nightly timer uses it): files medtag does not read and sub-folders are \
+            refused with the reason and moved to SPOOL/failed/ like the daemon does. A name seen before \
+            gets a numbered one (nota~2.txt). Exits 1 if any file failed.
             """)
 
     @OptionGroup var spoolOptions: SpoolOptions
@@ -18,13 +20,13 @@ struct IngestCommand: ParsableCommand {
     @Argument(help: "Files to ingest.")
     var files: [String] = []
 
-    @Option(help: "Also ingest every .txt, .xml and archive found directly in this folder.")
+    @Option(help: "Also ingest everything found directly in this folder (what medtag cannot read goes to failed/ with the reason).")
     var from: [String] = []
 
     @Flag(help: "Copy the files instead of moving them.")
     var keep = false
 
-    @Option(help: "Model folder (overrides the configuration's `model`).")
+    @Option(help: "Model name under Models/ or a model folder (overrides the configuration's `model`).")
     var model: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")

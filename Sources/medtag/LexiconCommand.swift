@@ -183,7 +183,7 @@ struct LexiconCommand: ParsableCommand {
         func run() throws {
             func codes(_ folder: String) throws -> [String: Set<String>] {
                 var out: [String: Set<String>] = [:]
-                for (url, base) in try collectInputs([folder], extensions: ["ann"]) {
+                for (url, base, _) in try collectInputs([folder], extensions: ["ann"]) {
                     let text: String
                     do { text = try String(contentsOf: url, encoding: .utf8) } catch {
                         throw ValidationFailure("\(url.path): cannot read: \(error.localizedDescription)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Medtag: AsyncParsableCommand {
@@ -27,4 +28,39 @@ struct Medtag: AsyncParsableCommand {
             BenchCommand.self,
         ]
     )
+
+    /// Runs the command; an error about a file is printed as `medtag: PATH: reason`, as a shell
+    /// tool prints it, instead of Foundation's description.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if let message = userMessage(error) {
+                warn(message)
+                Foundation.exit(1)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// The message a user acts on for errors that carry a file and a reason, nil for others.
+func userMessage(_ error: any Error) -> String? {
+    if let failure = error as? ValidationFailure { return failure.description }
+    let ns = error as NSError
+    guard ns.domain == NSCocoaErrorDomain else { return nil }
+    guard let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path else { return nil }
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        return "\(path): \(String(cString: strerror(Int32(underlying.code))))"
+    }
+    switch CocoaError.Code(rawValue: ns.code) {
+    case .fileNoSuchFile, .fileReadNoSuchFile: return "\(path): No such file or directory"
+    case .fileReadNoPermission, .fileWriteNoPermission: return "\(path): Permission denied"
+    default: return nil
+    }
 }

@@ -10,7 +10,23 @@ struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Build and inspect models.",
-        subcommands: [BuildGazetteer.self])
+        subcommands: [BuildGazetteer.self, Verify.self])
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every file of a model folder against the SHA-256 its manifest records.",
+            discussion: "At start-up medtag checks the manifest and the small tables; this reads the weights too.")
+
+        @Argument(help: "Model folder or installed model name (default: the default Spanish model).")
+        var model: String?
+
+        func run() throws {
+            let directory = try model.map { try ModelLocator.resolve($0) } ?? ModelLocator.defaultModelDirectory()
+            let manifest = try ModelLocator.manifest(in: directory)
+            let roles = try manifest.verifyFiles(in: directory.path)
+            print("\(manifest.name): \(roles.count == 1 ? "1 file matches" : "\(roles.count) files match") the manifest (\(roles.joined(separator: ", ")))")
+        }
+    }
 
     struct BuildGazetteer: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -35,7 +35,7 @@ struct SpoolOptions: ParsableArguments {
 /// Loads the models the configuration names (or the default model of each language) and routes
 /// each document to the one of its language.
 func loadAnnotator(_ configuration: SpoolConfiguration) throws -> any DocumentAnnotator {
-    let model = configuration.model.map { URL(fileURLWithPath: $0.string) }
+    let model = try configuration.model.map { try ModelLocator.resolve($0.string) }
     var lexicons: [String: URL] = [:]
     if let lexicon = configuration.lexicon {
         // `lexicon` goes with `model` (whatever its language), else with the Spanish model.
@@ -44,7 +44,7 @@ func loadAnnotator(_ configuration: SpoolConfiguration) throws -> any DocumentAn
     }
     if let lexicon = configuration.lexiconEnglish { lexicons["en"] = URL(fileURLWithPath: lexicon.string) }
     var models: [String: URL] = [:]
-    if let english = configuration.modelEnglish { models["en"] = URL(fileURLWithPath: english.string) }
+    if let english = configuration.modelEnglish { models["en"] = try ModelLocator.resolve(english.string) }
     return try LanguageRouter.load(setting: configuration.language, model: model, models: models, lexicons: lexicons)
 }
 
@@ -53,7 +53,8 @@ func makeLogger(level: String) throws -> Logger {
     guard let level = Logger.Level(rawValue: level) else {
         throw ValidationError("unknown log level '\(level)'; choose trace, debug, info, notice, warning, error or critical")
     }
-    LoggingSystem.bootstrap(StreamLogHandler.standardError)
+    // Message first, quoted values; under systemd with the journal's priority prefix and no timestamp.
+    LoggingSystem.bootstrap { _ in LogLine.standardError() }
     var logger = Logger(label: "medtag")
     logger.logLevel = level
     return logger
@@ -73,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var spoolOptions: SpoolOptions
 
-    @Option(help: "Model folder (overrides the configuration's `model`).")
+    @Option(help: "Model name under Models/ or a model folder (overrides the configuration's `model`).")
     var model: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")

@@ -1,6 +1,7 @@
 import Foundation
 import MedtagFormats
 import MedtagPipeline
+import MedtagSpool
 
 /// Collects, document by document, what `annotate` found, for the summary page of its output folder.
 struct SummaryCollector {
@@ -9,8 +10,10 @@ struct SummaryCollector {
     /// The entities of the document being annotated; counted only if it finishes.
     private var pending = EntityTally()
 
-    init(title: String, router: LanguageRouter) {
+    /// `formats` are those written: the run's tables among them are linked from the page.
+    init(title: String, router: LanguageRouter, formats: [OutputFormat]) {
         summary = RunSummary(title: title)
+        summary.linkTables(for: formats)
         self.router = router
     }
 
@@ -21,7 +24,7 @@ struct SummaryCollector {
 
     /// The current document finished: `files` are its result files, relative to the page.
     mutating func finished(_ key: String, first routed: RoutedDocument, tokens: Int, entities: Int, files: [String]) {
-        let lexicon = router.pipelines[routed.language]?.lexiconDirectory?.lastPathComponent
+        let lexicon = router.lexiconName(language: routed.language)
         summary.add(
             RunSummary.DocumentRow(
                 path: key, tokens: tokens, entities: entities, language: routed.language, model: routed.model, files: files),

@@ -8,16 +8,17 @@ func warn(_ message: String) {
 }
 
 /// Input files: each argument is a file, or a folder searched recursively for `extensions`.
-/// Returns each file with the name its outputs take (the path inside the folder, no extension).
+/// Returns each file with the name its outputs take (the path inside the folder, no extension) and
+/// the name of the argument it was found through (`input`: the file's or the folder's name).
 func collectInputs(
     _ paths: [String], extensions: Set<String>, alsoAccept: (String) -> Bool = { _ in false }
-) throws -> [(url: URL, baseName: String)] {
-    var inputs: [(URL, String)] = []
+) throws -> [(url: URL, baseName: String, input: String)] {
+    var inputs: [(URL, String, String)] = []
     let fm = FileManager.default
     for path in paths {
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ValidationFailure("\(path): no such file or folder")
+            throw ValidationFailure("\(path): No such file or directory")
         }
         let url = URL(fileURLWithPath: path)
         if isDirectory.boolValue {
@@ -31,10 +32,10 @@ func collectInputs(
                 }
             }
             for relative in found.sorted() {
-                inputs.append((url.appendingPathComponent(relative), (relative as NSString).deletingPathExtension))
+                inputs.append((url.appendingPathComponent(relative), (relative as NSString).deletingPathExtension, url.lastPathComponent))
             }
         } else {
-            inputs.append((url, url.deletingPathExtension().lastPathComponent))
+            inputs.append((url, url.deletingPathExtension().lastPathComponent, url.lastPathComponent))
         }
     }
     return inputs

@@ -72,9 +72,9 @@ struct CSVTests {
         document.entities[0].method = "exact"
         document.entities[0].score = 1
         document.entities[0].sentence = 0
-        let text = CSVTable.render([document])
-        #expect(text.hasPrefix("\u{FEFF}document,entity_id,label,start,end,text,code,term,method,score,sentence\r\n"))
-        #expect(text.hasSuffix("caso-1,T1,NORMALIZABLES,0,12,Ácido fólico,63718003,ácido fólico,exact,1,1\r\n"))
+        let text = CSVTable.render([document], input: "lote.zip")
+        #expect(text.hasPrefix("\u{FEFF}input,document,entity_id,label,start,end,text,code,term,method,score,sentence\r\n"))
+        #expect(text.hasSuffix("\r\nlote.zip,caso-1,T1,NORMALIZABLES,0,12,Ácido fólico,63718003,ácido fólico,exact,1,1\r\n"))
     }
 
     @Test func subtrackTSVListsDistinctCodes() {
@@ -87,8 +87,15 @@ struct CSVTests {
     @Test func rendererNamesFiles() throws {
         let document = annotated("Ácido", [("NORMALIZABLES", 0, 5, "1")])
         let files = OutputRenderer().render(document, baseName: "sub/x", formats: [.csv, .brat])
-        #expect(files.map(\.fileName) == ["sub/x.ann", "sub/x.txt", "sub/x.csv"])
+        #expect(files.map(\.fileName) == ["sub/x.ann", "sub/x.txt", ResultTable.csvName])
         #expect(files[1].bytes == Array("Ácido".utf8))
+        // The table gets rows only (its owner writes the header once); a per-document table gets its header.
+        #expect(!String(decoding: files[2].bytes, as: UTF8.self).contains("entity_id"))
+        let each = OutputRenderer().render(document, baseName: "sub/x", formats: [.csvDocuments, .tsvDocuments, .tsv], input: "a.zip")
+        #expect(each.map(\.fileName) == ["sub/x.csv", ResultTable.tsvName, "subtrack2/sub/x.tsv"])
+        #expect(String(decoding: each[0].bytes, as: UTF8.self).hasPrefix("\u{FEFF}input,document,"))
+        #expect(each[1].bytes == each[2].bytes)
+        #expect(ResultTable.names(for: [.tsv, .brat, .csv]) == ["medtag-all.csv", "subtrack2/medtag-all.tsv"])
         #expect(throws: FormatError.self) { try OutputFormat.parseList("brat,pdf") }
         #expect(try OutputFormat.parseList("csv, brat,csv") == [.csv, .brat])
     }
@@ -108,6 +115,15 @@ struct InputTests {
         }
         #expect(throws: InputError(code: "binary", reason: "byte 2 is NUL: this looks like a binary file, not text")) {
             try TextInput.decode([0x41, 0x42, 0x00, 0x43])
+        }
+        // UTF-16, either byte order: refused with how to convert it, not taken for binary.
+        for bom: [UInt8] in [[0xFF, 0xFE], [0xFE, 0xFF]] {
+            do {
+                _ = try TextInput.decode(bom + [0x48, 0x00, 0x6F, 0x00])
+                Issue.record("UTF-16 accepted as UTF-8")
+            } catch {
+                #expect(error.code == "encoding" && error.reason.contains("UTF-16") && error.reason.contains("iconv -f utf-16"))
+            }
         }
     }
 

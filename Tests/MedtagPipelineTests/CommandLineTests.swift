@@ -20,8 +20,10 @@ struct CommandLineTests {
             #expect(result.status == 0, "\(result.err)")
             let folder = arguments.contains("--shard") ? out.appendingPathComponent("shard-0-of-1") : out
             var files: [String: Data] = [:]
-            for ext in ["ann", "txt", "conll", "csv", "tsv"] {
-                files[ext] = FileManager.default.contents(atPath: folder.appendingPathComponent("larga.\(ext)").path)
+            for (key, name) in [
+                ("ann", "larga.ann"), ("txt", "larga.txt"), ("conll", "larga.conll"), ("csv", ResultTable.csvName), ("tsv", ResultTable.tsvName),
+            ] {
+                files[key] = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path)
             }
             outputs.append(files)
             if arguments.contains("--shard") {
@@ -55,7 +57,7 @@ struct CommandLineTests {
         #expect(result.out.contains("annotated 2 of 3 documents"))
 
         for base in ["sub/caso", "nota"] {
-            for ext in ["ann", "txt", "conll", "csv", "tsv"] {
+            for ext in ["ann", "txt", "conll"] {
                 #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(base).\(ext)").path), "\(base).\(ext)")
             }
             let text = try String(contentsOf: out.appendingPathComponent("\(base).txt"), encoding: .utf8)
@@ -68,8 +70,8 @@ struct CommandLineTests {
         #expect(ann.contains("\tenalapril\n"))
         #expect(ann.contains("\tparacetamol\n"))
         // The default pipeline normalizes with the shipped lexicon: SNOMED-CT 372658000 is enalapril.
-        let csv = try String(contentsOf: out.appendingPathComponent("sub/caso.csv"), encoding: .utf8)
-        #expect(csv.contains(",enalapril,372658000,enalapril,exact,1,1\r\n"))
+        let csv = try String(contentsOf: out.appendingPathComponent(ResultTable.csvName), encoding: .utf8)
+        #expect(csv.contains(",sub/caso,T1,") && csv.contains(",enalapril,372658000,enalapril,exact,1,1\r\n"))
         #expect(ann.contains("AnnotatorNotes"))
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: out.path).filter { $0.contains(".tmp") }
         #expect(leftovers.isEmpty)
@@ -99,6 +101,79 @@ struct CommandLineTests {
         print("convert: \(same) of \(total) dev mentions identical after BRAT → CoNLL → BRAT")
         #expect(total == 1926)
         #expect(Double(same) / Double(total) > 0.99)
+    }
+
+    @Test func aMissingPathIsNamedAsAShellToolNamesIt() throws {
+        let missing = "/nonexistent-\(UUID().uuidString)"
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("missing-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        for arguments in [
+            ["annotate", missing, "--out", out], ["tokenize", missing], ["convert", "--to", "conll", missing, "--out", out + ".conll"],
+            ["tag-conll", missing, "--out", out + ".tsv"], ["merge", missing], ["evaluate", "ner", missing, missing],
+            ["evaluate", "indexing", missing, missing], ["evaluate", "run", "--gold", missing], ["evaluate", "conll", missing, missing],
+            ["status", "--spool", missing],
+        ] {
+            let result = try run(Paths.medtag, arguments)
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.err.hasPrefix("medtag: \(missing): No such file or directory"), "\(arguments): \(result.err)")
+            #expect(!result.err.contains("NSCocoaErrorDomain"), "\(arguments): \(result.err)")
+        }
+    }
+
+    @Test func modelsAreNamedByTheirInstalledName() throws {
+        let out = try temporaryDirectory("model-name")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let named = try run(Paths.medtag, ["annotate", "samples", "--out", out.path, "--model", "es-pharmaconer-gazetteer"])
+        #expect(named.status == 0, "\(named.err)")
+        #expect(named.out.contains("with es-pharmaconer-gazetteer"))
+        let unknown = try run(Paths.medtag, ["annotate", "samples", "--out", out.path, "--model", "es-no-such-model"])
+        #expect(unknown.status != 0)
+        #expect(unknown.err.contains("es-no-such-model") && unknown.err.contains("installed: ") && unknown.err.contains("es-pharmaconer-gazetteer"), "\(unknown.err)")
+        let evaluate = try run(Paths.medtag, ["evaluate", "run", "--gold", out.path, "--model", "es-no-such-model"])
+        #expect(evaluate.status != 0 && evaluate.err.contains("installed: "), "\(evaluate.err)")
+    }
+
+    @Test func scoringTheDocumentsTheLexiconWasBuiltFromIsWarnedAbout() throws {
+        let root = try temporaryDirectory("lexicon-overlap")
+        defer { try? FileManager.default.removeItem(at: root) }
+        // The shipped lexicon names its sources `annotated corpus train` and `annotated corpus dev`.
+        for name in ["dev", "held-out"] {
+            let gold = root.appendingPathComponent(name)
+            let annotated = try run(Paths.medtag, ["annotate", "samples", "--out", gold.path, "--formats", "brat", "--model", "es-pharmaconer-gazetteer"])
+            #expect(annotated.status == 0, "\(annotated.err)")
+            let result = try run(Paths.medtag, ["evaluate", "run", "--gold", gold.path, "--model", "es-pharmaconer-gazetteer"])
+            #expect(result.status == 0, "\(result.err)")
+            let warned = result.err.contains("was built from the documents scored here (annotated corpus dev:")
+            #expect(warned == (name == "dev"), "\(name): \(result.err)")
+        }
+    }
+
+    @Test func annotateRefusesWhatTheDaemonRefuses() throws {
+        let root = try temporaryDirectory("refuse")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let pdf = root.appendingPathComponent("informe.pdf")
+        try Data("%PDF-1.4\nparacetamol\n".utf8).write(to: pdf)
+        let utf16 = root.appendingPathComponent("nota16.txt")
+        try Data([0xFF, 0xFE] + Array("paracetamol".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }).write(to: utf16)
+        let out = root.appendingPathComponent("out")
+        let result = try run(Paths.medtag, ["annotate", pdf.path, utf16.path, "samples/caso-clinico.txt", "--out", out.path])
+        #expect(result.status == 1)
+        #expect(result.err.contains("\(pdf.path): unsupported input type (medtag reads .txt, .xml"), "\(result.err)")
+        #expect(result.err.contains("nota16.txt") && result.err.contains("UTF-16"), "\(result.err)")
+        #expect(result.out.contains("annotated 1 of 3 documents"), "\(result.out)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("informe.ann").path))
+
+        // Two files of one name from two folders would write the same results: the second is refused.
+        for folder in ["sala1", "sala2"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+            try Data("Nota de \(folder) con paracetamol.\n".utf8).write(to: root.appendingPathComponent("\(folder)/nota.txt"))
+        }
+        let same = root.appendingPathComponent("same")
+        let twice = try run(
+            Paths.medtag, ["annotate", root.appendingPathComponent("sala1/nota.txt").path, root.appendingPathComponent("sala2/nota.txt").path, "--out", same.path])
+        #expect(twice.status == 1)
+        #expect(twice.err.contains("sala2/nota.txt: its results would overwrite those of") && twice.err.contains("sala1/nota.txt"), "\(twice.err)")
+        #expect(try String(contentsOf: same.appendingPathComponent("nota.txt"), encoding: .utf8) == "Nota de sala1 con paracetamol.\n")
     }
 
     @Test func unknownFormatIsRefusedClearly() throws {

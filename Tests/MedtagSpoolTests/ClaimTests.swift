@@ -67,7 +67,7 @@ struct ClaimTests {
         let spool = try Fixture()
         try spool.put("sala3/nota.txt")
         try spool.put("recien.txt")
-        #expect(WorkLoop.claim(("sala3/nota.txt", false), area: spool.area, settleTime: 0) == .claimed)
+        #expect(WorkLoop.claim(("sala3/nota.txt", false), area: spool.area, settleTime: 0) == .claimed("sala3/nota.txt"))
         #expect(spool.entries("work/prueba").contains("sala3/nota.txt"))
         #expect(spool.entries("inbox") == ["recien.txt", "sala3"])
         guard case .settling(let until) = WorkLoop.claim(("recien.txt", false), area: spool.area, settleTime: 60) else {
@@ -77,7 +77,7 @@ struct ClaimTests {
         #expect(until > Date().timeIntervalSince1970 + 50)
         #expect(spool.entries("inbox").contains("recien.txt"), "a settling file stays in the inbox")
         // Renamed in: complete by convention, claimed at once whatever its time.
-        #expect(WorkLoop.claim(("recien.txt", true), area: spool.area, settleTime: 60) == .claimed)
+        #expect(WorkLoop.claim(("recien.txt", true), area: spool.area, settleTime: 60) == .claimed("recien.txt"))
     }
 
     @Test("a name that is not UTF-8 is repaired without ever replacing a file already under the new name")
@@ -96,5 +96,52 @@ struct ClaimTests {
         #expect(found.first { $0.relativePath == "3-espa_ol.txt" }?.renamedFrom != nil)
         func content(_ name: String) -> String? { try? String(contentsOf: spool.inbox.appendingPathComponent(name), encoding: .utf8) }
         #expect(content("espa_ol.txt") == spanishNote && content("2-espa_ol.txt") == "ya estaba\n" && content("3-espa_ol.txt") == "latin1\n")
+    }
+
+    @Test("a name dropped again is claimed under a numbered name: nothing in work/, outbox/, done/ or failed/ is replaced")
+    func repeatedNameIsNumbered() throws {
+        let spool = try Fixture()
+        func write(_ relativePath: String, _ text: String) throws {
+            let url = spool.root.appendingPathComponent("spool/\(relativePath)")
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+        }
+        func read(_ relativePath: String) -> String? {
+            try? String(contentsOf: spool.root.appendingPathComponent("spool/\(relativePath)"), encoding: .utf8)
+        }
+        // An earlier drop still claimed (waiting for a retry), one in done/ with its results, one in failed/.
+        try write("inbox/nota.txt", "primera\n")
+        #expect(try spool.area.claim("nota.txt") == .claimed(as: "nota.txt"))
+        try write("inbox/nota.txt", "segunda\n")
+        #expect(try spool.area.claim("nota.txt") == .claimed(as: "nota~2.txt"))
+        try write("done/lote.tar.gz", "x")
+        try write("outbox/lote~2.tar.gz/medtag-report.json", "{}")
+        try write("inbox/lote.tar.gz", "nueva\n")
+        #expect(try spool.area.claim("lote.tar.gz") == .claimed(as: "lote~3.tar.gz"))
+        try write("failed/sala3/informe.xml", "x")
+        try write("inbox/sala3/informe.xml", "nueva\n")
+        #expect(try spool.area.claim("sala3/informe.xml") == .claimed(as: "sala3/informe~2.xml"))
+        #expect(read("work/prueba/nota.txt") == "primera\n" && read("work/prueba/nota~2.txt") == "segunda\n")
+        #expect(read("work/prueba/lote~3.tar.gz") == "nueva\n" && read("done/lote.tar.gz") == "x")
+        #expect(read("work/prueba/sala3/informe~2.xml") == "nueva\n" && read("failed/sala3/informe.xml") == "x")
+        // Names without an input extension, and the first drop keeps its name.
+        #expect(WorkArea.numbered("sin-extension", 2) == "sin-extension~2")
+        #expect(WorkArea.numbered("a/b.c.txt", 3) == "a/b.c~3.txt")
+        #expect(WorkArea.numbered("x.zip", 1) == "x.zip")
+    }
+
+    @Test("medtag status shows how far each input in work is, as its daemon records it")
+    func statusShowsProgress() throws {
+        let spool = try Fixture()
+        try spool.put("lote.tar.gz")
+        #expect(try spool.area.claim("lote.tar.gz") == .claimed(as: "lote.tar.gz"))
+        let claimed = spool.area.folder.appending("lote.tar.gz")
+        Sys.setProgress(claimed, "120 5000 10000")
+        try #require(Sys.progress(claimed) != nil, "this file system keeps no extended attributes")
+        let text = SpoolStatus.gather(root: spool.layout.root).render(root: spool.layout.root)
+        #expect(text.contains("  lote.tar.gz (prueba): 120 documents done, 50% read (5000 of 10000 bytes)\n"), "\(text)")
+        // The record goes when the attempt ends.
+        Sys.clearAttempts(claimed)
+        #expect(!SpoolStatus.gather(root: spool.layout.root).render(root: spool.layout.root).contains("% read"))
     }
 }

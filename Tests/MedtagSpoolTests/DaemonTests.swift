@@ -74,7 +74,7 @@ struct DaemonTests {
         ] {
             let folder = spool.outbox.appendingPathComponent(name)
             #expect(
-                spool.files(in: folder) == ["\(base).ann", "\(base).conll", "\(base).csv", "\(base).txt", "medtag-report.json", "summary.html"],
+                spool.files(in: folder) == ["\(base).ann", "\(base).conll", "\(base).txt", "medtag-all.csv", "medtag-report.json", "summary.html"],
                 "results of \(name)")
         }
         let slowCopy = try String(contentsOf: spool.outbox.appendingPathComponent("lento.txt/lento.txt"), encoding: .utf8)
@@ -86,13 +86,20 @@ struct DaemonTests {
 
         #expect(
             spool.files(in: spool.outbox.appendingPathComponent("lote.tar.gz")) == [
-                "medtag-report.json", "notas/dos.ann", "notas/dos.conll", "notas/dos.csv", "notas/dos.txt",
-                "notas/uno.ann", "notas/uno.conll", "notas/uno.csv", "notas/uno.txt", "summary.html",
+                "medtag-all.csv", "medtag-report.json", "notas/dos.ann", "notas/dos.conll", "notas/dos.txt",
+                "notas/uno.ann", "notas/uno.conll", "notas/uno.txt", "summary.html",
             ])
+        // One table for the archive: header once, every member's entities keyed by its path.
+        let tableBytes = try Data(contentsOf: spool.outbox.appendingPathComponent("lote.tar.gz/medtag-all.csv"))
+        #expect(tableBytes.starts(with: [0xEF, 0xBB, 0xBF]))
+        let table = String(decoding: tableBytes.dropFirst(3), as: UTF8.self)
+        #expect(table.hasPrefix("input,document,entity_id,"))
+        #expect(table.components(separatedBy: "input,document").count == 2, "header once")
+        #expect(table.contains("\r\nlote.tar.gz,notas/uno,T1,") && table.contains("\r\nlote.tar.gz,notas/dos,T1,"), "\(table)")
         #expect(
             spool.files(in: spool.outbox.appendingPathComponent("lote.zip")) == [
-                "a/tres.ann", "a/tres.conll", "a/tres.csv", "a/tres.txt", "cuatro.ann", "cuatro.conll", "cuatro.csv",
-                "cuatro.txt", "medtag-report.json", "summary.html",
+                "a/tres.ann", "a/tres.conll", "a/tres.txt", "cuatro.ann", "cuatro.conll", "cuatro.txt", "medtag-all.csv",
+                "medtag-report.json", "summary.html",
             ])
         let zipReport = try jsonObject(spool.outbox.appendingPathComponent("lote.zip/medtag-report.json"))
         let members = zipReport["members"] as? [String: Int]
@@ -250,7 +257,7 @@ struct DaemonTests {
         let daemon = try MedtagProcess.serve(spool)
         try spool.drop("antes.txt", text: spanishNote)
         try waitUntil("the first input is done", timeout: 30) { spool.files(in: spool.done) == ["antes.txt"] }
-        #expect(!spool.files(in: spool.outbox).contains("antes.txt/antes.tsv"))
+        #expect(!spool.files(in: spool.outbox).contains("antes.txt/subtrack2/medtag-all.tsv"))
         try spool.writeConfig(
             """
             spool = \(spool.spool.path)
@@ -268,7 +275,7 @@ struct DaemonTests {
         try waitUntil("the second input is done", timeout: 30) { spool.files(in: spool.done).count == 2 }
         #expect(
             spool.files(in: spool.outbox.appendingPathComponent("despues.txt")) == [
-                "despues.ann", "despues.tsv", "despues.txt", "medtag-report.json", "summary.html",
+                "despues.ann", "despues.txt", "medtag-report.json", "subtrack2/medtag-all.tsv", "summary.html",
             ])
         daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit() == 0)
@@ -304,9 +311,19 @@ struct DaemonTests {
         #expect(!FileManager.default.fileExists(atPath: spool.outbox.appendingPathComponent("grande.txt").path))
 
         try spool.writeConfig(
-            "spool = \(spool.spool.path)\nmodel = \(testModel.path)\nsettle_time = 0.5\n")
+            "spool = \(spool.spool.path)\nmodel = \(testModel.path)\nsettle_time = 0.5\npiece_size = 64K\n")
         let second = try MedtagProcess.serve(spool)
-        try waitUntil("the big input is done", timeout: 90) { spool.files(in: spool.done) == ["grande.txt"] }
+        // While it works, `medtag status` shows how far it is.
+        var progress: String?
+        try waitUntil("the big input is done", timeout: 90) {
+            if progress == nil, let status = try? runMedtag(["status", "--config", spool.configFile.path], in: spool),
+                let line = status.output.split(separator: "\n").first(where: { $0.contains("grande.txt (") && $0.contains("% read (") })
+            {
+                progress = String(line)
+            }
+            return spool.files(in: spool.done) == ["grande.txt"]
+        }
+        #expect(progress?.contains("of \(big.utf8.count) bytes") == true, "medtag status showed no progress: \(progress ?? "nothing")")
         second.signal(SIGTERM)
         #expect(try second.waitForExit() == 0)
         let copy = try Data(contentsOf: spool.outbox.appendingPathComponent("grande.txt/grande.txt"))
@@ -367,22 +384,35 @@ struct DaemonTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
-    @Test("an input dropped again under the same name replaces its results in one step")
+    @Test("an input dropped again under the same name keeps both: results and inputs of each drop")
     func sameNameAgain() throws {
         let spool = try TestSpool()
         let daemon = try MedtagProcess.serve(spool)
-        try spool.drop("nota.txt", text: "Primera versión con paracetamol.\n")
-        try waitUntil("the first version is done", timeout: 30) { spool.files(in: spool.done) == ["nota.txt"] }
-        try spool.drop("nota.txt", text: "Segunda versión con omeprazol.\n")
-        try waitUntil("the second version is published", timeout: 30) {
-            (try? String(contentsOf: spool.outbox.appendingPathComponent("nota.txt/nota.txt"), encoding: .utf8))
-                == "Segunda versión con omeprazol.\n"
+        let first = "Primera versión con paracetamol.\n"
+        let second = "Segunda versión con omeprazol.\n"
+        let third = "Tercera versión con ibuprofeno.\n"
+        try spool.drop("nota.txt", text: first)
+        try spool.drop("sala3/nota.txt", text: first)
+        try waitUntil("the first drops are done", timeout: 30) { spool.files(in: spool.done) == ["nota.txt", "sala3/nota.txt"] }
+        try spool.drop("nota.txt", text: second)
+        try waitUntil("the second drop is done", timeout: 30) { spool.files(in: spool.done).count == 3 }
+        try spool.drop("nota.txt", text: third)
+        try waitUntil("the third drop is done", timeout: 30) { spool.files(in: spool.done).count == 4 }
+        #expect(spool.files(in: spool.done) == ["nota.txt", "nota~2.txt", "nota~3.txt", "sala3/nota.txt"])
+        for (name, text) in [("nota.txt", first), ("nota~2.txt", second), ("nota~3.txt", third)] {
+            #expect(try String(contentsOf: spool.done.appendingPathComponent(name), encoding: .utf8) == text, "done/\(name)")
+            // The results take the drop's name, folder and files alike (`outbox/nota~2.txt/nota~2.ann`).
+            let folder = spool.outbox.appendingPathComponent(name)
+            #expect(try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) == text, "outbox/\(name)")
+            let report = try jsonObject(folder.appendingPathComponent("medtag-report.json"))
+            #expect(report["input"] as? String == name)
         }
-        let ann = try String(contentsOf: spool.outbox.appendingPathComponent("nota.txt/nota.ann"), encoding: .utf8)
+        let ann = try String(contentsOf: spool.outbox.appendingPathComponent("nota~2.txt/nota~2.ann"), encoding: .utf8)
         #expect(ann.contains("omeprazol") && !ann.contains("paracetamol"))
-        #expect(spool.files(in: spool.outbox.appendingPathComponent("nota.txt")).count == 6)
-        try waitUntil("the input is in done/", timeout: 10) { spool.files(in: spool.inbox).isEmpty && spool.files(in: spool.work).isEmpty }
-        #expect(try String(contentsOf: spool.done.appendingPathComponent("nota.txt"), encoding: .utf8) == "Segunda versión con omeprazol.\n")
+        #expect(daemon.log.contains("an input of this name was dropped before"), "\(daemon.log)")
+        #expect(daemon.log.contains("nota~3.txt"))
+        try waitUntil("every drop is logged", timeout: 10) { spool.logRecords().count == 4 }
+        #expect(Set(spool.logRecords().compactMap { $0["input"] as? String }) == ["nota.txt", "nota~2.txt", "nota~3.txt", "sala3/nota.txt"])
         daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit() == 0)
     }

@@ -7,29 +7,22 @@ import Testing
 
 @Suite("summary pages of inputs")
 struct InputSummaryTests {
-    @Test("tables that cover the whole input are linked; a document's own files are not")
-    func tablesOfTheInputAreLinked() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("medtag-summary-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("notas"), withIntermediateDirectories: true)
-        for name in ["nota.ann", "nota.csv", "nota.tsv", "todo.csv", "codigos.tsv", "notas/otra.csv", "medtag-report.json"] {
-            try Data("x".utf8).write(to: folder.appendingPathComponent(name))
-        }
-        var report = InputReport(input: "noche.zip", medtag: "0", formats: ["brat", "csv"])
-        for path in ["nota.txt", "notas/otra.txt"] {
-            report.documents.append(.init(path: path, characters: 1, sentences: 1, tokens: 1, entities: 0))
-        }
+    @Test("the tables of the formats written are linked from the page")
+    func tablesOfTheInputAreLinked() {
         var summary = RunSummary(title: "noche.zip")
-        summary.linkTables(in: FilePath(folder.path), report: report)
-        #expect(summary.links.map(\.href) == ["codigos.tsv", "todo.csv"])
+        summary.linkTables(for: [.brat, .csv, .tsv])
+        #expect(summary.links.map(\.href) == [ResultTable.csvName, ResultTable.tsvName])
+        var none = RunSummary(title: "noche.zip")
+        none.linkTables(for: [.brat, .conll])
+        #expect(none.links.isEmpty)
     }
 
-    @Test("a document's files are linked from the folder of its path inside the input")
+    @Test("a document's row links its files and carries its notes")
     func documentFilesSitInTheirFolder() {
         var summary = RunSummary(title: "noche.zip")
         var document = InputReport.DocumentSummary(path: "a/b/nota.xml", characters: 10, sentences: 1, tokens: 3, entities: 0)
         document.notes = ["no lexicon"]
-        summary.add(document, files: ["nota.ann", "nota.txt"], entities: EntityTally(), lexicon: nil)
+        summary.add(document, files: ["a/b/nota.ann", "a/b/nota.txt"], entities: EntityTally(), lexicon: nil)
         #expect(summary.documents.first?.files == ["a/b/nota.ann", "a/b/nota.txt"])
         #expect(summary.notes == ["no lexicon"] && summary.lexicons == ["none": 1])
     }

@@ -3,21 +3,20 @@
 #   fastText skip-gram on the BC5CDR + BC2GM training text (the corpora's own tokens); one
 #   Bi-LSTM-CRF on both corpora with the partial-annotation CRF loss; export; devel F1 per label
 #   through the Swift engine (medtag tag-conll + medtag evaluate conll, conlleval rules).
-# Environment: CORPORA (folder with en/ and pharmaconer/), SEEDS (default 1), MAX_MINUTES (0: none),
+# Environment: MEDTAG_CORPORA (folder with en/ and pharmaconer/), SEEDS (default 1), MAX_MINUTES (0: none),
 # THREADS (default 1), EPOCHS (default 40).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-CORPORA=${CORPORA:-../shared/corpora}
-[ -d "$CORPORA" ] || CORPORA=/work/shared/corpora
+CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 EN=$CORPORA/en
 AFFIXES=$CORPORA/pharmaconer/affixes.tsv
 SEEDS=${SEEDS:-1}
 EPOCHS=${EPOCHS:-40}
 THREADS=${THREADS:-1}
 MAX_MINUTES=${MAX_MINUTES:-0}
-OUT=${OUT:-Models/en-biomed-bilstm-crf}
-WORK=training/work/en
-PY=${PY:-training/.venv/bin/python}
+OUT=$(realpath -m "${OUT:-Models/en-biomed-bilstm-crf}")
+WORK=$PWD/training/work/en
+PY=${PY:-$PWD/training/.venv/bin/python}
 MEDTAG=.build/release/medtag
 
 if [ ! -x "$PY" ]; then
@@ -27,7 +26,7 @@ fi
 mkdir -p $WORK/runs
 
 echo "== fastText embeddings (English training text)"
-[ -f $WORK/emb/vectors.npy ] || $PY training/english/embeddings.py --corpora "$EN" --out $WORK/emb
+[ -f $WORK/emb/vectors.npy ] || (cd training && $PY embeddings.py --language en --corpora "$EN" --out "$WORK/emb")
 
 echo "== training seeds: $SEEDS"
 runs=()
@@ -36,14 +35,15 @@ for seed in $SEEDS; do
   runs+=("$run")
   [ -f "$run/result.json" ] && continue
   mkdir -p "$run"
-  $PY training/english/train.py --corpora "$EN" --emb $WORK/emb --affixes "$AFFIXES" --seed "$seed" \
-    --epochs "$EPOCHS" --threads "$THREADS" --max-minutes "$MAX_MINUTES" --out "$run" > "$run/stdout" 2>&1
+  (cd training && $PY train.py --language en --corpora "$EN" --emb "$WORK/emb" --affixes "$AFFIXES" \
+    --seed "$seed" --epochs "$EPOCHS" --threads "$THREADS" --max-minutes "$MAX_MINUTES" --out "$run" >> "$run/stdout" 2>&1)
 done
 
 echo "== export"
-$PY training/english/export.py --runs "${runs[@]}" --emb $WORK/emb --corpora "$EN" --affixes "$AFFIXES" \
-  --tokenizer-version "$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/MedtagText/Tokenizer.swift)" \
-  --out "$OUT"
+(cd training && $PY export.py --language en --runs "${runs[@]}" --emb "$WORK/emb" --corpora "$EN" \
+  --affixes "$AFFIXES" \
+  --tokenizer-version "$(sed -n 's/.*static let version = "\(.*\)"/\1/p' ../Sources/MedtagText/Tokenizer.swift)" \
+  --out "$OUT")
 
 echo "== devel F1 per label through the Swift engine"
 [ -x "$MEDTAG" ] || swift build -c release --product medtag

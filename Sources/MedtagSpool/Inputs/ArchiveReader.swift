@@ -72,6 +72,9 @@ final class ArchiveReader {
     }
 
     /// The next member's header, or nil at the end of the archive.
+    /// Bytes of the archive read so far (compressed, as stored).
+    var bytesRead: Int { max(Int(archive_filter_bytes(handle, -1)), 0) }
+
     func nextMember() throws(ArchiveFailure) -> ArchiveMember? {
         var entry: OpaquePointer?
         let status = archive_read_next_header(handle, &entry)

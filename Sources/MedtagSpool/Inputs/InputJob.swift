@@ -56,6 +56,10 @@ struct InputJob: Sendable {
         var ms: [String: Double] = [:]
         var report: InputReport
         var summary: RunSummary
+        /// The input's tables (``ResultTable``), open for the whole job: each document appends its rows.
+        var tables: ResultFiles?
+        /// When the progress was last recorded on the input (monotonic seconds).
+        var progressRecorded = 0.0
         init(report: InputReport) {
             self.report = report
             summary = RunSummary(title: report.input)
@@ -83,18 +87,21 @@ struct InputJob: Sendable {
             do { try Sys.mkdirs(stagingFolder) } catch {
                 throw SpoolError(stage: .publish, path: stagingFolder.string, reason: "cannot create the staging folder", errno: error)
             }
+            try openTables(tally)
             try process(name: name, tally: tally, logger: logger)
+            try tally.time("write") { () throws(SpoolError) in try tally.tables?.finish() }
             try tally.time("publish") { () throws(SpoolError) in
                 try writeFile(stagingFolder.appending(InputReport.fileName), tally.report.encoded())
                 tally.summary.seconds = Clock.monotonic - started
                 tally.summary.finished = Timestamp.iso8601()
-                tally.summary.linkTables(in: stagingFolder, report: tally.report)
+                tally.summary.linkTables(for: configuration.formats)
                 try writeFile(stagingFolder.appending(SummaryPage.fileName), SummaryPage.render(tally.summary, version: version))
                 try Publisher.publish(staged: stagingFolder, to: layout.outbox.appending(relativePath), outbox: layout.outbox)
                 try finishInput()
             }
             outcome = .done
         } catch {
+            tally.tables?.close()
             try? Sys.removeTree(stagingFolder)
             failure = error
             if error.disposition == .retryable {
@@ -125,6 +132,24 @@ struct InputJob: Sendable {
             relativePath: relativePath, outcome: outcome, record: record, error: failure, summary: outcome == .done ? tally.summary : nil)
     }
 
+    /// Creates the input's tables in the staging folder, each with its header.
+    private func openTables(_ tally: Tally) throws(SpoolError) {
+        let names = ResultTable.names(for: configuration.formats)
+        guard !names.isEmpty else { return }
+        let tables = try ResultFiles(folder: stagingFolder, names: names)
+        try tables.append(names.map { ($0, ResultTable.header($0)) })
+        tally.tables = tables
+    }
+
+    /// Records on the claimed input how far the work is (documents done, bytes of the input read), at
+    /// most once a second, for `medtag status`.
+    private func recordProgress(_ tally: Tally, read: Int) {
+        let now = Clock.monotonic
+        guard now - tally.progressRecorded >= 1 else { return }
+        tally.progressRecorded = now
+        Sys.setProgress(input, "\(tally.report.documents.count) \(read) \(tally.bytes)")
+    }
+
     /// Records one more attempt on the claimed input before any work starts. The record is cleared
     /// whenever an attempt ends, so what is found here counts the attempts cut short by a crash,
     /// `kill -9` or running out of memory; past `max_attempts` the input is not tried again.
@@ -148,7 +173,7 @@ struct InputJob: Sendable {
             throw SpoolError(stage: .read, path: relativePath, reason: "cannot read the input", errno: error)
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw SpoolError(stage: .read, path: relativePath, reason: "not a regular file (symlinks and devices are not read)", disposition: .rejected)
+            throw SpoolError(stage: .read, path: relativePath, reason: Self.notAFile(st), disposition: .rejected)
         }
         tally.bytes = Int(st.st_size)
         guard let kind = InputKind(fileName: name) else {
@@ -191,6 +216,13 @@ struct InputJob: Sendable {
         }
     }
 
+    /// Why an input that is not a regular file is refused.
+    static func notAFile(_ st: stat) -> String {
+        (st.st_mode & S_IFMT) == S_IFDIR
+            ? "a folder, not a file (`medtag ingest --from DIR` reads the files directly in DIR, not in its sub-folders)"
+            : "not a regular file (symlinks and devices are not read)"
+    }
+
     private func tooLarge(_ key: String, _ limit: Int) -> SpoolError {
         SpoolError(stage: .read, path: relativePath, reason: "larger than \(limit) bytes (\(key))", disposition: .rejected)
     }
@@ -210,6 +242,7 @@ struct InputJob: Sendable {
         return { () throws(SpoolError) -> String? in
             do throws(PieceReader.Failure) {
                 let piece = try tally.time("read") { () throws(PieceReader.Failure) in try reader.next() }
+                if piece != nil { recordProgress(tally, read: reader.bytesDecoded) }
                 if reportsProgress, piece != nil {
                     let tenths = 10 * reader.bytesDecoded / max(size, 1)
                     if tenths > reported, tenths < 10 {
@@ -262,7 +295,8 @@ struct InputJob: Sendable {
             tally.report.refused.append(InputReport.Refusal(path: path, reason: reason))
             tally.report.members?.refused += 1
             tally.summary.refuse(path, reason: reason)
-            logger.warning("archive member refused", metadata: ["medtag.member": "\(path)", "medtag.reason": "\(reason)"])
+            // One line per member at debug; the input's line counts them (`medtag.refused`), the report lists them.
+            logger.debug("archive member refused", metadata: ["medtag.member": "\(path)", "medtag.reason": "\(reason)"])
         }
         while true {
             let member: ArchiveMember?
@@ -338,40 +372,40 @@ struct InputJob: Sendable {
                 refuse(shownPath, error.reason)
                 continue
             }
-            var folder = stagingFolder
-            let parent = FilePath(fullPath).removingLastComponent()
-            if !parent.isEmpty { folder = folder.appending(parent.components) }
-            do {
-                try Sys.mkdirs(folder)
-            } catch {
-                throw SpoolError(stage: .render, path: relativePath, reason: "cannot create a staging folder", errno: error)
-            }
             do {
                 let summary = try annotateAndWrite(
-                    pieces: pieces(of: text), documentPath: fullPath, folder: folder, tally: tally, logger: logger)
+                    pieces: pieces(of: text), documentPath: fullPath, folder: stagingFolder, holdRows: true, tally: tally,
+                    logger: logger)
                 written[resultKey] = shownPath
                 tally.report.documents.append(summary)
                 tally.report.members?.annotated += 1
+                if depth == 0 { recordProgress(tally, read: reader.bytesRead) }
             } catch where error.stage == .annotate {
                 refuse(shownPath, error.reason)
             }
         }
     }
 
-    /// Annotates one document piece by piece and writes its result files into `folder` as it goes.
+    /// Annotates one document piece by piece and writes its result files into `folder` as it goes,
+    /// and its rows into the input's tables.
     ///
     /// The language is chosen on the first piece and kept for the rest. The files are those of the
-    /// whole document annotated at once (see ``PieceRenderer``).
+    /// whole document annotated at once (see ``PieceRenderer``). The document's id, and its files'
+    /// name, is its path inside the input without the extension (`notas/n1.txt` → `notas/n1`).
+    ///
+    /// With `holdRows` (an archive member, which a failure refuses alone) the table rows are kept
+    /// until the document is whole, so a refused member leaves none in the tables.
     private func annotateAndWrite(
-        pieces next: PieceSource, documentPath: String, folder: FilePath, tally: Tally, logger: Logger
+        pieces next: PieceSource, documentPath: String, folder: FilePath, holdRows: Bool = false, tally: Tally, logger: Logger
     ) throws(SpoolError) -> InputReport.DocumentSummary {
         let fileName = FilePath(documentPath).lastComponent?.string ?? documentPath
-        let id = InputKind.baseName(fileName)
+        let id = FilePath(documentPath).removingLastComponent().appending(InputKind.baseName(fileName)).string
         let languageFolder = InputJob.languageFolder(relativePath)
-        var document = PieceAnnotation(id: id, baseName: id, formats: configuration.formats)
+        var document = PieceAnnotation(id: id, baseName: id, formats: configuration.formats, input: relativePath)
         var fileNames: [String] = []
         var files: ResultFiles?
         defer { files?.close() }
+        var heldRows: [(fileName: String, bytes: [UInt8])] = []
         var found = EntityTally()
         while let text = try next() {
             let annotated: RoutedDocument
@@ -385,13 +419,19 @@ struct InputJob: Sendable {
             }
             try tally.time("write") { () throws(SpoolError) in
                 let bytes = document.render(annotated)
-                if files == nil { files = try ResultFiles(folder: folder, names: bytes.map(\.fileName)) }
+                if files == nil { files = try ResultFiles(folder: folder, names: bytes.map(\.fileName).filter { !ResultTable.isTable($0) }) }
                 try files?.append(bytes)
-                if fileNames.isEmpty { fileNames = bytes.map(\.fileName) }
+                if fileNames.isEmpty { fileNames = bytes.map(\.fileName).filter { !ResultTable.isTable($0) } }
+                if !holdRows {
+                    try tally.tables?.append(bytes)
+                } else {
+                    heldRows += bytes.filter { ResultTable.isTable($0.fileName) }
+                }
             }
             found.add(annotated.document.entities)
             progress?.annotated(0, annotated.document.tokens.count)
         }
+        try tally.time("write") { () throws(SpoolError) in try tally.tables?.append(heldRows) }
         guard let first = document.first, let renderer = document.renderer, let files else {
             throw SpoolError(stage: .decode, path: documentPath, reason: "the file is empty", disposition: .rejected)
         }
@@ -404,7 +444,8 @@ struct InputJob: Sendable {
         summary.model = first.model.isEmpty ? nil : first.model
         summary.notes = first.notes.isEmpty ? nil : first.notes
         if first.languageSource == .detected || !first.notes.isEmpty {
-            logger.info(
+            // Per document: debug, so an archive of many notes logs one line (the input's) at info.
+            logger.debug(
                 "language chosen",
                 metadata: [
                     "medtag.document": "\(documentPath)", "medtag.language": "\(first.language)",
@@ -421,7 +462,7 @@ struct InputJob: Sendable {
                 note = "the model found no drug, compound or protein in \(renderer.tokens) tokens"
             }
             summary.note = note
-            logger.notice("document yielded no entity", metadata: ["medtag.document": "\(documentPath)", "medtag.reason": "\(note)"])
+            logger.debug("document yielded no entity", metadata: ["medtag.document": "\(documentPath)", "medtag.reason": "\(note)"])
         }
         tally.summary.add(summary, files: fileNames, entities: found, lexicon: annotator.lexiconName(language: first.language))
         progress?.annotated(1, 0)

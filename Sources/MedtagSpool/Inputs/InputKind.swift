@@ -1,7 +1,10 @@
 /// What an input or archive member is, judged by its name.
-enum InputKind: Sendable, Equatable {
+public enum InputKind: Sendable, Equatable {
+    /// Plain text, UTF-8 (`.txt`).
     case text
+    /// XML (`.xml`).
     case xml
+    /// A tar or zip archive, compressed or not.
     case archive
 
     private static let archiveSuffixes = [
@@ -9,7 +12,7 @@ enum InputKind: Sendable, Equatable {
     ]
 
     /// nil when medtag does not read files of this kind.
-    init?(fileName: String) {
+    public init?(fileName: String) {
         let lower = fileName.lowercased()
         if lower.hasSuffix(".txt") {
             self = .text
@@ -22,7 +25,8 @@ enum InputKind: Sendable, Equatable {
         }
     }
 
-    static let supportedDescription = ".txt, .xml, .tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip"
+    /// The kinds medtag reads, for messages.
+    public static let supportedDescription = ".txt, .xml, .tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip"
 
     /// The file name without its input extension: `note.txt` → `note`, `a.tar.gz` → `a`.
     static func baseName(_ fileName: String) -> String {

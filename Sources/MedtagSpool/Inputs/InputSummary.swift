@@ -20,32 +20,14 @@ public struct JobProgress: Sendable {
 }
 
 extension RunSummary {
-    /// Counts a document of an input: `files` are the names of its result files, which lie in the
-    /// folder of `document.path` inside the input's result folder.
+    /// Counts a document of an input: `files` are its result files, relative to the input's result folder.
     mutating func add(_ document: InputReport.DocumentSummary, files: [String], entities: EntityTally, lexicon: String?) {
-        let folder = FilePath(document.path).removingLastComponent()
-        let links = files.map { folder.isEmpty ? $0 : folder.appending($0).string }
         add(
             DocumentRow(
                 path: document.path, tokens: document.tokens, entities: document.entities, language: document.language,
-                model: document.model, files: links, note: document.note),
+                model: document.model, files: files, note: document.note),
             entities: entities, lexicon: lexicon)
         for note in document.notes ?? [] { self.note(note) }
-    }
-}
-
-extension RunSummary {
-    /// Links the tables directly in `folder` that cover the whole input: `.csv` and `.tsv` files
-    /// that belong to none of the report's documents.
-    mutating func linkTables(in folder: FilePath, report: InputReport) {
-        let documents = Set(
-            report.documents.map(\.path).filter { !$0.contains("/") }.map { InputKind.baseName($0) })
-        let entries = (try? Sys.list(folder)) ?? []
-        for entry in entries.sorted(by: { $0.name < $1.name }) where entry.kind != .directory {
-            let name = FilePath(entry.name)
-            guard let stem = name.stem, ["csv", "tsv"].contains(name.extension ?? ""), !documents.contains(stem) else { continue }
-            links.append(Link(title: "\(entry.name): every document", href: entry.name))
-        }
     }
 }
 

@@ -100,15 +100,18 @@ public final class PieceReader {
     }
 }
 
-/// A document's result files in the staging folder, created new and written piece by piece.
+/// Result files in the staging folder, created new (with their folders) and written piece by piece.
 final class ResultFiles {
-    private var files: [(path: FilePath, descriptor: FileDescriptor)] = []
+    private var files: [(name: String, path: FilePath, descriptor: FileDescriptor)] = []
 
-    /// Creates the (empty) files.
+    /// Creates the (empty) files; `names` are relative to `folder` and may name sub-folders.
     init(folder: FilePath, names: [String]) throws(SpoolError) {
         for name in names {
             let path = folder.appending(name)
-            do { files.append((path, try Sys.createNewFile(path))) } catch {
+            do {
+                try Sys.mkdirs(path.removingLastComponent())
+                files.append((name, path, try Sys.createNewFile(path)))
+            } catch {
                 throw SpoolError(stage: .render, path: path.string, reason: "cannot write a result file", errno: error)
             }
         }
@@ -116,9 +119,10 @@ final class ResultFiles {
 
     deinit { close() }
 
-    /// Appends each file's bytes; `pieces` is in the order of the names.
+    /// Appends the bytes of each piece named like one of the files; other names are not for these files.
     func append(_ pieces: [(fileName: String, bytes: [UInt8])]) throws(SpoolError) {
-        for (file, piece) in zip(files, pieces) where !piece.bytes.isEmpty {
+        for piece in pieces where !piece.bytes.isEmpty {
+            guard let file = files.first(where: { $0.name == piece.fileName }) else { continue }
             do { try Sys.writeAll(file.descriptor, piece.bytes) } catch {
                 throw SpoolError(stage: .render, path: file.path.string, reason: "cannot write a result file", errno: error)
             }

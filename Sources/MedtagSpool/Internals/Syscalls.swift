@@ -291,33 +291,53 @@ enum Sys {
 
 extension Sys {
     private static let attemptsName = "user.medtag.attempts"
+    private static let progressName = "user.medtag.progress"
 
     /// Unfinished attempts recorded on a claimed input (an extended attribute, which stays with the
     /// file through renames): 0 when none; nil when the file system keeps no extended attributes.
     static func attempts(_ path: FilePath) -> Int? {
-        guard let get = Xattr.get else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 16)
-        let count = path.withPlatformString { p in
-            buffer.withUnsafeMutableBytes { get(p, attemptsName, $0.baseAddress, $0.count) }
-        }
-        if count < 0 { return errno == ENODATA ? 0 : nil }
-        return Int(String(decoding: buffer.prefix(count), as: UTF8.self)) ?? 0
+        guard let text = attribute(path, attemptsName) else { return Xattr.get == nil || errno != ENODATA ? nil : 0 }
+        return Int(text) ?? 0
     }
 
     /// Records `value` attempts on the file; false when the file system cannot.
     @discardableResult
-    static func setAttempts(_ path: FilePath, _ value: Int) -> Bool {
+    static func setAttempts(_ path: FilePath, _ value: Int) -> Bool { setAttribute(path, attemptsName, String(value)) }
+
+    /// Forgets the attempts recorded on the file, and the progress of the attempt that ended.
+    static func clearAttempts(_ path: FilePath) {
+        removeAttribute(path, attemptsName)
+        removeAttribute(path, progressName)
+    }
+
+    /// How far the work on a claimed input is (`medtag status` shows it), nil when not recorded.
+    static func progress(_ path: FilePath) -> String? { attribute(path, progressName) }
+
+    /// Records how far the work on a claimed input is; ``clearAttempts(_:)`` forgets it.
+    static func setProgress(_ path: FilePath, _ text: String) { setAttribute(path, progressName, text) }
+
+    /// An extended attribute's value; nil when absent (`errno` ENODATA) or unsupported.
+    private static func attribute(_ path: FilePath, _ name: String) -> String? {
+        guard let get = Xattr.get else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = path.withPlatformString { p in
+            buffer.withUnsafeMutableBytes { get(p, name, $0.baseAddress, $0.count) }
+        }
+        return count < 0 ? nil : String(decoding: buffer.prefix(count), as: UTF8.self)
+    }
+
+    @discardableResult
+    private static func setAttribute(_ path: FilePath, _ name: String, _ value: String) -> Bool {
         guard let set = Xattr.set else { return false }
-        let bytes = Array(String(value).utf8)
+        let bytes = Array(value.utf8)
         return path.withPlatformString { p in
-            bytes.withUnsafeBytes { set(p, attemptsName, $0.baseAddress, $0.count, 0) }
+            bytes.withUnsafeBytes { set(p, name, $0.baseAddress, $0.count, 0) }
         } == 0
     }
 
-    /// Forgets the attempts recorded on the file.
-    static func clearAttempts(_ path: FilePath) {
+    private static func removeAttribute(_ path: FilePath, _ name: String) {
         guard let remove = Xattr.remove else { return }
-        _ = path.withPlatformString { remove($0, attemptsName) }
+        _ = path.withPlatformString { remove($0, name) }
     }
 }
 

@@ -224,8 +224,9 @@ struct WorkLoop {
             }
             guard let next = popPending() else { return }
             switch Self.claim(next, area: area, settleTime: configuration.settleTime) {
-            case .claimed:
-                launch(next.path)
+            case .claimed(let name):
+                WorkArea.noteRenamed(next.path, name, logger: logger)
+                launch(name)
             case .settling(let until):
                 settling[next.path] = until
             case .vanished:
@@ -239,8 +240,8 @@ struct WorkLoop {
 
     /// What ``claim(_:area:settleTime:)`` did with a queued inbox path.
     enum ClaimAttempt: Equatable {
-        /// Renamed into the work folder: ready to launch.
-        case claimed
+        /// Renamed into the work folder under `name` (see ``WorkArea/claim(_:)``): ready to launch.
+        case claimed(String)
         /// Written in place and changed too recently: to be looked at again at `until` (wall clock).
         case settling(until: Double)
         /// No longer in the inbox: another daemon claimed it, or it was deleted or taken back between
@@ -264,7 +265,7 @@ struct WorkLoop {
         }
         do {
             switch try area.claim(next.path) {
-            case .claimed: return .claimed
+            case .claimed(let name): return .claimed(name)
             case .vanished: return .vanished
             }
         } catch {

@@ -38,7 +38,7 @@ public struct SpoolConfiguration: Sendable, Equatable {
     public var lexiconEnglish: FilePath?
     /// Documents annotated at the same time.
     public var workers: Int = 2
-    /// Result formats written for every document (the `.txt` copy comes with BRAT).
+    /// Result formats: files per document, and the input's tables (see ``ResultTable``).
     public var formats: [OutputFormat] = [.brat, .conll, .csv]
     /// Keep processed inputs in `done/` (true) or delete them (false).
     public var keepInputs: Bool = true

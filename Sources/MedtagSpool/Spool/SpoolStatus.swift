@@ -11,6 +11,17 @@ public struct SpoolStatus: Sendable {
         public var time: String
     }
 
+    /// How far a daemon is with a claimed input, as it records it while working.
+    public struct Progress: Sendable {
+        public var instance: String
+        public var input: String
+        /// Documents finished (archive members; 0 for a single document still in progress).
+        public var documents: Int
+        /// Bytes of the input read, of `bytes`.
+        public var read: Int
+        public var bytes: Int
+    }
+
     /// Files waiting in `inbox/` (ignored names not counted).
     public var inbox: Int
     /// Files claimed by daemons, per instance.
@@ -23,16 +34,26 @@ public struct SpoolStatus: Sendable {
     public var lastErrors: [Failure]
     /// Daemons whose lock is held right now.
     public var runningInstances: [String]
+    /// Claimed inputs whose daemon recorded how far it is.
+    public var inProgress: [Progress] = []
 
     /// Reads the state of the spool at `root`.
     public static func gather(root: FilePath, lastErrorCount: Int = 5) -> SpoolStatus {
         let layout = SpoolLayout(root: root)
         var work: [String: Int] = [:]
         var running: [String] = []
+        var progress: [Progress] = []
         for entry in (try? Sys.list(layout.work)) ?? [] where !entry.name.hasPrefix(".") {
             let folder = layout.work.appending(entry.name)
             guard Sys.isDirectory(folder) else { continue }
-            work[entry.name] = SpoolLayout.files(under: folder).count
+            let files = SpoolLayout.files(under: folder)
+            work[entry.name] = files.count
+            for file in files {
+                guard let text = Sys.progress(folder.appending(file)) else { continue }
+                let numbers = text.split(separator: " ").compactMap { Int($0) }
+                guard numbers.count == 3 else { continue }
+                progress.append(Progress(instance: entry.name, input: file, documents: numbers[0], read: numbers[1], bytes: numbers[2]))
+            }
             if let fd = try? Sys.open(folder.appending(".lock"), flags: O_RDONLY | O_CLOEXEC) {
                 if (try? Sys.tryLock(fd)) == false { running.append(entry.name) }
                 close(fd)
@@ -53,7 +74,8 @@ public struct SpoolStatus: Sendable {
             inbox: layout.scanInbox().count, work: work, outbox: outboxCount,
             done: SpoolLayout.files(under: layout.done).count,
             failed: failedFiles.filter { !$0.hasSuffix(".error.json") }.count,
-            lastErrors: Array(failures.prefix(lastErrorCount)), runningInstances: running.sorted())
+            lastErrors: Array(failures.prefix(lastErrorCount)), runningInstances: running.sorted(),
+            inProgress: progress.sorted { ($0.instance, $0.input) < ($1.instance, $1.input) })
     }
 
     /// The report `medtag status` prints.
@@ -62,6 +84,11 @@ public struct SpoolStatus: Sendable {
         let working = work.values.reduce(0, +)
         lines.append("inbox    \(inbox)")
         lines.append("work     \(working)" + (work.isEmpty ? "" : "  (" + work.keys.sorted().map { "\($0): \(work[$0] ?? 0)" }.joined(separator: ", ") + ")"))
+        for item in inProgress {
+            let percent = item.bytes > 0 ? min(100, item.read * 100 / item.bytes) : 0
+            let documents = item.documents > 0 ? "\(item.documents) document\(item.documents == 1 ? "" : "s") done, " : ""
+            lines.append("  \(item.input) (\(item.instance)): \(documents)\(percent)% read (\(item.read) of \(item.bytes) bytes)")
+        }
         lines.append("outbox   \(outbox)")
         lines.append("done     \(done)")
         lines.append("failed   \(failed)")

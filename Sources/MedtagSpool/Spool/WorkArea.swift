@@ -91,28 +91,88 @@ public final class WorkArea: Sendable {
 
     /// What became of a claim.
     enum ClaimOutcome: Equatable, Sendable {
-        /// The file is now in this work folder.
-        case claimed
+        /// The file is now in this work folder, under `as` (relative to it): the name it was dropped
+        /// under, or a numbered one (`nota~2.txt`) when results or an input of that name exist already.
+        case claimed(as: String)
         /// The file was gone from the inbox (another daemon claimed it, or the user deleted or took it
         /// back between the event or scan that listed it and the claim): nothing to do.
         case vanished
     }
 
-    /// Claims `inbox/<relativePath>` by renaming it into this work folder. A file that is no longer
-    /// there is `.vanished`; the folders made for it in the work folder are removed again.
+    /// Claims `inbox/<relativePath>` by renaming it into this work folder, under a name no other
+    /// drop uses (see ``uniqueName(for:)``), so a name dropped again never replaces the results or
+    /// the input of an earlier drop. A file that is no longer there is `.vanished`; the folders made
+    /// for it in the work folder are removed again.
     func claim(_ relativePath: String) throws(Errno) -> ClaimOutcome {
         let target = folder.appending(relativePath)
         var parent = target
         parent.removeLastComponent()
         let created = try Sys.mkdirs(parent)
         do {
-            try Sys.rename(layout.inbox.appending(relativePath), target)
+            return .claimed(as: try takeUnique(relativePath) { (path: FilePath) throws(Errno) in
+                try Sys.renameNoReplace(layout.inbox.appending(relativePath), path)
+            })
         } catch .noSuchFileOrDirectory, .notDirectory {
             // ENOTDIR: a folder on the way was replaced by a file; the input is gone all the same.
             for folder in created.reversed() { try? Sys.rmdir(folder) }
             return .vanished
         }
-        return .claimed
+    }
+
+    /// Logs, as a warning, that an input was taken under a numbered name because its own was seen before.
+    static func noteRenamed(_ dropped: String, _ name: String, logger: Logger) {
+        guard name != dropped else { return }
+        logger.warning(
+            "an input of this name was dropped before; this one is kept under a new name",
+            metadata: ["medtag.file": "\(dropped)", "medtag.renamed": "\(name)"])
+    }
+
+    /// Moves (or copies) an input into this work folder with `move`, under the first name from
+    /// ``uniqueName(for:)`` that `move` finds free; returns that name, relative to the work folder.
+    func takeUnique(_ relativePath: String, _ move: (FilePath) throws(Errno) -> Void) throws(Errno) -> String {
+        var start = 1
+        while true {
+            let (name, number) = unique(relativePath, from: start)
+            do {
+                try move(folder.appending(name))
+                return name
+            } catch .fileExists {
+                // Taken in this work folder just now: try the next number.
+                start = number + 1
+            }
+        }
+    }
+
+    /// The first of `relativePath`, `<name>~2<ext>`, `<name>~3<ext>` … (from the `start`th) that no
+    /// drop uses: no results in `outbox/`, no input in `done/` or `failed/`, none claimed in `work/`
+    /// by any daemon. The folders are looked at in the order a drop moves through them backwards
+    /// (done/, failed/, outbox/, work/), so a drop in progress elsewhere is always seen.
+    func uniqueName(for relativePath: String) -> String { unique(relativePath, from: 1).name }
+
+    private func unique(_ relativePath: String, from start: Int) -> (name: String, number: Int) {
+        let others = ((try? Sys.list(layout.work)) ?? []).map(\.name).filter { !$0.hasPrefix(".") }
+        var number = start
+        while true {
+            let name = Self.numbered(relativePath, number)
+            let taken =
+                Sys.exists(layout.done.appending(name)) || Sys.exists(layout.failed.appending(name))
+                || Sys.exists(layout.failed.appending(name + ".error.json")) || Sys.exists(layout.outbox.appending(name))
+                || others.contains { Sys.exists(layout.work.appending($0).appending(name)) }
+            if !taken { return (name, number) }
+            number += 1
+        }
+    }
+
+    /// `relativePath` with `~number` before its input extension (`ward3/nota.txt`, 2 →
+    /// `ward3/nota~2.txt`; `lote.tar.gz` → `lote~2.tar.gz`); unchanged for 1.
+    static func numbered(_ relativePath: String, _ number: Int) -> String {
+        guard number > 1 else { return relativePath }
+        let path = FilePath(relativePath)
+        let name = path.lastComponent?.string ?? relativePath
+        var base = InputKind.baseName(name)
+        if base == name, let dot = name.lastIndex(of: "."), dot != name.startIndex { base = String(name[..<dot]) }
+        let numbered = base + "~\(number)" + name.dropFirst(base.count)
+        return path.removingLastComponent().appending(numbered).string
     }
 
     /// Files already in this work folder: left by a previous run of the same instance name.

@@ -1,0 +1,166 @@
+import Foundation
+import MedtagFormats
+import MedtagText
+import Testing
+
+/// What `medtag annotate` leaves in its output folder, seen as a researcher uses it: one table per
+/// run with keys that never collide, and a folder the PharmaCoNER scorer reads right.
+@Suite(.serialized)
+struct ResultLayoutTests {
+    static let notes = [
+        "Se pautó omeprazol 20 mg y paracetamol 1 g.\n",
+        "Tratamiento con enalapril y ibuprofeno 600 mg.\n",
+        "Recibió insulina glargina y heparina.\n",
+        "Sin cambios; sigue con paracetamol.\n",
+    ]
+
+    /// A folder `notas/` with `nota.txt` and `ward3/nota.txt`, and two archives that both hold `notas/n1.txt`.
+    static func inputs(in root: URL) throws -> [URL] {
+        let folder = root.appendingPathComponent("notas")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("ward3"), withIntermediateDirectories: true)
+        try Data(notes[0].utf8).write(to: folder.appendingPathComponent("nota.txt"))
+        try Data(notes[1].utf8).write(to: folder.appendingPathComponent("ward3/nota.txt"))
+        var archives: [URL] = []
+        for (name, text) in [("a", notes[2]), ("b", notes[3])] {
+            let source = root.appendingPathComponent("src-\(name)/notas")
+            try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: source.appendingPathComponent("n1.txt"))
+            let archive = root.appendingPathComponent("\(name).tar.gz")
+            #expect(try run(URL(fileURLWithPath: "/bin/tar"), ["-czf", archive.path, "-C", source.deletingLastPathComponent().path, "notas"]).status == 0)
+            archives.append(archive)
+        }
+        return [folder] + archives
+    }
+
+    /// The rows of a CSV as written by medtag (no quoted line breaks in these notes).
+    static func rows(_ csv: String) -> [[String]] {
+        csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    @Test func oneTableForTheRunWithTheInputAndAKeyUniqueInIt() throws {
+        let root = try temporaryDirectory("layout")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let out = root.appendingPathComponent("out")
+        let result = try run(Paths.medtag, ["annotate"] + (try Self.inputs(in: root)).map(\.path) + ["--out", out.path])
+        #expect(result.status == 0, "\(result.err)")
+
+        let bytes = [UInt8](try Data(contentsOf: out.appendingPathComponent(ResultTable.csvName)))
+        #expect(bytes.starts(with: [0xEF, 0xBB, 0xBF]), "a byte order mark")
+        let csv = String(decoding: bytes.dropFirst(3), as: UTF8.self)
+        #expect(csv.hasPrefix("input,document,entity_id,label,"))
+        #expect(!csv.contains("\u{FEFF}"), "one byte order mark")
+        #expect(csv.components(separatedBy: "input,document,entity_id").count == 2, "header once")
+        let rows = Self.rows(csv).dropFirst()
+        let documents = Set(rows.map { "\($0[0]) \($0[1])" })
+        #expect(
+            documents == ["notas nota", "notas ward3/nota", "a.tar.gz a.tar.gz/notas/n1", "b.tar.gz b.tar.gz/notas/n1"],
+            "\(documents)")
+        #expect(rows.contains { $0[1] == "ward3/nota" && $0[6] == "enalapril" })
+        #expect(rows.contains { $0[1] == "b.tar.gz/notas/n1" && $0[6] == "paracetamol" })
+
+        // No table per document unless asked for; the subtrack-2 table keys documents the same way.
+        let files = try FileManager.default.subpathsOfDirectory(atPath: out.path).sorted()
+        #expect(!files.contains { $0.hasSuffix(".csv") && $0 != ResultTable.csvName }, "\(files)")
+        let tsv = try String(contentsOf: out.appendingPathComponent(ResultTable.tsvName), encoding: .utf8)
+        #expect(Set(tsv.split(separator: "\n").map { String($0.split(separator: "\t")[0]) }).contains("a.tar.gz/notas/n1"))
+        #expect(files.filter { $0.hasSuffix(".tsv") } == [ResultTable.tsvName])
+
+        // Per-document tables on request: the same rows, a header in each.
+        let each = root.appendingPathComponent("each")
+        let again = try run(
+            Paths.medtag, ["annotate", root.appendingPathComponent("notas").path, "--out", each.path, "--formats", "brat,csv-documents,tsv-documents"])
+        #expect(again.status == 0, "\(again.err)")
+        let eachFiles = try FileManager.default.subpathsOfDirectory(atPath: each.path).filter { $0.contains(".") }.sorted()
+        #expect(
+            eachFiles == [
+                "nota.ann", "nota.csv", "nota.txt", "subtrack2", "subtrack2/nota.tsv", "subtrack2/ward3", "subtrack2/ward3/nota.tsv",
+                "ward3", "ward3/nota.ann", "ward3/nota.csv", "ward3/nota.txt",
+            ].filter { $0.contains(".") }, "\(eachFiles)")
+        let one = String(decoding: try Data(contentsOf: each.appendingPathComponent("ward3/nota.csv")).dropFirst(3), as: UTF8.self)
+        let oneRows = Self.rows(one)
+        #expect(oneRows.first?.first == "input" && oneRows.count > 1)
+        #expect(oneRows.dropFirst().allSatisfy { $0[0] == "notas" && $0[1] == "ward3/nota" })
+    }
+
+    /// The PharmaCoNER scorer as it reads a folder: every `.ann` and `.tsv` in it (not below), each a
+    /// document named by the file's stem, a later file replacing an earlier one of the same stem
+    /// (`X.tsv` is listed after `X.ann`); strict span and label, micro-averaged.
+    static func officialScorerF1(gold: URL, system: URL) throws -> Double {
+        func read(_ folder: URL) throws -> [String: Set<String>] {
+            var documents: [String: Set<String>] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() {
+                let url = folder.appendingPathComponent(name)
+                guard name.hasSuffix(".ann") || name.hasSuffix(".tsv") else { continue }
+                let text = try String(contentsOf: url, encoding: .utf8)
+                // A .tsv holds codes, no mention: read as a document it has none.
+                let entities = name.hasSuffix(".ann") ? try BRAT.parse(text) : []
+                documents[String(name.dropLast(4))] = Set(entities.map { "\($0.start) \($0.end) \($0.label)" })
+            }
+            return documents
+        }
+        let goldDocuments = try read(gold)
+        let systemDocuments = try read(system)
+        var tp = 0, fp = 0, fn = 0
+        for (id, mentions) in goldDocuments {
+            let predicted = systemDocuments[id] ?? []
+            tp += mentions.intersection(predicted).count
+            fn += mentions.subtracting(predicted).count
+            fp += predicted.subtracting(mentions).count
+        }
+        for (id, predicted) in systemDocuments where goldDocuments[id] == nil { fp += predicted.count }
+        let precision = Double(tp) / Double(max(tp + fp, 1))
+        let recall = Double(tp) / Double(max(tp + fn, 1))
+        return precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
+    }
+
+    @Test func theOfficialScorerReadsTheAnnotateFolderAsMedtagEvaluateDoes() throws {
+        let root = try temporaryDirectory("scorer")
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Gold: medtag's own annotations of a few notes, with one mention of each removed and one
+        // label changed, so the figure is neither 0 nor 1.
+        let texts = root.appendingPathComponent("texts")
+        try FileManager.default.createDirectory(at: texts, withIntermediateDirectories: true)
+        let sample = try String(contentsOf: Paths.packageRoot.appendingPathComponent("samples/caso-clinico.txt"), encoding: .utf8)
+        for (k, note) in Self.notes.enumerated() { try Data((note + sample).utf8).write(to: texts.appendingPathComponent("caso\(k).txt")) }
+        let first = root.appendingPathComponent("first")
+        #expect(try run(Paths.medtag, ["annotate", texts.path, "--out", first.path, "--formats", "brat"]).status == 0)
+        let gold = root.appendingPathComponent("gold")
+        try FileManager.default.createDirectory(at: gold, withIntermediateDirectories: true)
+        for k in Self.notes.indices {
+            var entities = try BRAT.parse(try String(contentsOf: first.appendingPathComponent("caso\(k).ann"), encoding: .utf8))
+            #expect(entities.count > 3)
+            entities.removeFirst()
+            entities[0].label = entities[0].label == "PROTEINAS" ? "NORMALIZABLES" : "PROTEINAS"
+            var document = Document(id: "caso\(k)", text: "")
+            document.entities = entities
+            try Data(BRAT.render(document).utf8).write(to: gold.appendingPathComponent("caso\(k).ann"))
+            try FileManager.default.copyItem(at: texts.appendingPathComponent("caso\(k).txt"), to: gold.appendingPathComponent("caso\(k).txt"))
+        }
+
+        // Every format, per-document subtrack-2 files included, as a researcher asks for them.
+        let out = root.appendingPathComponent("out")
+        let annotate = try run(Paths.medtag, ["annotate", texts.path, "--out", out.path, "--formats", "brat,conll,csv,tsv,csv-documents,tsv-documents"])
+        #expect(annotate.status == 0, "\(annotate.err)")
+        let evaluate = try run(Paths.medtag, ["evaluate", "ner", gold.path, out.path, "--format", "csv"])
+        let micro = try #require(evaluate.out.split(separator: "\n").first { $0.hasPrefix("micro,ALL,") })
+        let medtagF1 = try #require(Double(micro.split(separator: ",").last.map(String.init) ?? ""))
+        #expect(medtagF1 > 0.5 && medtagF1 < 1)
+        let official = try Self.officialScorerF1(gold: gold, system: out)
+        #expect(abs(official - medtagF1) < 0.00005, "official scorer \(official), medtag evaluate \(medtagF1)")
+
+        // `medtag evaluate run --out` writes a folder the scorer reads the same way.
+        let runOut = root.appendingPathComponent("run-out")
+        let evaluated = try run(Paths.medtag, ["evaluate", "run", "--gold", gold.path, "--out", runOut.path, "--format", "csv"])
+        #expect(evaluated.status == 0, "\(evaluated.err)")
+        let runMicro = try #require(evaluated.out.split(separator: "\n").first { $0.hasPrefix("micro,ALL,") })
+        let runF1 = try #require(Double(runMicro.split(separator: ",").last.map(String.init) ?? ""))
+        #expect(abs(try Self.officialScorerF1(gold: gold, system: runOut) - runF1) < 0.00005)
+        #expect(FileManager.default.fileExists(atPath: runOut.appendingPathComponent("subtrack2/caso0.tsv").path))
+
+        // Concept indexing from the subtrack-2 table equals that from the per-document files.
+        let fromTable = try run(Paths.medtag, ["evaluate", "indexing", gold.path, out.appendingPathComponent(ResultTable.tsvName).path, "--format", "csv"])
+        let fromFolder = try run(Paths.medtag, ["evaluate", "indexing", gold.path, out.appendingPathComponent("subtrack2").path, "--format", "csv"])
+        #expect(fromTable.status == 0 && fromFolder.status == 0, "\(fromTable.err)\(fromFolder.err)")
+        #expect(fromTable.out == fromFolder.out && fromTable.out.contains("micro"), "\(fromTable.out)\n\(fromFolder.out)")
+    }
+}
