@@ -15,7 +15,7 @@ CONFIG      ?= release
 BIN         := .build/$(CONFIG)/medtag
 SPOOL       ?= $(CURDIR)/var/spool
 APT_PACKAGES = pkg-config libinotifytools0-dev libarchive-dev libopenblas-dev
-TEST_PACKAGES = libreoffice-calc-nogui unzip slurm-wlm munge binutils man-db
+TEST_PACKAGES = libreoffice-calc-nogui unzip slurm-wlm munge binutils man-db chromium fonts-dejavu-core
 
 .PHONY: all deps test-deps build run test clean train train-en bench install deb test-install
 
@@ -30,7 +30,8 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-# Extra tools the tests drive as real peers (LibreOffice reads our CSV as a spreadsheet user would).
+# Extra tools the tests drive as real peers (LibreOffice reads our CSV as a spreadsheet user would,
+# chromium renders the summary page headless as a browser would).
 test-deps: deps
 	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -1,3 +1,5 @@
+import MedtagFormats
+
 /// Where a tagger goes wrong: token confusions, and what kind of mistake each error is.
 public struct ErrorAnalysis: Sendable {
     /// Row: gold label (or `O`); column: predicted label (or `O`); value: tokens.
@@ -95,9 +97,7 @@ public struct ErrorAnalysis: Sendable {
     }
 
     private func short(_ label: String) -> String { label.count > 14 ? String(label.prefix(13)) + "…" : label }
-    private func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
+    private func escape(_ s: String) -> String { Markup.escape(s) }
 }
 
 extension String {

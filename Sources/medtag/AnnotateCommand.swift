@@ -57,6 +57,9 @@ struct AnnotateCommand: ParsableCommand {
             discussion: "Long documents are annotated piece by piece, cut at line ends, so memory does not grow with their size; the results are those of the whole document."))
     var pieceSize: Int = 2 << 20
 
+    @Flag(help: "Show no progress line on the terminal.")
+    var quiet = false
+
     func run() throws {
         guard pieceSize >= 1024 else { throw ValidationError("--piece-size must be at least 1024 bytes") }
         let chunker = TextChunker(maximumBytes: pieceSize)
@@ -83,6 +86,11 @@ struct AnnotateCommand: ParsableCommand {
         var entities = 0
         let start = Date()
         var documentCount = 0
+        // Documents to do are known in advance unless archives or a shard are among the inputs.
+        let progress = ProgressLine(
+            total: shard == nil && !inputs.contains { ArchiveDocuments.isArchive($0.url.lastPathComponent) } ? inputs.count : nil, quiet: quiet)
+        defer { progress.finish() }  // also when an error ends the command
+        var collector = SummaryCollector(title: self.inputs.joined(separator: ", "), router: router, formats: formats)
         /// The pieces of a text already in memory, one at a time.
         func pieces(of text: String) -> () throws -> String? {
             var pieces = chunker.pieces(of: text).makeIterator()
@@ -99,6 +107,7 @@ struct AnnotateCommand: ParsableCommand {
             // or `nota.txt` and `nota.xml`) would write the same files: the second is refused.
             if let first = keys[key] {
                 failures += 1
+                collector.refused(key, reason: "its results would overwrite those of \(first)")
                 warn("\(source): its results would overwrite those of \(first) (both are `\(key)`); annotate it into another --out folder")
                 return
             }
@@ -110,6 +119,8 @@ struct AnnotateCommand: ParsableCommand {
                 let next = try open()
                 while let piece = try next() {
                     let routed = try router.annotate(id: key, text: piece, folder: document.folder(nil))
+                    collector.piece(routed)
+                    progress.advance(tokens: routed.document.tokens.count)
                     let bytes = document.render(routed)
                     if files.isEmpty {
                         files = try bytes.filter { !ResultTable.isTable($0.fileName) }.map {
@@ -137,17 +148,23 @@ struct AnnotateCommand: ParsableCommand {
                 tokens += counts.tokens
                 entities += counts.entities
                 writer?.add(key: key, tokens: counts.tokens, entities: counts.entities, language: routed.language, files: outputs)
+                collector.finished(key, first: routed, tokens: counts.tokens, entities: counts.entities, files: files.map(\.name))
+                progress.advance(documents: 1)
             } catch {
                 failures += 1
+                collector.refused(key, reason: "\(error)")
+                progress.advance(documents: 1)
                 warn("\(source): \(error)")
                 writer?.fail(key: key, reason: "\(error)")
             }
         }
-        for input in inputs {
+        for (number, input) in inputs.enumerated() {
+            defer { progress.setFraction(Double(number + 1) / Double(inputs.count)) }
             // A file named on the command line is refused unless medtag reads its type, as the daemon refuses it.
             guard InputKind(fileName: input.url.lastPathComponent) != nil else {
                 failures += 1
                 documentCount += 1
+                collector.refused(input.baseName, reason: "unsupported input type (medtag reads \(InputKind.supportedDescription))")
                 warn("\(input.url.path): unsupported input type (medtag reads \(InputKind.supportedDescription))")
                 writer?.fail(key: input.baseName, reason: "unsupported input type")
                 continue
@@ -167,7 +184,10 @@ struct AnnotateCommand: ParsableCommand {
             do {
                 try ArchiveDocuments.forEach(
                     archive: input.url.path,
-                    refused: { member, reason in warn("\(input.url.path): member \(member) refused: \(reason)") }
+                    refused: { member, reason in
+                        collector.refused(archiveKey + "/" + member, reason: reason)
+                        warn("\(input.url.path): member \(member) refused: \(reason)")
+                    }
                 ) { member, bytes, isXML in
                     let key = archiveKey + "/" + (member as NSString).deletingPathExtension
                     annotateOne(key: key, input: input.input, source: "\(input.url.path): \(member)") {
@@ -177,17 +197,20 @@ struct AnnotateCommand: ParsableCommand {
             } catch {
                 failures += 1
                 documentCount += 1
+                collector.refused(archiveKey, reason: "\(error)")
                 warn("\(error)")
                 writer?.fail(key: archiveKey, reason: "\(error)")
             }
         }
         if let writer {
             try writer.writeTables(tables)
-            try writer.publish()
         } else {
             _ = try tables.write { outURL.appendingPathComponent($0) }
         }
         let seconds = Date().timeIntervalSince(start)
+        try collector.write(to: writer?.fileURL(SummaryPage.fileName) ?? outURL.appendingPathComponent(SummaryPage.fileName), seconds: seconds)
+        try writer?.publish()
+        progress.finish()
         let models = used.isEmpty
             ? modelNames
             : used.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.language), \($0.value.count) document\($0.value.count == 1 ? "" : "s"))" }.joined(separator: ", ")

@@ -89,6 +89,8 @@ struct EvaluateCommand: ParsableCommand {
         var out: String?
         @Flag(help: "Also print the error analysis.")
         var errors = false
+        @Flag(help: "Show no progress line on the terminal.")
+        var quiet = false
         @OptionGroup var output: Output
 
         func run() throws {
@@ -104,11 +106,16 @@ struct EvaluateCommand: ParsableCommand {
             let texts = try ids.map { try TextInput.decode(Array(try Data(contentsOf: goldURL.appendingPathComponent("\($0).txt")))) }
             let results = ResultBox(count: ids.count)
             let started = DispatchTime.now().uptimeNanoseconds
+            let progress = ProgressLine(total: ids.count, quiet: quiet)
+            defer { progress.finish() }  // also when an error ends the command
             DispatchQueue.concurrentPerform(iterations: max(1, workers)) { worker in
                 for k in stride(from: worker, to: ids.count, by: max(1, workers)) {
-                    results.set(k, Result { try pipeline.annotate(id: ids[k], text: texts[k]) })
+                    let result = Result { try pipeline.annotate(id: ids[k], text: texts[k]) }
+                    results.set(k, result)
+                    progress.advance(documents: 1, tokens: (try? result.get())?.tokens.count ?? 0)
                 }
             }
+            progress.finish()
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             let documents = try results.values.map { try $0!.get() }
             let tokens = documents.reduce(0) { $0 + $1.tokens.count }

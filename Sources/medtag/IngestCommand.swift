@@ -32,8 +32,12 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "warning"
 
+    @Flag(help: "Show no progress line on the terminal.")
+    var quiet = false
+
     func run() throws {
-        let logger = try makeLogger(level: logLevel)
+        var logger = try makeLogger(level: logLevel)
+        logger.handler = ProgressLine.ClearingLogHandler(inner: logger.handler)
         var (configuration, _) = try spoolOptions.load()
         if let model { configuration.model = FilePath(model) }
         let inputs = try Ingest.collect(files: files.map { FilePath($0) }, folders: from.map { FilePath($0) })
@@ -42,8 +46,13 @@ struct IngestCommand: ParsableCommand {
             return
         }
         let annotator = try loadAnnotator(configuration)
+        let progress = ProgressLine(total: nil, quiet: quiet)
+        defer { progress.finish() }  // also when an error ends the command
+        let started = ContinuousClock.now
         let results = try Ingest.run(
-            inputs, configuration: configuration, annotator: annotator, keep: keep, version: Medtag.version, logger: logger)
+            inputs, configuration: configuration, annotator: annotator, keep: keep, version: Medtag.version, logger: logger,
+            progress: progress.jobProgress)
+        progress.finish()
         var failed = 0
         for result in results {
             let record = result.record
@@ -56,6 +65,11 @@ struct IngestCommand: ParsableCommand {
                 failed += 1
                 print("\(result.relativePath): FAILED: \(result.error?.description ?? "unknown error")")
             }
+        }
+        if !from.isEmpty || results.count > 1 {
+            let elapsed = (ContinuousClock.now - started).components
+            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+            print("summary of the run → \(try Ingest.writeRunSummary(results, configuration: configuration, seconds: seconds, version: Medtag.version))")
         }
         if failed > 0 { throw ExitCode(1) }
     }

@@ -3,6 +3,7 @@ import MedtagFormats
 
 /// Prints to standard error.
 func warn(_ message: String) {
+    ProgressLine.clearActive()
     FileHandle.standardError.write(Data("medtag: \(message)\n".utf8))
 }
 

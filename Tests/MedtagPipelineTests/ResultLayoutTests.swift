@@ -74,7 +74,7 @@ struct ResultLayoutTests {
         #expect(
             eachFiles == [
                 "nota.ann", "nota.csv", "nota.txt", "subtrack2", "subtrack2/nota.tsv", "subtrack2/ward3", "subtrack2/ward3/nota.tsv",
-                "ward3", "ward3/nota.ann", "ward3/nota.csv", "ward3/nota.txt",
+                "summary.html", "ward3", "ward3/nota.ann", "ward3/nota.csv", "ward3/nota.txt",
             ].filter { $0.contains(".") }, "\(eachFiles)")
         let one = String(decoding: try Data(contentsOf: each.appendingPathComponent("ward3/nota.csv")).dropFirst(3), as: UTF8.self)
         let oneRows = Self.rows(one)

@@ -42,7 +42,7 @@ struct ReliabilityFaultTests {
         try FileManager.default.removeItem(at: filler)
         try waitUntil("every input is done once space is back", timeout: 60) { spool.files(in: spool.done) == names }
         for (name, contents) in spool.outboxResults(names) {
-            #expect(contents.count == 5, "\(name): complete result \(contents.keys.sorted())")
+            #expect(contents.count == 6, "\(name): complete result \(contents.keys.sorted())")
         }
         let copy = try String(contentsOf: spool.outbox.appendingPathComponent("grande.txt/grande.txt"), encoding: .utf8)
         #expect(copy == String(repeating: spanishNote, count: 300))

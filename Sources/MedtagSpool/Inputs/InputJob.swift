@@ -25,6 +25,8 @@ public struct JobResult: Sendable {
     /// The line written to the daily log.
     public var record: RunRecord
     public var error: SpoolError?
+    /// What the input held, as on its summary page; nil unless its results were published.
+    public var summary: RunSummary? = nil
 }
 
 /// Processes one claimed input: read, annotate, write every result into a staging folder, publish
@@ -41,6 +43,8 @@ struct InputJob: Sendable {
     let version: String
     let jobNumber: Int
     let logger: Logger
+    /// Told of every annotated piece (tokens) and finished document, as they happen.
+    var progress: JobProgress? = nil
 
     private var layout: SpoolLayout { area.layout }
     private var input: FilePath { area.folder.appending(relativePath) }
@@ -51,11 +55,15 @@ struct InputJob: Sendable {
         var bytes = 0
         var ms: [String: Double] = [:]
         var report: InputReport
+        var summary: RunSummary
         /// The input's tables (``ResultTable``), open for the whole job: each document appends its rows.
         var tables: ResultFiles?
         /// When the progress was last recorded on the input (monotonic seconds).
         var progressRecorded = 0.0
-        init(report: InputReport) { self.report = report }
+        init(report: InputReport) {
+            self.report = report
+            summary = RunSummary(title: report.input)
+        }
 
         func time<T, E: Error>(_ stage: String, _ body: () throws(E) -> T) throws(E) -> T {
             let start = Clock.monotonic
@@ -84,6 +92,10 @@ struct InputJob: Sendable {
             try tally.time("write") { () throws(SpoolError) in try tally.tables?.finish() }
             try tally.time("publish") { () throws(SpoolError) in
                 try writeFile(stagingFolder.appending(InputReport.fileName), tally.report.encoded())
+                tally.summary.seconds = Clock.monotonic - started
+                tally.summary.finished = Timestamp.iso8601()
+                tally.summary.linkTables(for: configuration.formats)
+                try writeFile(stagingFolder.appending(SummaryPage.fileName), SummaryPage.render(tally.summary, version: version))
                 try Publisher.publish(staged: stagingFolder, to: layout.outbox.appending(relativePath), outbox: layout.outbox)
                 try finishInput()
             }
@@ -116,7 +128,8 @@ struct InputJob: Sendable {
             language: RunRecord.joined(documents.compactMap(\.language)), model: RunRecord.joined(documents.compactMap(\.model)),
             ms: tally.ms.mapValues { ($0 * 10).rounded() / 10 }, outcome: outcome.rawValue,
             stage: failure?.stage.rawValue, error: failure?.description)
-        return JobResult(relativePath: relativePath, outcome: outcome, record: record, error: failure)
+        return JobResult(
+            relativePath: relativePath, outcome: outcome, record: record, error: failure, summary: outcome == .done ? tally.summary : nil)
     }
 
     /// Creates the input's tables in the staging folder, each with its header.
@@ -281,6 +294,7 @@ struct InputJob: Sendable {
         func refuse(_ path: String, _ reason: String) {
             tally.report.refused.append(InputReport.Refusal(path: path, reason: reason))
             tally.report.members?.refused += 1
+            tally.summary.refuse(path, reason: reason)
             // One line per member at debug; the input's line counts them (`medtag.refused`), the report lists them.
             logger.debug("archive member refused", metadata: ["medtag.member": "\(path)", "medtag.reason": "\(reason)"])
         }
@@ -388,9 +402,11 @@ struct InputJob: Sendable {
         let id = FilePath(documentPath).removingLastComponent().appending(InputKind.baseName(fileName)).string
         let languageFolder = InputJob.languageFolder(relativePath)
         var document = PieceAnnotation(id: id, baseName: id, formats: configuration.formats, input: relativePath)
+        var fileNames: [String] = []
         var files: ResultFiles?
         defer { files?.close() }
         var heldRows: [(fileName: String, bytes: [UInt8])] = []
+        var found = EntityTally()
         while let text = try next() {
             let annotated: RoutedDocument
             do {
@@ -405,12 +421,15 @@ struct InputJob: Sendable {
                 let bytes = document.render(annotated)
                 if files == nil { files = try ResultFiles(folder: folder, names: bytes.map(\.fileName).filter { !ResultTable.isTable($0) }) }
                 try files?.append(bytes)
+                if fileNames.isEmpty { fileNames = bytes.map(\.fileName).filter { !ResultTable.isTable($0) } }
                 if !holdRows {
                     try tally.tables?.append(bytes)
                 } else {
                     heldRows += bytes.filter { ResultTable.isTable($0.fileName) }
                 }
             }
+            found.add(annotated.document.entities)
+            progress?.annotated(0, annotated.document.tokens.count)
         }
         try tally.time("write") { () throws(SpoolError) in try tally.tables?.append(heldRows) }
         guard let first = document.first, let renderer = document.renderer, let files else {
@@ -445,6 +464,8 @@ struct InputJob: Sendable {
             summary.note = note
             logger.debug("document yielded no entity", metadata: ["medtag.document": "\(documentPath)", "medtag.reason": "\(note)"])
         }
+        tally.summary.add(summary, files: fileNames, entities: found, lexicon: annotator.lexiconName(language: first.language))
+        progress?.annotated(1, 0)
         return summary
     }
 

@@ -30,7 +30,7 @@ public enum Ingest {
     /// with `keep` it cannot be copied and is left in place, refused with the reason all the same.
     public static func run(
         _ files: [FilePath], configuration: SpoolConfiguration, annotator: any DocumentAnnotator, keep: Bool,
-        version: String, logger: Logger
+        version: String, logger: Logger, progress: JobProgress? = nil
     ) throws(SpoolError) -> [JobResult] {
         let layout = SpoolLayout(root: configuration.spool)
         try layout.create()
@@ -39,7 +39,9 @@ public enum Ingest {
         defer { area.release() }
         let runLog = RunLog(folder: configuration.logDirectory ?? layout.outbox.appending("logs"))
         var results: [JobResult] = []
+        let sizes = files.map { file in (try? Sys.lstat(file)).map { max(Int($0.st_size), 1) } ?? 1 }
         for (number, file) in files.enumerated() {
+            defer { progress?.inputsDone(Double(sizes[...number].reduce(0, +)) / Double(sizes.reduce(0, +))) }
             guard let dropped = file.lastComponent?.string else { continue }
             if keep, let st = try? Sys.lstat(file), (st.st_mode & S_IFMT) != S_IFREG {
                 let reason = InputJob.notAFile(st) + "; left in place (--keep copies files only)"
@@ -73,9 +75,10 @@ public enum Ingest {
                 throw SpoolError(stage: .claim, path: file.string, reason: "cannot take the file into the spool", errno: error, disposition: .rejected)
             }
             WorkArea.noteRenamed(dropped, name, logger: logger)
-            let job = InputJob(
+            var job = InputJob(
                 relativePath: name, area: area, configuration: configuration, annotator: annotator, version: version,
                 jobNumber: number + 1, logger: logger)
+            job.progress = progress
             let result = job.run()
             do { try runLog.append(result.record) } catch {
                 logger.error("cannot append to the daily log", metadata: ["medtag.error": "\(error)"])
