@@ -28,12 +28,26 @@ struct Reference: Decodable {
     var paths: [[Int]]
 }
 
+/// The shipped models other than the default, checked against their own PyTorch reference.
+let otherSpanishModels = ["es-pharmaconer-accurate"]
+
 @Suite struct ParityTests {
     @Test func emissionsAndPathsMatchPyTorch() throws {
-        let data = try Data(contentsOf: modelDirectory.appendingPathComponent("reference.json"))
+        try checkParity(sharedModel, modelDirectory)
+    }
+
+    @Test(arguments: otherSpanishModels)
+    func otherShippedModelsMatchPyTorch(_ name: String) throws {
+        let directory = modelDirectory.deletingLastPathComponent().appendingPathComponent(name)
+        let model = try NeuralModel(directory: directory, checksums: .all)
+        #expect(model.manifest.name == name)
+        try checkParity(model, directory)
+    }
+
+    func checkParity(_ model: NeuralModel, _ directory: URL) throws {
+        let data = try Data(contentsOf: directory.appendingPathComponent("reference.json"))
         let reference = try JSONDecoder().decode(Reference.self, from: data)
         #expect(reference.sentences.count >= 5)
-        let model = sharedModel
         // All at once (one batch, mixed lengths) and one by one.
         let together = model.emissions(reference.sentences)
         for (k, sentence) in reference.sentences.enumerated() {
