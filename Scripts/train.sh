@@ -13,12 +13,15 @@ CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 PHARMA=$CORPORA/pharmaconer
 RAW=$CORPORA/raw-es
 AUX=$CORPORA/aux-es/cardioccc-farmaco.conll
-# Ensemble members: NAME:SEED:FLAGS (flags joined with commas).
-RUNS=${RUNS:-"aux-3:3:--tune-words,--aux,$AUX aux-4:4:--tune-words,--aux,$AUX aux-5:5:--tune-words,--aux,$AUX"}
+# Networks: NAME:SEED:FLAGS (flags joined with commas). The default model is the two networks with
+# the auxiliary CardioCCC output (DEFAULT_RUNS), the accurate model all of RUNS.
+RUNS=${RUNS:-"aux-3:3:--tune-words,--aux,$AUX,--epochs,16 aux-4:4:--tune-words,--aux,$AUX,--epochs,16 plain-3:3:--tune-words plain-4:4:--tune-words"}
+DEFAULT_RUNS=${DEFAULT_RUNS:-"aux-3 aux-4"}
 TRAIN_ON=${TRAIN_ON:-train}
 SCHEME=${SCHEME:-bmewov}
 EPOCHS=${EPOCHS:-30}
 OUT=$(realpath -m "${OUT:-Models/es-pharmaconer-bilstm-crf}")
+OUT_ACCURATE=$(realpath -m "${OUT_ACCURATE:-Models/es-pharmaconer-accurate}")
 WORK=training/work
 PY=training/.venv/bin/python
 MEDTAG=.build/release/medtag
@@ -67,14 +70,22 @@ done
 for p in "${pids[@]}"; do wait "$p"; done
 
 echo "== export"
-(cd training && .venv/bin/python export.py --runs "${runs[@]/#/../}" --emb work/data/emb \
-  --dev work/data/dev.conll --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
-  --tokenizer-version "$(sed -n 's/.*static let version = "\(.*\)"/\1/p' ../Sources/MedtagText/Tokenizer.swift)" \
-  --corpus-note "$NOTE" --out "$OUT")
+TOKENIZER="$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/MedtagText/Tokenizer.swift)"
+export_model() {  # export_model OUT NAME RUN...
+  local out=$1 name=$2; shift 2
+  (cd training && .venv/bin/python export.py --runs "$@" --emb work/data/emb \
+    --dev work/data/dev.conll --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
+    --tokenizer-version "$TOKENIZER" --corpus-note "$NOTE" --name "$name" --out "$out")
+}
+default_runs=(); for r in $DEFAULT_RUNS; do default_runs+=("$PWD/$WORK/runs/$r"); done
+export_model "$OUT" es-pharmaconer-bilstm-crf "${default_runs[@]}"
+export_model "$OUT_ACCURATE" es-pharmaconer-accurate "${runs[@]/#/$PWD/}"
 
 echo "== strict dev F1 through the Swift pipeline"
 swift build -c release --product medtag
-rm -rf $WORK/dev-pred
-$MEDTAG annotate "$PHARMA/dev" -o $WORK/dev-pred --formats brat --model "$OUT"
-$PY training/score.py --gold "$PHARMA/dev" --pred $WORK/dev-pred --manifest "$OUT/manifest.json"
-$MEDTAG evaluate ner "$PHARMA/dev" $WORK/dev-pred
+for model in "$OUT" "$OUT_ACCURATE"; do
+  rm -rf $WORK/dev-pred
+  $MEDTAG annotate "$PHARMA/dev" -o $WORK/dev-pred --formats brat --model "$model"
+  $PY training/score.py --gold "$PHARMA/dev" --pred $WORK/dev-pred --manifest "$model/manifest.json"
+  $MEDTAG evaluate ner "$PHARMA/dev" $WORK/dev-pred
+done
