@@ -4,6 +4,7 @@
 #   make train  train the Spanish Bi-LSTM-CRF (PyTorch CPU) into Models/es-pharmaconer-bilstm-crf
 #   make train-en  train the English Bi-LSTM-CRF (BC5CDR + BC2GM) into Models/en-biomed-bilstm-crf
 #   make bench  speed of the Swift engine against PyTorch, Spanish and English models → .build/bench.json, .build/bench-en.json
+#   make bench-ingest  a folder through `medtag annotate` and a .tar.gz through `medtag ingest`, beside the engine (NOTES=2000)
 
 SWIFT       ?= swift
 CONFIG      ?= release
@@ -12,7 +13,7 @@ SPOOL       ?= $(CURDIR)/var/spool
 APT_PACKAGES = pkg-config libinotifytools0-dev libarchive-dev libopenblas-dev
 TEST_PACKAGES = libreoffice-calc-nogui unzip slurm-wlm munge
 
-.PHONY: all deps test-deps build run test clean train train-en bench
+.PHONY: all deps test-deps build run test clean train train-en bench bench-ingest
 
 all: build
 
@@ -59,6 +60,9 @@ train-en: deps
 bench: deps
 	Scripts/bench.sh
 	Scripts/bench-en.sh
+
+bench-ingest: deps
+	Scripts/bench-ingest.sh
 
 # Reliability checks too long for every `make test`; each prints its figures.
 .PHONY: stress fuzz sanitize

@@ -75,7 +75,7 @@ public enum Ingest {
             WorkArea.noteRenamed(dropped, name, logger: logger)
             let job = InputJob(
                 relativePath: name, area: area, configuration: configuration, annotator: annotator, version: version,
-                jobNumber: number + 1, logger: logger)
+                jobNumber: number + 1, logger: logger, documentWorkers: configuration.workers)
             let result = job.run()
             do { try runLog.append(result.record) } catch {
                 logger.error("cannot append to the daily log", metadata: ["medtag.error": "\(error)"])
