@@ -9,6 +9,7 @@
 #   make deb    the same as a Debian package, build/medtag_VERSION_ARCH.deb
 #   make test-install  install into a scratch DESTDIR, run the installed binary with the toolchain hidden,
 #               check the units with systemd-analyze, build the .deb and install it in a throwaway root
+#   make bench-ingest  a folder through `medtag annotate` and a .tar.gz through `medtag ingest`, beside the engine (NOTES=2000)
 
 SWIFT       ?= swift
 CONFIG      ?= release
@@ -17,7 +18,7 @@ SPOOL       ?= $(CURDIR)/var/spool
 APT_PACKAGES = pkg-config libinotifytools0-dev libarchive-dev libopenblas-dev
 TEST_PACKAGES = libreoffice-calc-nogui unzip slurm-wlm munge binutils man-db chromium fonts-dejavu-core
 
-.PHONY: all deps test-deps build run test clean train train-en bench install deb test-install
+.PHONY: all deps test-deps build run test clean train train-en bench bench-ingest install deb test-install
 
 all: build
 
@@ -134,6 +135,9 @@ train-en: deps
 bench: deps
 	Scripts/bench.sh
 	Scripts/bench-en.sh
+
+bench-ingest: deps
+	Scripts/bench-ingest.sh
 
 # Reliability checks too long for every `make test`; each prints its figures.
 .PHONY: stress fuzz sanitize

@@ -30,7 +30,7 @@ module MedtagText -- Sources/MedtagText/*.swift
 module MedtagTagging -- Sources/MedtagTagging/*.swift
 module MedtagFormats -- Sources/MedtagFormats/*.swift
 
-# The archive reader lives in the daemon module; it is compiled alone with the one type it needs.
+# The archive reader lives in the daemon module; it is compiled alone with its limits.
 SYSTEM=.build/debug/Modules/SystemPackage.swiftmodule
 if [ ! -e "$SYSTEM" ]; then
   echo "Fuzz/build.sh: $SYSTEM is missing; run \`swift build\` first" >&2
@@ -38,7 +38,7 @@ if [ ! -e "$SYSTEM" ]; then
 fi
 CSYSTEM_INCLUDE=$(find .build/checkouts/swift-system -path '*CSystem/include' -type d | head -1)
 module MedtagArchive -I .build/debug/Modules -I "$CSYSTEM_INCLUDE" -I Sources/CArchive -- \
-  Sources/MedtagSpool/Inputs/ArchiveReader.swift Fuzz/Harnesses/ArchiveLimits.swift
+  Sources/MedtagSpool/Inputs/ArchiveReader.swift Sources/MedtagSpool/Inputs/ArchiveLimits.swift
 SYSTEM_OBJECTS=(.build/debug/SystemPackage.build/*.swift.o .build/debug/CSystem.build/*.o)
 
 link() {  # link TARGET HARNESS OBJECTS... [-- EXTRA]

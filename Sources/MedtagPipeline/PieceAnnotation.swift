@@ -32,7 +32,11 @@ public struct PieceAnnotation: Sendable {
 
     /// The folder (language) to route the next piece with: `folder` for the first piece, the first
     /// piece's language after it, so a document is never split between two models.
-    public func folder(_ folder: String?) -> String? { first?.language ?? folder }
+    public func folder(_ folder: String?) -> String? { Self.routingFolder(folder, firstLanguage: first?.language) }
+
+    /// The folder (language) to route a piece with, given the language of the document's first
+    /// piece (nil for the first piece itself).
+    public static func routingFolder(_ folder: String?, firstLanguage: String?) -> String? { firstLanguage ?? folder }
 
     /// The bytes of an annotated piece for each file, in a stable order; with the first piece they
     /// start with each file's header.

@@ -57,11 +57,18 @@ struct AnnotateCommand: ParsableCommand {
             discussion: "Long documents are annotated piece by piece, cut at line ends, so memory does not grow with their size; the results are those of the whole document."))
     var pieceSize: Int = 2 << 20
 
+    @Option(
+        help: ArgumentHelp(
+            "Documents annotated at once (default: one per CPU core).",
+            discussion: "Results are the same whatever the number; they are written in the order of the inputs."))
+    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+
     @Flag(help: "Show no progress line on the terminal.")
     var quiet = false
 
     func run() throws {
         guard pieceSize >= 1024 else { throw ValidationError("--piece-size must be at least 1024 bytes") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         let chunker = TextChunker(maximumBytes: pieceSize)
         let formats = try OutputFormat.parseList(self.formats)
         guard let scheme = TagScheme(rawValue: scheme) else {
@@ -86,39 +93,52 @@ struct AnnotateCommand: ParsableCommand {
         var entities = 0
         let start = Date()
         var documentCount = 0
+        var tables = ResultTables(formats: formats)
         // Documents to do are known in advance unless archives or a shard are among the inputs.
         let progress = ProgressLine(
             total: shard == nil && !inputs.contains { ArchiveDocuments.isArchive($0.url.lastPathComponent) } ? inputs.count : nil, quiet: quiet)
         defer { progress.finish() }  // also when an error ends the command
         var collector = SummaryCollector(title: self.inputs.joined(separator: ", "), router: router, formats: formats)
-        /// The pieces of a text already in memory, one at a time.
-        func pieces(of text: String) -> () throws -> String? {
-            var pieces = chunker.pieces(of: text).makeIterator()
-            return { pieces.next().map(String.init) }
+        // Documents are annotated on `workers` threads; what each one gives is written on this
+        // thread, in input order, by the continuation submitted with it.
+        let pool = OrderedWorkers<Result<[RoutedDocument], any Error>>(workers: workers)
+        var continuations: [(Result<[RoutedDocument], any Error>) -> Void] = []
+        func submit(_ work: @escaping @Sendable () -> Result<[RoutedDocument], any Error>, then: @escaping (Result<[RoutedDocument], any Error>) -> Void) {
+            continuations.append(then)
+            pool.submit(work) { continuations.removeFirst()($0) }
         }
-        var tables = ResultTables(formats: formats)
-        /// Annotates one document whose stable key (its path inside the input, without the
-        /// extension) is `key`; `input` names the file, folder or archive it came from.
-        var keys: [String: String] = [:]  // key → the source that wrote its results
-        func annotateOne(key: String, input: String, source: String, pieces open: () throws -> () throws -> String?) {
-            if let shard, !shard.owns(key) { return }
-            documentCount += 1
-            // Two documents with one key (`a/nota.txt` and `b/nota.txt` named on the command line,
-            // or `nota.txt` and `nota.xml`) would write the same files: the second is refused.
-            if let first = keys[key] {
-                failures += 1
-                collector.refused(key, reason: "its results would overwrite those of \(first)")
-                warn("\(source): its results would overwrite those of \(first) (both are `\(key)`); annotate it into another --out folder")
-                return
+        /// Reports, in input order, a problem found while reading the inputs.
+        func report(_ body: @escaping () -> Void) { submit({ .success([]) }, then: { _ in body() }) }
+        let pieceSize = pieceSize
+        /// Annotates every piece of a text already in memory, on a worker thread.
+        @Sendable func annotated(key: String, text: () throws -> String) -> Result<[RoutedDocument], any Error> {
+            Result {
+                var routed: [RoutedDocument] = []
+                for piece in chunker.pieces(of: try text()) {
+                    routed.append(
+                        try router.annotate(
+                            id: key, text: String(piece), folder: PieceAnnotation.routingFolder(nil, firstLanguage: routed.first?.language)))
+                }
+                return routed
             }
-            keys[key] = source
+        }
+        var keys: [String: String] = [:]  // key → the source that wrote its results
+        // Result files appear a batch of documents at a time, with one flush to disk per batch.
+        let batch = AtomicFile.Batch()
+        var commitError: (any Error)?
+        func commitBatch(atLeast files: Int) {
+            guard batch.count >= files, commitError == nil else { return }
+            do { try batch.commit() } catch { commitError = error }
+        }
+        /// Writes one document whose stable key (its path inside the input, without the extension)
+        /// is `key`; `input` names the file, folder or archive it came from. `next` gives its
+        /// annotated pieces.
+        func write(key: String, input: String, source: String, annotated next: () throws -> RoutedDocument?) {
             do {
                 var document = PieceAnnotation(id: key, baseName: key, formats: formats, conllScheme: scheme, input: input)
                 var files: [(name: String, writer: AtomicFile.Writer)] = []
                 var rows: [(fileName: String, bytes: [UInt8])] = []
-                let next = try open()
-                while let piece = try next() {
-                    let routed = try router.annotate(id: key, text: piece, folder: document.folder(nil))
+                while let routed = try next() {
                     collector.piece(routed)
                     progress.advance(tokens: routed.document.tokens.count)
                     let bytes = document.render(routed)
@@ -135,8 +155,8 @@ struct AnnotateCommand: ParsableCommand {
                         }
                     }
                 }
-                let outputs = try files.map { file in
-                    ShardManifest.OutputFile(name: file.name, sha256: try file.writer.commit(), bytes: file.writer.count)
+                let outputs = files.map { file in
+                    ShardManifest.OutputFile(name: file.name, sha256: batch.add(file.writer), bytes: file.writer.count)
                 }
                 guard let routed = document.first, let counts = document.renderer else { return }
                 tables.add(key: key, pieces: rows)
@@ -150,6 +170,7 @@ struct AnnotateCommand: ParsableCommand {
                 writer?.add(key: key, tokens: counts.tokens, entities: counts.entities, language: routed.language, files: outputs)
                 collector.finished(key, first: routed, tokens: counts.tokens, entities: counts.entities, files: files.map(\.name))
                 progress.advance(documents: 1)
+                commitBatch(atLeast: 256)
             } catch {
                 failures += 1
                 collector.refused(key, reason: "\(error)")
@@ -158,23 +179,84 @@ struct AnnotateCommand: ParsableCommand {
                 writer?.fail(key: key, reason: "\(error)")
             }
         }
+        /// Annotates one document: `work` on a worker thread, or, when nil, piece by piece on this
+        /// thread as `stream` reads it (a text too large to hold at once).
+        func annotateOne(
+            key: String, input: String, source: String, work: (@Sendable () -> Result<[RoutedDocument], any Error>)?,
+            stream: @escaping () throws -> () throws -> String? = { { nil } }
+        ) {
+            if let shard, !shard.owns(key) { return }
+            documentCount += 1
+            // Two documents with one key (`a/nota.txt` and `b/nota.txt` named on the command line,
+            // or `nota.txt` and `nota.xml`) would write the same files: the second is refused.
+            if let first = keys[key] {
+                report {
+                    failures += 1
+                    collector.refused(key, reason: "its results would overwrite those of \(first)")
+                    warn("\(source): its results would overwrite those of \(first) (both are `\(key)`); annotate it into another --out folder")
+                }
+                return
+            }
+            keys[key] = source
+            if let work {
+                submit(work) { result in
+                    var pieces: ArraySlice<RoutedDocument>?
+                    write(key: key, input: input, source: source) {
+                        if pieces == nil { pieces = try result.get()[...] }
+                        return pieces?.popFirst()
+                    }
+                }
+            } else {
+                submit({ .success([]) }) { _ in
+                    var language: String?
+                    var next: (() throws -> String?)?
+                    write(key: key, input: input, source: source) {
+                        if next == nil { next = try stream() }
+                        guard let piece = try next?() else { return nil }
+                        let routed = try router.annotate(
+                            id: key, text: piece, folder: PieceAnnotation.routingFolder(nil, firstLanguage: language))
+                        language = language ?? routed.language
+                        return routed
+                    }
+                }
+            }
+        }
         for (number, input) in inputs.enumerated() {
             defer { progress.setFraction(Double(number + 1) / Double(inputs.count)) }
             // A file named on the command line is refused unless medtag reads its type, as the daemon refuses it.
             guard InputKind(fileName: input.url.lastPathComponent) != nil else {
-                failures += 1
                 documentCount += 1
-                collector.refused(input.baseName, reason: "unsupported input type (medtag reads \(InputKind.supportedDescription))")
-                warn("\(input.url.path): unsupported input type (medtag reads \(InputKind.supportedDescription))")
-                writer?.fail(key: input.baseName, reason: "unsupported input type")
+                report {
+                    failures += 1
+                    collector.refused(input.baseName, reason: "unsupported input type (medtag reads \(InputKind.supportedDescription))")
+                    warn("\(input.url.path): unsupported input type (medtag reads \(InputKind.supportedDescription))")
+                    writer?.fail(key: input.baseName, reason: "unsupported input type")
+                }
                 continue
             }
             guard ArchiveDocuments.isArchive(input.url.lastPathComponent) else {
-                annotateOne(key: input.baseName, input: input.input, source: input.url.path) {
-                    guard input.url.pathExtension.lowercased() != "xml" else { return pieces(of: try readDocumentText(input.url)) }
+                let url = input.url
+                let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+                if url.pathExtension.lowercased() == "xml" {
+                    let key = input.baseName
+                    annotateOne(key: key, input: input.input, source: url.path, work: { annotated(key: key) { try readDocumentText(url) } })
+                } else if let size, size <= pieceSize {
+                    // A text of one piece is read and annotated on a worker.
+                    let key = input.baseName
+                    annotateOne(key: key, input: input.input, source: url.path, work: {
+                        annotated(key: key) {
+                            let reader = try PieceReader(path: FilePath(url.path), pieceBytes: pieceSize)
+                            var text = ""
+                            while let piece = try reader.next() { text += piece }
+                            return text
+                        }
+                    })
+                } else {
                     // Plain text is read piece by piece: only two pieces of it are in memory at a time.
-                    let reader = try PieceReader(path: FilePath(input.url.path), pieceBytes: pieceSize)
-                    return { try reader.next() }
+                    annotateOne(key: input.baseName, input: input.input, source: url.path, work: nil) {
+                        let reader = try PieceReader(path: FilePath(url.path), pieceBytes: pieceSize)
+                        return { try reader.next() }
+                    }
                 }
                 continue
             }
@@ -185,23 +267,30 @@ struct AnnotateCommand: ParsableCommand {
                 try ArchiveDocuments.forEach(
                     archive: input.url.path,
                     refused: { member, reason in
-                        collector.refused(archiveKey + "/" + member, reason: reason)
-                        warn("\(input.url.path): member \(member) refused: \(reason)")
+                        report {
+                            collector.refused(archiveKey + "/" + member, reason: reason)
+                            warn("\(input.url.path): member \(member) refused: \(reason)")
+                        }
                     }
                 ) { member, bytes, isXML in
                     let key = archiveKey + "/" + (member as NSString).deletingPathExtension
-                    annotateOne(key: key, input: input.input, source: "\(input.url.path): \(member)") {
-                        pieces(of: isXML ? try XMLText.extract(bytes) : try TextInput.decode(bytes))
-                    }
+                    annotateOne(key: key, input: input.input, source: "\(input.url.path): \(member)", work: {
+                        annotated(key: key) { isXML ? try XMLText.extract(bytes) : try TextInput.decode(bytes) }
+                    })
                 }
             } catch {
-                failures += 1
                 documentCount += 1
-                collector.refused(archiveKey, reason: "\(error)")
-                warn("\(error)")
-                writer?.fail(key: archiveKey, reason: "\(error)")
+                report {
+                    failures += 1
+                    collector.refused(archiveKey, reason: "\(error)")
+                    warn("\(error)")
+                    writer?.fail(key: archiveKey, reason: "\(error)")
+                }
             }
         }
+        pool.finish { continuations.removeFirst()($0) }
+        commitBatch(atLeast: 1)
+        if let commitError { throw commitError }
         if let writer {
             try writer.writeTables(tables)
         } else {

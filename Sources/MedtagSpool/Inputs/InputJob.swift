@@ -43,6 +43,8 @@ struct InputJob: Sendable {
     let version: String
     let jobNumber: Int
     let logger: Logger
+    /// Threads annotating the documents of an archive at once (results are written in archive order).
+    var documentWorkers = 1
     /// Told of every annotated piece (tokens) and finished document, as they happen.
     var progress: JobProgress? = nil
 
@@ -60,6 +62,8 @@ struct InputJob: Sendable {
         var tables: ResultFiles?
         /// When the progress was last recorded on the input (monotonic seconds).
         var progressRecorded = 0.0
+        /// Archive members written so far: result key → the member that wrote it.
+        var written: [String: String] = [:]
         init(report: InputReport) {
             self.report = report
             summary = RunSummary(title: report.input)
@@ -185,7 +189,8 @@ struct InputJob: Sendable {
         case .text:
             if tally.bytes > configuration.maxInputBytes { throw tooLarge("max_input_size", configuration.maxInputBytes) }
             let summary = try annotateAndWrite(
-                pieces: try textFilePieces(tally: tally, logger: logger), documentPath: name, folder: stagingFolder, tally: tally, logger: logger)
+                annotating(try textFilePieces(tally: tally, logger: logger), documentPath: name, tally: tally), documentPath: name,
+                folder: stagingFolder, tally: tally, logger: logger)
             tally.report.documents.append(summary)
         case .xml:
             let limit = min(configuration.maxInputBytes, configuration.maxXMLBytes)
@@ -199,7 +204,8 @@ struct InputJob: Sendable {
             }
             let text = try decode(bytes, kind: kind, path: relativePath, tally: tally)
             let summary = try annotateAndWrite(
-                pieces: pieces(of: text), documentPath: name, folder: stagingFolder, tally: tally, logger: logger)
+                annotating(pieces(of: text), documentPath: name, tally: tally), documentPath: name, folder: stagingFolder,
+                tally: tally, logger: logger)
             tally.report.documents.append(summary)
         case .archive:
             tally.report.members = InputReport.Members()
@@ -211,8 +217,14 @@ struct InputJob: Sendable {
             } catch {
                 throw SpoolError(stage: .archive, path: relativePath, reason: error.reason, disposition: .rejected)
             }
-            var written: [String: String] = [:]
-            try processArchive(reader, prefix: "", depth: 0, tally: tally, written: &written, logger: logger)
+            let members = OrderedWorkers<MemberResult>(workers: documentWorkers)
+            do {
+                try processArchive(reader, prefix: "", depth: 0, members: members, tally: tally, logger: logger)
+                try members.finish { (result) throws(SpoolError) in try write(result, tally: tally, logger: logger) }
+            } catch {
+                members.cancel()
+                throw error
+            }
         }
     }
 
@@ -278,25 +290,48 @@ struct InputJob: Sendable {
     }
 
     private func decode(_ bytes: [UInt8], kind: InputKind, path: String, tally: Tally) throws(SpoolError) -> String {
+        try tally.time("decode") { () throws(SpoolError) in try Self.decode(bytes, kind: kind, path: path) }
+    }
+
+    private static func decode(_ bytes: [UInt8], kind: InputKind, path: String) throws(SpoolError) -> String {
         do {
-            return try tally.time("decode") { () throws(InputError) in
-                kind == .xml ? try XMLText.extract(bytes) : try TextInput.decode(bytes)
-            }
+            return kind == .xml ? try XMLText.extract(bytes) : try TextInput.decode(bytes)
         } catch {
             throw SpoolError(stage: .decode, path: path, reason: error.description, disposition: .rejected)
         }
     }
 
+    /// What became of one archive member, handed back in archive order by ``OrderedWorkers``.
+    enum MemberResult: Sendable {
+        case refused(path: String, reason: String)
+        /// A document decoded and annotated (or refused for its text) on a worker thread.
+        case document(AnnotatedMember)
+    }
+
+    /// An archive member as a worker left it: its annotated pieces, or why it is refused.
+    struct AnnotatedMember: Sendable {
+        /// The member as shown in the report (`outer.zip/inner.tar/a.txt`).
+        var shownPath: String
+        /// Its path inside the input, which names its results.
+        var fullPath: String
+        /// The results it writes, without extension: two members must not share it.
+        var resultKey: String
+        var depth: Int
+        /// Bytes of the outer archive read when the member was, for the progress record.
+        var bytesRead: Int
+        var pieces: Result<[RoutedDocument], SpoolError>
+        var ms: [String: Double]
+    }
+
     /// Walks an archive's members; archives inside it are read from memory, up to the depth limit.
+    /// Documents are decoded and annotated by `members`' workers; every outcome, refusals included,
+    /// is written in archive order by ``write(_:tally:logger:)``.
     private func processArchive(
-        _ reader: ArchiveReader, prefix: String, depth: Int, tally: Tally, written: inout [String: String], logger: Logger
+        _ reader: ArchiveReader, prefix: String, depth: Int, members: OrderedWorkers<MemberResult>, tally: Tally, logger: Logger
     ) throws(SpoolError) {
-        func refuse(_ path: String, _ reason: String) {
-            tally.report.refused.append(InputReport.Refusal(path: path, reason: reason))
-            tally.report.members?.refused += 1
-            tally.summary.refuse(path, reason: reason)
-            // One line per member at debug; the input's line counts them (`medtag.refused`), the report lists them.
-            logger.debug("archive member refused", metadata: ["medtag.member": "\(path)", "medtag.reason": "\(reason)"])
+        func deliver(_ result: MemberResult) throws(SpoolError) { try write(result, tally: tally, logger: logger) }
+        func refuse(_ path: String, _ reason: String) throws(SpoolError) {
+            try members.submit({ .refused(path: path, reason: reason) }, deliver: deliver)
         }
         while true {
             let member: ArchiveMember?
@@ -313,23 +348,23 @@ struct InputJob: Sendable {
             switch MemberPath.check(member.rawPath) {
             case .skipped: continue
             case .refused(let reason):
-                refuse(shownPath, reason)
+                try refuse(shownPath, reason)
                 continue
             case .accepted(let safe): path = safe
             }
             switch member.kind {
-            case .symlink: refuse(shownPath, "symbolic link"); continue
-            case .hardlink: refuse(shownPath, "hard link"); continue
-            case .special: refuse(shownPath, "device, FIFO or other special file"); continue
+            case .symlink: try refuse(shownPath, "symbolic link"); continue
+            case .hardlink: try refuse(shownPath, "hard link"); continue
+            case .special: try refuse(shownPath, "device, FIFO or other special file"); continue
             case .directory, .file: break
             }
             let memberName = FilePath(path).lastComponent?.string ?? path
             guard let kind = InputKind(fileName: memberName) else {
-                refuse(shownPath, "unsupported member type (medtag reads \(InputKind.supportedDescription))")
+                try refuse(shownPath, "unsupported member type (medtag reads \(InputKind.supportedDescription))")
                 continue
             }
             if kind == .archive, depth >= configuration.archive.maxDepth {
-                refuse(shownPath, "archive nested deeper than \(configuration.archive.maxDepth) (archive_max_depth)")
+                try refuse(shownPath, "archive nested deeper than \(configuration.archive.maxDepth) (archive_max_depth)")
                 continue
             }
             let content: [UInt8]?
@@ -339,7 +374,7 @@ struct InputJob: Sendable {
                 throw SpoolError(stage: .archive, path: relativePath, reason: error.reason, disposition: .rejected)
             }
             guard let content else {
-                refuse(shownPath, "larger than \(configuration.archive.maxMemberBytes) bytes (archive_max_member_size)")
+                try refuse(shownPath, "larger than \(configuration.archive.maxMemberBytes) bytes (archive_max_member_size)")
                 continue
             }
             let fullPath = prefix + path
@@ -348,75 +383,140 @@ struct InputJob: Sendable {
                 do {
                     inner = try ArchiveReader(bytes: content, name: fullPath, limits: configuration.archive)
                 } catch {
-                    refuse(shownPath, error.reason)
+                    try refuse(shownPath, error.reason)
                     continue
                 }
                 do {
-                    try processArchive(inner, prefix: fullPath + "/", depth: depth + 1, tally: tally, written: &written, logger: logger)
+                    try processArchive(inner, prefix: fullPath + "/", depth: depth + 1, members: members, tally: tally, logger: logger)
                 } catch where error.stage == .archive {
                     // A damaged or oversized inner archive is refused; the outer one goes on.
-                    refuse(shownPath, error.reason)
+                    try refuse(shownPath, error.reason)
                 }
                 continue
             }
-            // Two members must not write the same result files (`a.txt` and `a.xml`).
             let resultKey = FilePath(fullPath).removingLastComponent().appending(InputKind.baseName(memberName)).string
-            if let first = written[resultKey] {
-                refuse(shownPath, "its results would overwrite those of `\(first)`")
-                continue
-            }
-            let text: String
-            do {
-                text = try decode(content, kind: kind, path: shownPath, tally: tally)
-            } catch {
-                refuse(shownPath, error.reason)
-                continue
-            }
-            do {
-                let summary = try annotateAndWrite(
-                    pieces: pieces(of: text), documentPath: fullPath, folder: stagingFolder, holdRows: true, tally: tally,
-                    logger: logger)
-                written[resultKey] = shownPath
-                tally.report.documents.append(summary)
-                tally.report.members?.annotated += 1
-                if depth == 0 { recordProgress(tally, read: reader.bytesRead) }
-            } catch where error.stage == .annotate {
-                refuse(shownPath, error.reason)
-            }
+            let annotator = annotator
+            let pieceBytes = configuration.pieceBytes
+            let languageFolder = InputJob.languageFolder(relativePath)
+            let bytesRead = reader.bytesRead
+            try members.submit(
+                {
+                    var ms: [String: Double] = [:]
+                    let pieces = Result { () throws(SpoolError) -> [RoutedDocument] in
+                        var start = Clock.monotonic
+                        let text = try Self.decode(content, kind: kind, path: shownPath)
+                        ms["decode"] = (Clock.monotonic - start) * 1000
+                        start = Clock.monotonic
+                        defer { ms["annotate"] = (Clock.monotonic - start) * 1000 }
+                        let id = Self.documentID(fullPath)
+                        var routed: [RoutedDocument] = []
+                        for piece in TextChunker(maximumBytes: pieceBytes).pieces(of: text) {
+                            do {
+                                routed.append(
+                                    try annotator.annotateRouted(
+                                        id: id, text: String(piece),
+                                        folder: PieceAnnotation.routingFolder(languageFolder, firstLanguage: routed.first?.language)))
+                            } catch {
+                                throw SpoolError(
+                                    stage: .annotate, path: fullPath, reason: "annotation failed: \(error)", disposition: .rejected)
+                            }
+                        }
+                        return routed
+                    }
+                    return .document(
+                        AnnotatedMember(
+                            shownPath: shownPath, fullPath: fullPath, resultKey: resultKey, depth: depth, bytesRead: bytesRead,
+                            pieces: pieces, ms: ms))
+                }, deliver: deliver)
         }
     }
 
-    /// Annotates one document piece by piece and writes its result files into `folder` as it goes,
+    /// Writes what became of one archive member: a refusal in the report, or the document's results.
+    private func write(_ result: MemberResult, tally: Tally, logger: Logger) throws(SpoolError) {
+        switch result {
+        case .refused(let path, let reason):
+            tally.report.refused.append(InputReport.Refusal(path: path, reason: reason))
+            tally.report.members?.refused += 1
+            tally.summary.refuse(path, reason: reason)
+            // One line per member at debug; the input's line counts them (`medtag.refused`), the report lists them.
+            logger.debug("archive member refused", metadata: ["medtag.member": "\(path)", "medtag.reason": "\(reason)"])
+        case .document(let member):
+            for (stage, ms) in member.ms { tally.ms[stage, default: 0] += ms }
+            // Two members must not write the same result files (`a.txt` and `a.xml`).
+            if let first = tally.written[member.resultKey] {
+                try write(.refused(path: member.shownPath, reason: "its results would overwrite those of `\(first)`"), tally: tally, logger: logger)
+                return
+            }
+            let routed: [RoutedDocument]
+            switch member.pieces {
+            case .failure(let error):
+                try write(.refused(path: member.shownPath, reason: error.reason), tally: tally, logger: logger)
+                return
+            case .success(let pieces): routed = pieces
+            }
+            for piece in routed {
+                for timing in piece.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
+            }
+            var next = routed[...]
+            let summary = try annotateAndWrite(
+                { () throws(SpoolError) in next.popFirst() }, documentPath: member.fullPath, folder: stagingFolder, holdRows: true,
+                tally: tally, logger: logger)
+            tally.written[member.resultKey] = member.shownPath
+            tally.report.documents.append(summary)
+            tally.report.members?.annotated += 1
+            if member.depth == 0 { recordProgress(tally, read: member.bytesRead) }
+        }
+    }
+
+    /// A document's id, and its result files' name: its path inside the input without the extension
+    /// (`notas/n1.txt` → `notas/n1`).
+    static func documentID(_ documentPath: String) -> String {
+        let fileName = FilePath(documentPath).lastComponent?.string ?? documentPath
+        return FilePath(documentPath).removingLastComponent().appending(InputKind.baseName(fileName)).string
+    }
+
+    /// Annotates the pieces of one document as `next` gives them, on this thread, every piece as the
+    /// language of the first.
+    private func annotating(_ next: @escaping PieceSource, documentPath: String, tally: Tally) -> AnnotatedSource {
+        let id = Self.documentID(documentPath)
+        let languageFolder = InputJob.languageFolder(relativePath)
+        var language: String?
+        return { () throws(SpoolError) -> RoutedDocument? in
+            guard let text = try next() else { return nil }
+            let annotated: RoutedDocument
+            do {
+                annotated = try tally.time("annotate") {
+                    try annotator.annotateRouted(
+                        id: id, text: text, folder: PieceAnnotation.routingFolder(languageFolder, firstLanguage: language))
+                }
+            } catch {
+                throw SpoolError(stage: .annotate, path: documentPath, reason: "annotation failed: \(error)", disposition: .rejected)
+            }
+            for timing in annotated.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
+            language = language ?? annotated.language
+            return annotated
+        }
+    }
+
+    /// Writes one document, annotated piece by piece as `next` gives it, into `folder` as it goes,
     /// and its rows into the input's tables.
     ///
-    /// The language is chosen on the first piece and kept for the rest. The files are those of the
-    /// whole document annotated at once (see ``PieceRenderer``). The document's id, and its files'
-    /// name, is its path inside the input without the extension (`notas/n1.txt` → `notas/n1`).
+    /// The files are those of the whole document annotated at once (see ``PieceRenderer``); they
+    /// are named after ``documentID(_:)``.
     ///
     /// With `holdRows` (an archive member, which a failure refuses alone) the table rows are kept
     /// until the document is whole, so a refused member leaves none in the tables.
     private func annotateAndWrite(
-        pieces next: PieceSource, documentPath: String, folder: FilePath, holdRows: Bool = false, tally: Tally, logger: Logger
+        _ next: AnnotatedSource, documentPath: String, folder: FilePath, holdRows: Bool = false, tally: Tally, logger: Logger
     ) throws(SpoolError) -> InputReport.DocumentSummary {
-        let fileName = FilePath(documentPath).lastComponent?.string ?? documentPath
-        let id = FilePath(documentPath).removingLastComponent().appending(InputKind.baseName(fileName)).string
-        let languageFolder = InputJob.languageFolder(relativePath)
+        let id = Self.documentID(documentPath)
         var document = PieceAnnotation(id: id, baseName: id, formats: configuration.formats, input: relativePath)
         var fileNames: [String] = []
         var files: ResultFiles?
         defer { files?.close() }
         var heldRows: [(fileName: String, bytes: [UInt8])] = []
         var found = EntityTally()
-        while let text = try next() {
-            let annotated: RoutedDocument
-            do {
-                annotated = try tally.time("annotate") {
-                    try annotator.annotateRouted(id: id, text: text, folder: document.folder(languageFolder))
-                }
-                for timing in annotated.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
-            } catch {
-                throw SpoolError(stage: .annotate, path: documentPath, reason: "annotation failed: \(error)", disposition: .rejected)
-            }
+        while let annotated = try next() {
             try tally.time("write") { () throws(SpoolError) in
                 let bytes = document.render(annotated)
                 if files == nil { files = try ResultFiles(folder: folder, names: bytes.map(\.fileName).filter { !ResultTable.isTable($0) }) }

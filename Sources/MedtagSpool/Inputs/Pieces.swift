@@ -2,11 +2,15 @@
 import Glibc
 #endif
 import MedtagFormats
+import MedtagPipeline
 import MedtagText
 import SystemPackage
 
 /// Gives a document's text one piece at a time; nil once the text is used up.
 typealias PieceSource = () throws(SpoolError) -> String?
+
+/// Gives a document's annotated pieces one at a time; nil once the document is used up.
+typealias AnnotatedSource = () throws(SpoolError) -> RoutedDocument?
 
 /// Reads a plain-text file piece by piece: a buffer of at most two pieces is filled from the file,
 /// cut by a ``TextChunker`` and decoded with the checks of ``TextInput``. Only those two pieces are
@@ -129,13 +133,9 @@ final class ResultFiles {
         }
     }
 
-    /// Flushes every file to disk and closes them.
+    /// Closes the files once every piece is written. They are not flushed one by one: publishing
+    /// the staging folder flushes all of an input's files at once (``Publisher/syncTree(_:)``).
     func finish() throws(SpoolError) {
-        for file in files {
-            do { try Sys.fsync(file.descriptor) } catch {
-                throw SpoolError(stage: .render, path: file.path.string, reason: "cannot write a result file", errno: error)
-            }
-        }
         close()
     }
 

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import MedtagPipeline
 import SystemPackage
 
 // Every system call the spool makes goes through this file. Each wrapper retries on EINTR and
@@ -113,6 +114,16 @@ enum Sys {
         let fd = try open(path, flags: (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC)
         defer { _ = Glibc.close(fd) }
         _ = try valueOrErrno { Glibc.fsync(fd) }
+    }
+
+    /// Up to this many files are flushed one by one (`fsync`); more, in one `syncfs`.
+    static let filesFlushedOneByOne = AtomicFile.filesFlushedOneByOne
+
+    /// `syncfs(2)`: flushes everything written to the file system holding `path`.
+    static func syncFileSystem(_ path: FilePath) throws(Errno) {
+        let fd = try open(path, flags: O_RDONLY | O_CLOEXEC)
+        defer { _ = Glibc.close(fd) }
+        _ = try valueOrErrno { AtomicFile.syncFileSystem(fd) }
     }
 
     static func fsync(_ fd: FileDescriptor) throws(Errno) {

@@ -77,7 +77,7 @@ public enum Ingest {
             WorkArea.noteRenamed(dropped, name, logger: logger)
             var job = InputJob(
                 relativePath: name, area: area, configuration: configuration, annotator: annotator, version: version,
-                jobNumber: number + 1, logger: logger)
+                jobNumber: number + 1, logger: logger, documentWorkers: configuration.workers)
             job.progress = progress
             let result = job.run()
             do { try runLog.append(result.record) } catch {

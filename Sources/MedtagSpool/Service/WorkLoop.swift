@@ -280,7 +280,7 @@ struct WorkLoop {
         inFlight.insert(path)
         let job = InputJob(
             relativePath: path, area: area, configuration: configuration, annotator: annotator, version: settings.version,
-            jobNumber: jobNumber, logger: logger)
+            jobNumber: jobNumber, logger: logger, documentWorkers: configuration.workers)
         let continuation = self.continuation
         DispatchQueue.global(qos: .userInitiated).async {
             continuation.yield(.finished(job.run()))
