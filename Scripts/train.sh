@@ -6,22 +6,22 @@
 #   CardioCCC drug mentions as an auxiliary output; export of the emission-averaged ensemble with
 #   the document-consistency step; strict dev F1 measured through the Swift pipeline.
 # Interrupted runs resume from their last epoch (training/work/runs/NAME/last.pt).
-# Environment: MEDTAG_CORPORA, RUNS, EPOCHS, OUT, TRAIN_ON (train, or train+dev for a final model).
+# Environment: MEDTAG_CORPORA, RUNS, FAST_RUNS, EPOCHS, OUT, OUT_FAST, TRAIN_ON (train, or train+dev for a final model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 PHARMA=$CORPORA/pharmaconer
 RAW=$CORPORA/raw-es
 AUX=$CORPORA/aux-es/cardioccc-farmaco.conll
-# Networks: NAME:SEED:FLAGS (flags joined with commas). The default model is the two networks with
-# the auxiliary CardioCCC output (DEFAULT_RUNS), the accurate model all of RUNS.
+# Networks: NAME:SEED:FLAGS (flags joined with commas). The default model is all of RUNS, the fast
+# model the two networks with the auxiliary CardioCCC output (FAST_RUNS).
 RUNS=${RUNS:-"aux-3:3:--tune-words,--aux,$AUX,--epochs,16 aux-4:4:--tune-words,--aux,$AUX,--epochs,16 plain-3:3:--tune-words plain-4:4:--tune-words"}
-DEFAULT_RUNS=${DEFAULT_RUNS:-"aux-3 aux-4"}
+FAST_RUNS=${FAST_RUNS:-"aux-3 aux-4"}
 TRAIN_ON=${TRAIN_ON:-train}
 SCHEME=${SCHEME:-bmewov}
 EPOCHS=${EPOCHS:-30}
 OUT=$(realpath -m "${OUT:-Models/es-pharmaconer-bilstm-crf}")
-OUT_ACCURATE=$(realpath -m "${OUT_ACCURATE:-Models/es-pharmaconer-accurate}")
+OUT_FAST=$(realpath -m "${OUT_FAST:-Models/es-pharmaconer-fast}")
 WORK=training/work
 PY=training/.venv/bin/python
 MEDTAG=.build/release/medtag
@@ -77,13 +77,13 @@ export_model() {  # export_model OUT NAME RUN...
     --dev work/data/dev.conll --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
     --tokenizer-version "$TOKENIZER" --corpus-note "$NOTE" --name "$name" --out "$out")
 }
-default_runs=(); for r in $DEFAULT_RUNS; do default_runs+=("$PWD/$WORK/runs/$r"); done
-export_model "$OUT" es-pharmaconer-bilstm-crf "${default_runs[@]}"
-export_model "$OUT_ACCURATE" es-pharmaconer-accurate "${runs[@]/#/$PWD/}"
+fast_runs=(); for r in $FAST_RUNS; do fast_runs+=("$PWD/$WORK/runs/$r"); done
+export_model "$OUT" es-pharmaconer-bilstm-crf "${runs[@]/#/$PWD/}"
+export_model "$OUT_FAST" es-pharmaconer-fast "${fast_runs[@]}"
 
 echo "== strict dev F1 through the Swift pipeline"
 swift build -c release --product medtag
-for model in "$OUT" "$OUT_ACCURATE"; do
+for model in "$OUT" "$OUT_FAST"; do
   rm -rf $WORK/dev-pred
   $MEDTAG annotate "$PHARMA/dev" -o $WORK/dev-pred --formats brat --model "$model"
   $PY training/score.py --gold "$PHARMA/dev" --pred $WORK/dev-pred --manifest "$model/manifest.json"

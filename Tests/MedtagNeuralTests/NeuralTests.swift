@@ -29,7 +29,7 @@ struct Reference: Decodable {
 }
 
 /// The shipped models other than the default, checked against their own PyTorch reference.
-let otherSpanishModels = ["es-pharmaconer-accurate"]
+let otherSpanishModels = ["es-pharmaconer-fast"]
 
 @Suite struct ParityTests {
     @Test func emissionsAndPathsMatchPyTorch() throws {
