@@ -151,7 +151,7 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     @discardableResult
     public func verifyFiles(in directory: String) throws(ModelError) -> [String] {
         for (role, entry) in files.sorted(by: { $0.key < $1.key }) {
-            let path = directory.hasSuffix("/") ? directory + entry.path : directory + "/" + entry.path
+            let path = Self.path(of: entry, in: directory)
             let actual: String
             do {
                 let file = try MappedFile(path: path)
@@ -159,13 +159,35 @@ public struct ModelManifest: Codable, Sendable, Equatable {
             } catch let error where error.empty {
                 actual = SHA256.hex(UnsafeRawBufferPointer(start: nil, count: 0))
             } catch {
-                throw ModelError(path: path, reason: "listed as '\(role)' in the manifest but cannot be read (\(error.reason))")
+                throw Self.unreadable(role, path, error.reason)
             }
-            guard actual == entry.sha256.lowercased() else {
-                throw ModelError(path: path, reason: "checksum mismatch (manifest says sha256 \(entry.sha256), file has \(actual))")
-            }
+            try Self.check(actual, against: entry, path: path)
         }
         return files.keys.sorted()
+    }
+
+    /// The bytes of the file listed under `role`, checked against its SHA-256; nil when the
+    /// manifest lists no such file.
+    public func checkedContents(_ role: String, in directory: String) throws(ModelError) -> Data? {
+        guard let entry = files[role] else { return nil }
+        let path = Self.path(of: entry, in: directory)
+        guard let data = FileManager.default.contents(atPath: path) else { throw Self.unreadable(role, path, "missing or unreadable") }
+        try Self.check(data.withUnsafeBytes { SHA256.hex($0) }, against: entry, path: path)
+        return data
+    }
+
+    private static func path(of entry: FileEntry, in directory: String) -> String {
+        directory.hasSuffix("/") ? directory + entry.path : directory + "/" + entry.path
+    }
+
+    private static func unreadable(_ role: String, _ path: String, _ why: String) -> ModelError {
+        ModelError(path: path, reason: "listed as '\(role)' in the manifest but cannot be read (\(why))")
+    }
+
+    private static func check(_ actual: String, against entry: FileEntry, path: String) throws(ModelError) {
+        guard actual == entry.sha256.lowercased() else {
+            throw ModelError(path: path, reason: "checksum mismatch (manifest says sha256 \(entry.sha256), file has \(actual))")
+        }
     }
 
     /// The document-level steps the manifest asks for, in order.

@@ -2,7 +2,6 @@ import Foundation
 import MedtagModel
 import MedtagNeural
 import MedtagNormalize
-import MedtagStorage
 import MedtagTagging
 import MedtagText
 
@@ -66,14 +65,10 @@ public final class Pipeline: Sendable {
 
     static func loadGazetteer(_ directory: URL, _ manifest: ModelManifest) throws -> GazetteerTagger {
         let url = directory.appendingPathComponent(manifest.files["entries"]?.path ?? "entries.tsv")
-        guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
+        // Checked against the manifest's checksum when it lists the file (older manifests do not).
+        let bytes = try manifest.checkedContents("entries", in: directory.path) ?? FileManager.default.contents(atPath: url.path)
+        guard let bytes, let text = String(data: bytes, encoding: .utf8) else {
             throw ModelError(path: url.path, reason: "missing or not UTF-8")
-        }
-        if let expected = manifest.files["entries"]?.sha256.lowercased() {
-            let actual = data.withUnsafeBytes { SHA256.hex($0) }
-            guard actual == expected else {
-                throw ModelError(path: url.path, reason: "checksum mismatch (manifest says sha256 \(expected), file has \(actual))")
-            }
         }
         do { return try GazetteerTagger(name: manifest.name, tsv: text) } catch {
             throw ModelError(path: url.path, reason: "\(error)")

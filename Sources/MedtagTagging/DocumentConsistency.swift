@@ -41,13 +41,15 @@ public struct DocumentConsistency: DocumentComponent {
             labels[key, default: [:]][entity.label, default: 0] += 1
         }
         guard !labels.isEmpty else { return }
-        var byFirst: [String: [(tokens: [String], label: String, tagged: Int)]] = [:]
+        // Each string's label (the most frequent; ties go to the alphabetically first, so the result
+        // is stable) and how often it was tagged; strings indexed by first token, longest first.
+        var chosen: [[String]: (label: String, tagged: Int)] = [:]
+        var byFirst: [String: [[String]]] = [:]
         for (key, counts) in labels {
-            // Most frequent label; ties go to the alphabetically first, so the result is stable.
-            let label = counts.max { ($0.value, $1.key) < ($1.value, $0.key) }!.key
-            byFirst[key[0], default: []].append((key, label, counts.values.reduce(0, +)))
+            chosen[key] = (counts.max { ($0.value, $1.key) < ($1.value, $0.key) }!.key, counts.values.reduce(0, +))
+            byFirst[key[0], default: []].append(key)
         }
-        for k in byFirst.keys { byFirst[k]!.sort { $0.tokens.count > $1.tokens.count } }
+        for k in byFirst.keys { byFirst[k]!.sort { $0.count > $1.count } }
 
         // Code points already covered by a mention.
         var covered = [Bool](repeating: false, count: document.scalars.count)
@@ -56,22 +58,20 @@ public struct DocumentConsistency: DocumentComponent {
         }
         // Untagged places of each string (longest string first at each token).
         var places: [[String]: [(start: Int, stop: Int, sentence: Int)]] = [:]
-        var tagged: [[String]: (label: String, count: Int)] = [:]
         for (s, sentence) in document.sentences.enumerated() {
             var k = sentence.tokens.lowerBound
             while k < sentence.tokens.upperBound {
                 var matched = 1
                 for candidate in byFirst[document.tokens[k].text] ?? [] {
-                    let end = k + candidate.tokens.count
+                    let end = k + candidate.count
                     guard end <= sentence.tokens.upperBound,
-                        zip(document.tokens[k..<end], candidate.tokens).allSatisfy({ pair in pair.0.text == pair.1 })
+                        zip(document.tokens[k..<end], candidate).allSatisfy({ pair in pair.0.text == pair.1 })
                     else { continue }
                     let start = document.tokens[k].start
                     let stop = document.tokens[end - 1].end
                     if !covered[start..<stop].contains(true) {
-                        places[candidate.tokens, default: []].append((start, stop, s))
-                        tagged[candidate.tokens] = (candidate.label, candidate.tagged)
-                        matched = candidate.tokens.count
+                        places[candidate, default: []].append((start, stop, s))
+                        matched = candidate.count
                     }
                     break
                 }
@@ -80,7 +80,7 @@ public struct DocumentConsistency: DocumentComponent {
         }
         var added: [Entity] = []
         for (key, found) in places.sorted(by: { $0.key.joined(separator: " ") < $1.key.joined(separator: " ") }) {
-            guard let (label, count) = tagged[key], found.count <= maximumRatio * count else { continue }
+            guard let (label, tagged) = chosen[key], found.count <= maximumRatio * tagged else { continue }
             for place in found where !covered[place.start..<place.stop].contains(true) {
                 added.append(
                     Entity(
