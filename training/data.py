@@ -43,9 +43,10 @@ class Encoder:
 
 
 def batchify(items, word_dropout=0.0, gen=None):
-    """items: [(toks, tags)] -> dict of tensors."""
+    """items: [(toks, tags)] or [(toks, tags, allowed, lm)] with lm a [tokens, D] array of
+    contextual character-LM states (or None) -> dict of tensors."""
     B = len(items)
-    L = max(len(t) for t, _ in items)
+    L = max(len(it[0]) for it in items)
     words = [[0] * L for _ in range(B)]
     case = [[0] * L for _ in range(B)]
     feats = [[[0.0] * 4] * L for _ in range(B)]
@@ -54,7 +55,7 @@ def batchify(items, word_dropout=0.0, gen=None):
     lengths = []
     seen = {}
     char_lists = []
-    for b, (toks, tg) in enumerate(items):
+    for b, (toks, tg, *_) in enumerate(items):
         wr, cr, fr, ur = words[b], case[b], feats[b], uniq[b]
         for i, (w, chars, c, f) in enumerate(toks):
             wr[i] = w
@@ -77,9 +78,15 @@ def batchify(items, word_dropout=0.0, gen=None):
     C = max(len(c) for c in char_lists)
     chars = torch.tensor([c + [0] * (C - len(c)) for c in char_lists])
     char_lens = torch.tensor([len(c) for c in char_lists])
-    return dict(words=words, uniq=torch.tensor(uniq), chars=chars, char_lens=char_lens,
-                case=torch.tensor(case), feats=torch.tensor(feats), tags=torch.tensor(tags),
-                mask=mask, lengths=lengths)
+    out = dict(words=words, uniq=torch.tensor(uniq), chars=chars, char_lens=char_lens,
+               case=torch.tensor(case), feats=torch.tensor(feats), tags=torch.tensor(tags),
+               mask=mask, lengths=lengths)
+    if len(items[0]) > 3 and items[0][3] is not None:
+        lm = torch.zeros(B, L, items[0][3].shape[1])
+        for b, it in enumerate(items):
+            lm[b, :len(it[0])] = torch.from_numpy(it[3].astype("float32"))
+        out["lm"] = lm
+    return out
 
 
 def spans(tags):

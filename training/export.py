@@ -25,6 +25,7 @@ ap.add_argument("--postprocess", nargs="*", default=None,
                 help="document-level steps the runtime runs after the tagger (manifest 'postprocess'); "
                      "default: consistency for Spanish, none for English")
 ap.add_argument("--corpus-note", help="what the members were trained on, for the manifest")
+ap.add_argument("--charlm", help="the contextual character language models the runs were trained with")
 languages.add_arguments(ap)
 args = ap.parse_args()
 torch.set_num_threads(1)
@@ -42,11 +43,19 @@ tags, scheme, chars, labels = cfg["tags"], cfg["scheme"], ckpts[0]["chars"], ckp
 words = [w.rstrip("\n") for w in open(os.path.join(args.emb, "words.txt"), encoding="utf-8")]
 vectors = np.load(os.path.join(args.emb, "vectors.npy")).astype(np.float16)
 vectors32 = vectors.astype(np.float32)  # what the runtime sees
+lm_dim = cfg.get("lm_dim", 0)
+embedder = None
+if lm_dim:
+    assert args.charlm, "the runs use a character language model: pass --charlm"
+    from charlm import Embedder
+    embedder = Embedder(args.charlm)
+    assert 2 * embedder.hidden == lm_dim, "--charlm is not the language model the runs were trained with"
 
 models = []
 for c in ckpts:
     m = BiLSTMCRF(vectors32.copy(), len(chars), tags, scheme, hidden=cfg["hidden"], dropout=cfg["dropout"],
-                  char_dim=cfg["char_dim"], char_hidden=cfg["char_hidden"], case_dim=cfg["case_dim"])
+                  char_dim=cfg["char_dim"], char_hidden=cfg["char_hidden"], case_dim=cfg["case_dim"],
+                  lm_dim=lm_dim)
     state = dict(c["state"])
     if c["config"].get("tune_words"):  # own fine-tuned vectors, stored fp16 like the shared ones
         state["word.weight"] = state["word.weight"].half().float()
@@ -70,6 +79,11 @@ for k, (m, c) in enumerate(zip(models, ckpts)):
     if c["config"].get("tune_words"):
         tensors[f"m{k}.word.weight"] = m.word.weight.detach().half().contiguous()
 tensors["crf.start"], tensors["crf.transitions"], tensors["crf.end"] = (t.contiguous() for t in crf)
+if embedder:  # the language models' embeddings and LSTMs (not their output layers)
+    for direction, lm in (("forward", embedder.fwd), ("backward", embedder.bwd)):
+        for key, t in lm.state_dict().items():
+            if key.startswith(("emb.", "lstm.")):
+                tensors[f"charlm.{direction}.{key}"] = t.detach().float().contiguous()
 
 os.makedirs(args.out, exist_ok=True)
 save_file(tensors, os.path.join(args.out, "weights.safetensors"),
@@ -79,6 +93,11 @@ with open(os.path.join(args.out, "words.txt"), "w", encoding="utf-8") as f:
     f.write("\n".join(words) + "\n")
 with open(os.path.join(args.out, "chars.json"), "w", encoding="utf-8") as f:
     json.dump(chars, f, ensure_ascii=False)
+if embedder:
+    with open(os.path.join(args.out, "charlm-chars.json"), "w", encoding="utf-8") as f:
+        json.dump(embedder.chars, f, ensure_ascii=False)
+elif os.path.exists(os.path.join(args.out, "charlm-chars.json")):
+    os.remove(os.path.join(args.out, "charlm-chars.json"))
 with open(os.path.join(args.out, "gazetteer.txt"), "w", encoding="utf-8") as f:
     f.write("\n".join(lang.gazetteer) + "\n")
 affixes = load_affixes(args.affixes)
@@ -92,7 +111,9 @@ decode = bio_spans if scheme == "bio" else spans
 
 def emissions(token_lists, members):
     with torch.no_grad():
-        b = batchify([(enc.encode([(t, 0, 0, "O") for t in toks])[0], [0] * len(toks)) for toks in token_lists])
+        lms = embedder.embed(token_lists, dtype=np.float32) if embedder else [None] * len(token_lists)
+        b = batchify([(enc.encode([(t, 0, 0, "O") for t in toks])[0], [0] * len(toks), None, lm)
+                      for toks, lm in zip(token_lists, lms)])
         return torch.stack([m.emissions(b) for m in members]).mean(0)
 
 
@@ -146,7 +167,8 @@ def sha(path):
 
 files = {role: {"path": p, "sha256": sha(os.path.join(args.out, p))} for role, p in [
     ("weights", "weights.safetensors"), ("words", "words.txt"), ("chars", "chars.json"),
-    ("gazetteer", "gazetteer.txt"), ("affixes", "affixes.tsv"), ("reference", "reference.json")]}
+    ("gazetteer", "gazetteer.txt"), ("affixes", "affixes.tsv"), ("reference", "reference.json")]
+    + ([("charlm_chars", "charlm-chars.json")] if embedder else [])}
 manifest_path = os.path.join(args.out, "manifest.json")
 old = json.load(open(manifest_path)) if os.path.exists(manifest_path) else {}
 manifest = {
@@ -154,7 +176,9 @@ manifest = {
     "tokenizerVersion": args.tokenizer_version, "tags": tags,
     "dimensions": {"words": len(words), "wordDim": int(vectors.shape[1]), "chars": len(chars),
                    "charDim": cfg["char_dim"], "charHidden": cfg["char_hidden"],
-                   "casingDim": cfg["case_dim"], "hidden": cfg["hidden"], "members": len(models)},
+                   "casingDim": cfg["case_dim"], "hidden": cfg["hidden"], "members": len(models),
+                   **({"charLMHidden": embedder.hidden, "charLMEmbedding": embedder.fwd.config["emb"]}
+                      if embedder else {})},
     "features": {"maxChars": MAX_CHARS, "casingClasses": CASING_CLASSES, "affixMinRest": AFFIX_MIN_REST,
                  "wordKey": "lowercase, ASCII digits folded to 0; unknown words -> index 0"},
     "files": files,

@@ -115,16 +115,20 @@ class CRF(nn.Module):
 
 class BiLSTMCRF(nn.Module):
     def __init__(self, vectors, n_chars, tags, scheme, char_dim=25, char_hidden=25, case_dim=8,
-                 hidden=100, dropout=0.5):
+                 hidden=100, dropout=0.5, lm_dim=0):
         super().__init__()
         self.config = dict(char_dim=char_dim, char_hidden=char_hidden, case_dim=case_dim,
                            hidden=hidden, dropout=dropout, scheme=scheme, tags=tags,
                            word_dim=vectors.shape[1], n_chars=n_chars, n_words=vectors.shape[0])
+        if lm_dim:
+            self.config["lm_dim"] = lm_dim
+        self.lm_dim = lm_dim
         self.word = nn.Embedding.from_pretrained(torch.as_tensor(vectors), freeze=True)
         self.char = nn.Embedding(n_chars, char_dim, padding_idx=0)
         self.char_lstm = nn.LSTM(char_dim, char_hidden, batch_first=True, bidirectional=True)
         self.case = nn.Embedding(CASING_CLASSES, case_dim)
-        in_dim = vectors.shape[1] + 2 * char_hidden + case_dim + 4
+        # word vector, character Bi-LSTM, casing, 4 flags, contextual character-LM states (charlm.py)
+        in_dim = vectors.shape[1] + 2 * char_hidden + case_dim + 4 + lm_dim
         self.drop = nn.Dropout(dropout)
         self.lstm = nn.LSTM(in_dim, hidden, batch_first=True, bidirectional=True)
         self.out = nn.Linear(2 * hidden, len(tags))
@@ -150,7 +154,10 @@ class BiLSTMCRF(nn.Module):
             batch["words"], batch["uniq"], batch["chars"], batch["char_lens"], batch["case"],
             batch["feats"], batch["lengths"])
         cr = self.char_repr(chars, char_lens)[uniq_idx]          # [B, L, 2ch]
-        x = torch.cat([self.word(words), cr, self.case(case), feats], dim=2)
+        parts = [self.word(words), cr, self.case(case), feats]
+        if self.lm_dim:
+            parts.append(batch["lm"])
+        x = torch.cat(parts, dim=2)
         x = self.drop(x)
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)

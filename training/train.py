@@ -53,6 +53,8 @@ ap.add_argument("--aux-fraction", type=float, default=0.25, help="share of the a
 ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the auxiliary loss")
 ap.add_argument("--max-minutes", type=float, default=0, help="stop when another epoch would pass this")
 ap.add_argument("--limit", type=int, default=0, help="en: sentences per corpus (smoke tests)")
+ap.add_argument("--charlm", help="folder with contextual character language models (charlm.py): their "
+                "states at each token are inputs of the word Bi-LSTM")
 args = ap.parse_args()
 for key, value in DEFAULTS[args.language].items():
     if getattr(args, key) is None:
@@ -70,6 +72,37 @@ words = [w.rstrip("\n") for w in open(os.path.join(args.emb, "words.txt"), encod
 vectors = np.load(os.path.join(args.emb, "vectors.npy"))
 affixes = load_affixes(args.affixes)
 decode = bio_spans if args.scheme == "bio" else spans
+embedder = None
+if args.charlm:
+    from charlm import Embedder
+    embedder = Embedder(args.charlm)
+
+
+def lm_states(sents):
+    """Contextual character-LM states of each sentence ([(token, ...)]), or None each without --charlm.
+    Kept in --charlm's cache/ folder by content, so parallel runs compute each corpus once."""
+    if embedder is None:
+        return [None] * len(sents)
+    import hashlib
+    token_lists = [[tok[0] for tok in s] for s in sents]
+    key = hashlib.sha1(json.dumps(token_lists, ensure_ascii=False).encode()).hexdigest()[:16]
+    stamp = max(os.path.getmtime(os.path.join(args.charlm, d, "model.pt")) for d in ("forward", "backward"))
+    path = os.path.join(args.charlm, "cache", f"{key}-{int(stamp)}.npy")
+    lengths = [len(s) for s in token_lists]
+    if os.path.exists(path):
+        flat = np.load(path, mmap_mode="r")
+    else:
+        t = time.time()
+        flat = np.concatenate(embedder.embed(token_lists))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp.npy"
+        np.save(tmp, flat)
+        os.replace(tmp, path)
+        say(f"language-model states of {len(sents)} sentences ({time.time() - t:.0f}s)")
+    out, k = [], 0
+    for n in lengths:
+        out.append(flat[k:k + n]); k += n
+    return out
 
 
 def token_f1(counts):
@@ -78,7 +111,7 @@ def token_f1(counts):
     return 2 * p * r / max(p + r, 1e-9), p, r
 
 
-# --- Data: train_items are (tokens, gold tag ids, allowed-tags mask or None) -----------------------
+# --- Data: items are (tokens, gold tag ids, allowed-tags mask or None, LM states or None) ----------
 if args.language == "es":
     train_docs = read_conll(args.train)
     if args.holdout:
@@ -95,9 +128,9 @@ if args.language == "es":
     chars = ["<pad>", "<unk>"] + sorted({c for s in train_s for t in s for c in t[0]})
     gaz = load_gazetteer(args.gazetteer)
     enc = Encoder(words, chars, gaz, affixes, tags, args.scheme)
-    train_items = [(*enc.encode(s), None) for s in train_s]
-    dev_items = [enc.encode(s) for s in dev_s]
-    val_items = [enc.encode(s) for s in val_s]
+    train_items = [(*enc.encode(s), None, lm) for s, lm in zip(train_s, lm_states(train_s))]
+    dev_items = [(*enc.encode(s), None, lm) for s, lm in zip(dev_s, lm_states(dev_s))]
+    val_items = [(*enc.encode(s), None, lm) for s, lm in zip(val_s, lm_states(val_s))]
     say(f"seed {args.seed} scheme {args.scheme}: {len(train_items)} train / {len(val_items)} validation / "
         f"{len(dev_items)} dev sentences, {len(tags)} tags, {len(chars)} chars, {len(words)} words")
 else:
@@ -119,12 +152,12 @@ else:
     def encode(corpus_labels, sents):
         free = allowed_tags(corpus_labels)
         items = []
-        for s in sents:
+        for s, lm in zip(sents, lm_states([[(t,) for t, _ in s] for s in sents])):
             toks, gold = enc.encode([(t, 0, 0, g) for t, g in s])
             allow = np.zeros((len(gold), len(tags)), dtype=bool)
             for i, g in enumerate(gold):
                 allow[i, free if g == 0 else [g]] = True
-            items.append((toks, gold, allow))
+            items.append((toks, gold, allow, lm))
         return items
 
     train_items = [it for corpus_labels, ss in train.values() for it in encode(corpus_labels, ss)]
@@ -156,12 +189,13 @@ if args.aux:
     aux_labels = sorted({t[3][2:] for s in aux_s for t in s if t[3] != "O"})
     aux_tags = tag_set(aux_labels, "bio")
     aux_enc = Encoder(words, chars, enc.gaz, affixes, aux_tags, "bio")
-    aux_items = [aux_enc.encode(s) for s in aux_s]
+    aux_items = [(*aux_enc.encode(s), None, lm) for s, lm in zip(aux_s, lm_states(aux_s))]
     say(f"auxiliary: {len(aux_items)} sentences, tags {aux_tags}, {args.aux_fraction:.0%} an epoch, "
         f"weight {args.aux_weight}")
 
 # --- Model and optimizers ---------------------------------------------------------------------------
-model = BiLSTMCRF(vectors, len(chars), tags, args.scheme, hidden=args.hidden, dropout=args.dropout)
+model = BiLSTMCRF(vectors, len(chars), tags, args.scheme, hidden=args.hidden, dropout=args.dropout,
+                  lm_dim=2 * embedder.hidden if embedder else 0)
 if args.tune_words:
     model.word = torch.nn.Embedding.from_pretrained(torch.as_tensor(vectors), freeze=False, sparse=True)
     model.config["tune_words"] = True
@@ -208,7 +242,7 @@ def emissions_of(items, batch=64 if args.language == "es" else 128):
     with torch.no_grad():
         for k in range(0, len(order), batch):
             idx = order[k:k + batch]
-            em = model.emissions(batchify([items[i][:2] for i in idx]))
+            em = model.emissions(batchify([items[i] for i in idx]))
             for j, i in enumerate(idx):
                 out[i] = em[j, :len(items[i][0])].clone()
     return out
@@ -286,7 +320,7 @@ for epoch in range(first, args.epochs + 1):
             loss = args.aux_weight * model.aux_crf.nll(model.emissions(b, aux=True), b["tags"], b["mask"])
         else:
             its = [train_items[i] for i in idx]
-            b = batchify([it[:2] for it in its], args.word_dropout, gen)
+            b = batchify(its, args.word_dropout, gen)
             if its[0][2] is None:
                 loss = model.crf.nll(model.emissions(b), b["tags"], b["mask"])
             else:

@@ -32,6 +32,10 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         public var casingDim: Int
         public var hidden: Int
         public var members: Int
+        /// Hidden units of each direction of the character language model, if the model has one.
+        public var charLMHidden: Int?
+        /// Character-embedding size of the language model.
+        public var charLMEmbedding: Int?
     }
 
     /// Token-feature constants a neural model was trained with.

@@ -25,6 +25,8 @@ public final class NeuralModel: Sendable {
     let weights: SafeTensorsFile
     let wordVectors: UnsafeFloat16Pointer
     let members: [Member]
+    /// Contextual character language model whose states feed every member, if the model has one.
+    let languageModel: CharLanguageModel?
     /// CRF scores with invalid tag pairs already at -10000: start [T], transitions [from][to], end [T].
     let start: [Float]
     let transitions: [Float]
@@ -34,7 +36,11 @@ public final class NeuralModel: Sendable {
     /// Tokens kept in ``charCache`` before it starts over.
     static let charCacheLimit = 200_000
     public var tagCount: Int { tags.count }
-    var inputSize: Int { dimensions.wordDim + 2 * dimensions.charHidden + dimensions.casingDim + 4 }
+    var inputSize: Int { Self.inputSize(dimensions) }
+    /// Word-LSTM input: word vector, character Bi-LSTM, casing, four flags, language-model states.
+    static func inputSize(_ d: ModelManifest.Dimensions) -> Int {
+        d.wordDim + 2 * d.charHidden + d.casingDim + 4 + 2 * (d.charLMHidden ?? 0)
+    }
 
     /// Loads the model in `directory`, reading its manifest.
     public convenience init(directory: URL, checksums: ChecksumPolicy = .tables) throws(NeuralModelError) {
@@ -136,7 +142,7 @@ public final class NeuralModel: Sendable {
         wordVectors = UnsafeFloat16Pointer(pointer: try file.f16("word.weight", [d.words, d.wordDim]))
         let tagCount = tags.count
         var members: [Member] = []
-        let input = d.wordDim + 2 * d.charHidden + d.casingDim + 4
+        let input = Self.inputSize(d)
         for m in 0..<d.members {
             members.append(
                 try Member(
@@ -146,6 +152,18 @@ public final class NeuralModel: Sendable {
         }
         guard !members.isEmpty else { throw .badFile(path: manifestURL.path, reason: "dimensions.members is 0") }
         self.members = members
+        if let lmHidden = d.charLMHidden {
+            guard let lmEmbedding = d.charLMEmbedding else {
+                throw .badFile(path: manifestURL.path, reason: "dimensions.charLMHidden needs dimensions.charLMEmbedding")
+            }
+            let path = try entry("charlm_chars").path
+            guard let list = try? JSONDecoder().decode([String].self, from: Data(try text("charlm_chars").utf8)) else {
+                throw .badFile(path: path, reason: "should be a JSON array of one-character strings")
+            }
+            languageModel = try CharLanguageModel(file, chars: list, embedding: lmEmbedding, hidden: lmHidden, path: path)
+        } else {
+            languageModel = nil
+        }
         start = Array(UnsafeBufferPointer(start: try file.f32("crf.start", [tagCount]), count: tagCount))
         transitions = Array(
             UnsafeBufferPointer(start: try file.f32("crf.transitions", [tagCount, tagCount]), count: tagCount * tagCount))
@@ -258,6 +276,7 @@ public final class NeuralModel: Sendable {
                 base[flagOffset + 2] = p
                 base[flagOffset + 3] = r
             }
+            languageModel?.embed(sentences, firstRow: offsets, into: xb.baseAddress!, stride: inputSize, column: flagOffset + 4)
         }
 
         let h = d.hidden
