@@ -115,6 +115,17 @@ struct LanguageRoutingSpoolTests {
         #expect(folder.contains("\t9100006"), "Dravomycin coded: \(folder)")
     }
 
+    @Test("a `lexicon_en` that cannot be loaded stops the run with its path instead of sending English text elsewhere")
+    func missingEnglishLexicon() throws {
+        let spool = try TestSpool(config: "language = auto\nmodel_en = \(englishTestModel.path)\nlexicon_en = /nonexistent/lexicon-en")
+        let note = spool.root.appendingPathComponent("note.txt")
+        try englishSpoolNote.write(to: note, atomically: true, encoding: .utf8)
+        let run = try runMedtag(["ingest", "--config", spool.configFile.path, note.path], in: spool)
+        #expect(run.status != 0)
+        #expect(run.output.contains("/nonexistent/lexicon-en/lexicon.json"), "\(run.output)")
+        #expect(spool.files(in: spool.outbox).isEmpty)
+    }
+
     @Test("an unknown `language` value is refused with the line")
     func badSetting() throws {
         let spool = try TestSpool(config: "language = fr")
