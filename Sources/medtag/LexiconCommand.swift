@@ -52,18 +52,11 @@ struct LexiconCommand: ParsableCommand {
             commandName: "import-rf2",
             abstract: "Build the lexicon from a SNOMED-CT RF2 snapshot release (plus any corpora given).",
             discussion: """
-                Reads the sct2_Concept_*, sct2_Description_* and der2_cRefset_Language* snapshot files
-                found under DIR (the release folder as unpacked; full and delta files are skipped when
-                snapshot files are there). Only active concepts and active descriptions are kept, and,
-                when the release has language reference sets, only descriptions that belong to one of
-                them; the preferred synonym becomes each concept's term. The semantic tag is taken off
-                fully specified names and decides which hierarchies are kept: substances and products
-                by default. A malformed file stops the import with its name, line and reason, and
-                nothing is written.
+                Reads the sct2_Concept_*, sct2_Description_* and der2_cRefset_Language* snapshot files found under DIR (the release folder as unpacked; full and delta files are skipped when snapshot files are there). Only active concepts and active descriptions are kept, and, when the release has language reference sets, only descriptions that belong to one of them; the preferred synonym becomes each concept's term. The semantic tag is taken off fully specified names and decides which hierarchies are kept: substances and products by default. A malformed file stops the import with its name, line and reason, and nothing is written.
 
                 English (International edition):
-                  medtag lexicon import-rf2 SnomedCT_InternationalRF2_PRODUCTION_.../ --language en \\
-                      --out /var/lib/medtag/lexicon-en
+                  medtag lexicon import-rf2 SnomedCT_InternationalRF2_PRODUCTION_.../ \\
+                    --language en --out /var/lib/medtag/lexicon-en
                 then `lexicon_en = /var/lib/medtag/lexicon-en` in medtag.conf, or MEDTAG_LEXICON_EN.
                 """)
 
