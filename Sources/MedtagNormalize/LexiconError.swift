@@ -8,6 +8,8 @@ public enum LexiconError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidInput(path: String, line: Int, reason: String)
     /// An RF2 release directory lacks a required file.
     case missingFile(directory: String, pattern: String)
+    /// An RF2 release lacks what an option asks for (a language reference set, say).
+    case invalidRelease(directory: String, reason: String)
 
     /// A message for users: what went wrong, in which file.
     public var description: String {
@@ -20,6 +22,8 @@ public enum LexiconError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path):\(line): \(reason)"
         case .missingFile(let directory, let pattern):
             return "\(directory): no file matching \(pattern) (an RF2 snapshot release is expected)"
+        case .invalidRelease(let directory, let reason):
+            return "\(directory): \(reason)"
         }
     }
 }

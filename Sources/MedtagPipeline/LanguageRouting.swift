@@ -94,8 +94,12 @@ extension Pipeline {
     public var normalizationNote: String? {
         guard lexiconDirectory == nil else { return nil }
         let name = ["es": "Spanish", "en": "English"][manifest.language] ?? "'\(manifest.language)'"
+        let language = manifest.language
+        let setting = language == "es" ? "lexicon" : "lexicon_\(language)"
+        let variable = language == "es" ? "MEDTAG_LEXICON" : "MEDTAG_LEXICON_\(language.uppercased())"
         return "no \(name) SNOMED-CT lexicon installed: entities have no code (a licensed user can import an RF2 release: "
-            + "medtag lexicon import-rf2 RELEASE --out Models/\(LexiconLocator.folderName(language: manifest.language)))"
+            + "medtag lexicon import-rf2 RELEASE --language \(language) --out DIR, then `\(setting) = DIR` in medtag.conf or "
+            + "\(variable)=DIR, or DIR = \(LexiconLocator.folderName(language: language)) beside the model folder)"
     }
 }
 
@@ -161,10 +165,13 @@ public final class LanguageRouter: Sendable {
                     continue
                 }
             }
+            // A lexicon named for the language (`lexicons`, `$MEDTAG_LEXICON_<LANG>`) that cannot be
+            // loaded is an error, not a reason to send the language's documents elsewhere.
+            let lexiconNamed = lexicons[language] != nil || LexiconLocator.environmentDirectory(language: language) != nil
             do {
                 pipelines[language] = try Pipeline.load(modelDirectory: directory, lexicon: lexicons[language])
             } catch {
-                if required { throw error }
+                if required || lexiconNamed { throw error }
                 unavailable[language] = "\(error)"
             }
         }
@@ -213,12 +220,17 @@ extension LexiconLocator {
     /// holds a manifest, else nil: a lexicon of one language is never used for another.
     public static func defaultDirectory(modelsRoot: URL?, language: String) -> URL? {
         if language == "es" { return defaultDirectory(modelsRoot: modelsRoot) }
-        if let env = ProcessInfo.processInfo.environment["MEDTAG_LEXICON_\(language.uppercased())"], !env.isEmpty {
-            return URL(fileURLWithPath: env)
-        }
+        if let env = environmentDirectory(language: language) { return env }
         guard let root = modelsRoot else { return nil }
         let candidate = root.appendingPathComponent(folderName(language: language))
         let manifest = candidate.appendingPathComponent(LexiconFormat.manifestFileName)
         return FileManager.default.fileExists(atPath: manifest.path) ? candidate : nil
+    }
+
+    /// `$MEDTAG_LEXICON_<LANG>` for a language other than Spanish, when set.
+    public static func environmentDirectory(language: String) -> URL? {
+        guard language != "es", let env = ProcessInfo.processInfo.environment["MEDTAG_LEXICON_\(language.uppercased())"], !env.isEmpty
+        else { return nil }
+        return URL(fileURLWithPath: env)
     }
 }

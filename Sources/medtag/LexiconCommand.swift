@@ -52,8 +52,12 @@ struct LexiconCommand: ParsableCommand {
             commandName: "import-rf2",
             abstract: "Build the lexicon from a SNOMED-CT RF2 snapshot release (plus any corpora given).",
             discussion: """
-                Reads sct2_Concept_* and sct2_Description_* snapshot files (and der2_cRefset_Language* for
-                preferred terms) found under DIR. Only active concepts and active descriptions are kept.
+                Reads the sct2_Concept_*, sct2_Description_* and der2_cRefset_Language* snapshot files found under DIR (the release folder as unpacked; full and delta files are skipped when snapshot files are there). Only active concepts and active descriptions are kept, and, when the release has language reference sets, only descriptions that belong to one of them; the preferred synonym becomes each concept's term. The semantic tag is taken off fully specified names and decides which hierarchies are kept: substances and products by default. A malformed file stops the import with its name, line and reason, and nothing is written.
+
+                English (International edition):
+                  medtag lexicon import-rf2 SnomedCT_InternationalRF2_PRODUCTION_.../ \\
+                    --language en --out /var/lib/medtag/lexicon-en
+                then `lexicon_en = /var/lib/medtag/lexicon-en` in medtag.conf, or MEDTAG_LEXICON_EN.
                 """)
 
         @Argument(help: "RF2 release folder.")
@@ -64,6 +68,15 @@ struct LexiconCommand: ParsableCommand {
         @Option(help: "Description language code to keep; repeat for several (default: all).")
         var language: [String] = []
 
+        @Option(
+            help: ArgumentHelp(
+                "Language reference set id to follow, most preferred first; repeat for several.",
+                discussion: "Default: every one in the release, US English (\(RF2Import.usEnglishRefset)) before GB English (\(RF2Import.gbEnglishRefset))."))
+        var languageRefset: [String] = []
+
+        @Option(help: "Also keep the hierarchy with this semantic tag (for example disorder, finding); repeat for several.")
+        var hierarchy: [String] = []
+
         @Flag(help: "Keep every hierarchy, not only substances and products.")
         var allHierarchies = false
 
@@ -72,8 +85,16 @@ struct LexiconCommand: ParsableCommand {
             try addSources(sources, to: &builder)
             let summary = try RF2Import.load(
                 directory: URL(fileURLWithPath: directory), languages: language.isEmpty ? nil : Set(language),
-                semanticTags: allHierarchies ? nil : RF2Import.defaultSemanticTags, into: &builder)
-            print("RF2: \(summary.concepts) concepts, \(summary.descriptions) descriptions, \(summary.preferredTerms) preferred terms")
+                languageRefsets: languageRefset.isEmpty ? nil : languageRefset,
+                semanticTags: allHierarchies ? nil : RF2Import.defaultSemanticTags.union(hierarchy), into: &builder)
+            let refsets = summary.languageRefsets.isEmpty ? "no language reference set" : "language reference sets \(summary.languageRefsets.joined(separator: ", "))"
+            print(
+                "RF2: \(summary.concepts) concepts, \(summary.descriptions) descriptions, \(summary.preferredTerms) preferred terms "
+                    + "(\(summary.inactiveConcepts) inactive concepts left out; \(refsets))")
+            guard summary.concepts > 0 else {
+                throw ValidationFailure(
+                    "\(directory): no active concept of the chosen hierarchies and languages; nothing written (check --language, --language-refset and --hierarchy)")
+            }
             try write(builder, sources)
         }
     }

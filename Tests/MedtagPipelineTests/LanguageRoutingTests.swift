@@ -1,4 +1,5 @@
 import Foundation
+import MedtagFormats
 import MedtagNormalize
 import MedtagPipeline
 import MedtagText
@@ -117,39 +118,28 @@ struct LanguageRoutingTests {
     }
 }
 
+/// The International-edition-shaped test release (invented concepts and terms, `Tests/Fixtures`).
+let internationalRelease = Paths.packageRoot.appendingPathComponent(
+    "Tests/Fixtures/rf2-international/SnomedCT_FixtureRF2_PRODUCTION_20240101T120000Z")
+
+/// An English note naming the test release's invented substances.
+let inventedEnglishNote = """
+    A 58-year-old woman with glimmer fever was started on zentorafil hydrochloride 20 mg daily and oral \
+    cloxaprine. Dravomycin was stopped after two doses because of nausea. Serum levels of velactin kinase \
+    were elevated. She had a history of retiredone use.
+    """
+
 @Suite("English normalization and annotate --language")
 struct EnglishCommandLineTests {
-    /// A tiny English release in RF2 snapshot format (invented ids, not SNOMED content).
-    static func writeRelease(_ dir: URL) throws {
-        let terminology = dir.appendingPathComponent("Snapshot/Terminology")
-        try FileManager.default.createDirectory(at: terminology, withIntermediateDirectories: true)
-        try """
-            id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId
-            3000001\t20240101\t1\t900000000000207008\t900000000000074008
-            3000002\t20240101\t1\t900000000000207008\t900000000000074008
-
-            """.write(to: terminology.appendingPathComponent("sct2_Concept_Snapshot_INT_20240101.txt"), atomically: true, encoding: .utf8)
-        try """
-            id\teffectiveTime\tactive\tmoduleId\tconceptId\tlanguageCode\ttypeId\tterm\tcaseSignificanceId
-            4000011\t20240101\t1\t900000000000207008\t3000001\ten\t900000000000003001\tCisplatin (substance)\t900000000000448009
-            4000012\t20240101\t1\t900000000000207008\t3000001\ten\t900000000000013009\tcisplatin\t900000000000448009
-            4000021\t20240101\t1\t900000000000207008\t3000002\ten\t900000000000003001\tDoxorubicin (substance)\t900000000000448009
-            4000022\t20240101\t1\t900000000000207008\t3000002\ten\t900000000000013009\tdoxorubicin\t900000000000448009
-
-            """.write(
-                to: terminology.appendingPathComponent("sct2_Description_Snapshot-en_INT_20240101.txt"), atomically: true, encoding: .utf8)
-    }
-
-    @Test func anEnglishRF2LexiconGivesCodesTheSameWayAsSpanish() throws {
+    @Test func anImportedInternationalReleaseGivesEnglishEntitiesTheirCodes() throws {
         let dir = try temporaryDirectory("english-lexicon")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let release = dir.appendingPathComponent("release")
-        try Self.writeRelease(release)
         let lexicon = dir.appendingPathComponent("lexicon-en")
-        let imported = try run(Paths.medtag, ["lexicon", "import-rf2", release.path, "--language", "en", "--out", lexicon.path])
+        let imported = try run(Paths.medtag, ["lexicon", "import-rf2", internationalRelease.path, "--language", "en", "--out", lexicon.path])
         #expect(imported.status == 0, "\(imported.err)")
+        #expect(imported.out.contains("RF2: 6 concepts"), "\(imported.out)")
         let note = dir.appendingPathComponent("note.txt")
-        try englishNote.write(to: note, atomically: true, encoding: .utf8)
+        try inventedEnglishNote.write(to: note, atomically: true, encoding: .utf8)
 
         // Without an English lexicon: entities, no codes, and the run says why.
         let bare = try run(Paths.medtag, ["annotate", note.path, "--out", dir.appendingPathComponent("bare").path, "--language", "en"])
@@ -160,15 +150,27 @@ struct EnglishCommandLineTests {
         #expect(bareAnn.contains("Chemical"), "\(bareAnn)")
         #expect(!bareAnn.contains("AnnotatorNotes"))
 
-        // With one: the same cascade gives the release's codes.
+        // With one: the same cascade gives the release's codes, in the BRAT notes and the CSV table.
         let coded = try run(
-            Paths.medtag, ["annotate", note.path, "--out", dir.appendingPathComponent("coded").path, "--language", "en"],
+            Paths.medtag, ["annotate", note.path, "--out", dir.appendingPathComponent("coded").path, "--language", "en", "--formats", "brat,csv"],
             environment: ["MEDTAG_LEXICON_EN": lexicon.path])
         #expect(coded.status == 0, "\(coded.err)")
-        let ann = try String(contentsOf: dir.appendingPathComponent("coded/note.ann"), encoding: .utf8)
-        #expect(ann.contains("\t3000001"), "cisplatin coded: \(ann)")
-        #expect(ann.contains("\t3000002"), "doxorubicin coded: \(ann)")
         #expect(!coded.err.contains("no English SNOMED-CT lexicon"))
+        let ann = try String(contentsOf: dir.appendingPathComponent("coded/note.ann"), encoding: .utf8)
+        let entities = try BRAT.parse(ann)
+        func code(_ text: String) -> String? { entities.first { $0.text.lowercased() == text }?.code }
+        #expect(code("zentorafil hydrochloride") == "9100005", "\(ann)")
+        #expect(code("cloxaprine") == "9100002", "\(ann)")
+        #expect(code("dravomycin") == "9100006", "\(ann)")
+        #expect(code("velactin kinase") == "9100007", "\(ann)")
+        #expect(code("retiredone") == "<null>", "an inactive concept gives no code: \(ann)")
+        let scalars = Array(inventedEnglishNote.unicodeScalars)
+        for entity in entities {
+            #expect(String(String.UnicodeScalarView(scalars[entity.start..<entity.end])) == entity.text)
+        }
+        let csv = try String(contentsOf: dir.appendingPathComponent("coded/medtag-all.csv"), encoding: .utf8)
+        let row = try #require(csv.split(separator: "\n").first { $0.contains(",cloxaprine,") }, "\(csv)")
+        #expect(row.contains(",9100002,Cloxaprine,exact,"), "the US English preferred term: \(row)")
     }
 
     @Test func annotateRoutesEachFileUnderAuto() throws {

@@ -86,6 +86,46 @@ struct LanguageRoutingSpoolTests {
         #expect(spanish["model"] as? String == "es-pharmaconer-gazetteer")
     }
 
+    @Test("`lexicon_en` names an imported RF2 lexicon: the daemon codes English documents with it")
+    func englishLexicon() throws {
+        let release = packageRoot.appendingPathComponent(
+            "Tests/Fixtures/rf2-international/SnomedCT_FixtureRF2_PRODUCTION_20240101T120000Z")
+        let bootstrap = try TestSpool()
+        let lexicon = bootstrap.root.appendingPathComponent("data/lexicon-en")
+        let imported = try runMedtag(["lexicon", "import-rf2", release.path, "--language", "en", "--out", lexicon.path], in: bootstrap)
+        #expect(imported.status == 0, "\(imported.output)")
+
+        let spool = try TestSpool(config: "language = auto\nmodel_en = \(englishTestModel.path)\nlexicon_en = \(lexicon.path)")
+        let daemon = try MedtagProcess.serve(spool)
+        try spool.drop("en/note.txt", text: "Dravomycin was stopped after two doses, and oral cloxaprine was started.")
+        try spool.drop("note.txt", text: "The patient was treated with cloxaprine and velactin kinase levels were measured.")
+        try waitUntil("two inputs are done", timeout: 60) { spool.finished().count == 2 }
+        daemon.signal(SIGTERM)
+        try daemon.waitForExit()
+        #expect(spool.files(in: spool.failed).isEmpty)
+
+        for input in ["en/note.txt", "note.txt"] {
+            let document = try firstDocument(try routingReport(spool, input))
+            #expect(document["language"] as? String == "en", "\(input)")
+            #expect(document["notes"] == nil, "an English lexicon is installed: \(document)")
+            let ann = try String(contentsOf: spool.outbox.appendingPathComponent("\(input)/note.ann"), encoding: .utf8)
+            #expect(ann.contains("\t9100002"), "cloxaprine coded in \(input): \(ann)")
+        }
+        let folder = try String(contentsOf: spool.outbox.appendingPathComponent("en/note.txt/note.ann"), encoding: .utf8)
+        #expect(folder.contains("\t9100006"), "Dravomycin coded: \(folder)")
+    }
+
+    @Test("a `lexicon_en` that cannot be loaded stops the run with its path instead of sending English text elsewhere")
+    func missingEnglishLexicon() throws {
+        let spool = try TestSpool(config: "language = auto\nmodel_en = \(englishTestModel.path)\nlexicon_en = /nonexistent/lexicon-en")
+        let note = spool.root.appendingPathComponent("note.txt")
+        try englishSpoolNote.write(to: note, atomically: true, encoding: .utf8)
+        let run = try runMedtag(["ingest", "--config", spool.configFile.path, note.path], in: spool)
+        #expect(run.status != 0)
+        #expect(run.output.contains("/nonexistent/lexicon-en/lexicon.json"), "\(run.output)")
+        #expect(spool.files(in: spool.outbox).isEmpty)
+    }
+
     @Test("an unknown `language` value is refused with the line")
     func badSetting() throws {
         let spool = try TestSpool(config: "language = fr")
