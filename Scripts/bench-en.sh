@@ -17,12 +17,12 @@ mkdir -p .build/bench-en
 .build/release/medtag bench --model "$MODEL" .build/bench-en/texts > .build/bench-en/swift.json
 (cd training && "$PY" bench_torch.py --model "../$MODEL" --conll ../.build/bench-en/dev.conll \
   --swift ../.build/bench-en/swift.json --out ../.build/bench-en.json)
-if [ -f .build/bench.json ]; then
+if [ -f .build/bench/es-pharmaconer-bilstm-crf.json ]; then
   "$PY" - <<'PY'
 import json
-es, en = json.load(open(".build/bench.json")), json.load(open(".build/bench-en.json"))
+es, en = json.load(open(".build/bench/es-pharmaconer-bilstm-crf.json")), json.load(open(".build/bench-en.json"))
 print("\nbest Swift engine throughput, side by side:")
-print(f"  Spanish (PharmaCoNER dev texts)   {es['engine_tokens_per_s']:>9,} tokens/s  (PyTorch {es['pytorch_tokens_per_s']:,})")
-print(f"  English (BC5CDR + BC2GM devel)    {en['engine_tokens_per_s']:>9,} tokens/s  (PyTorch {en['pytorch_tokens_per_s']:,})")
+print(f"  Spanish (default model, PharmaCoNER dev) {es['engine_tokens_per_s']:>9,} tokens/s  (PyTorch {es['pytorch_tokens_per_s']:,})")
+print(f"  English (BC5CDR + BC2GM devel)           {en['engine_tokens_per_s']:>9,} tokens/s  (PyTorch {en['pytorch_tokens_per_s']:,})")
 PY
 fi

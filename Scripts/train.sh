@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Trains the Spanish Bi-LSTM-CRF end to end and writes Models/es-pharmaconer-bilstm-crf.
+# Trains the Spanish Bi-LSTM-CRF end to end and writes Models/es-pharmaconer-bilstm-crf,
+# Models/es-pharmaconer-fast and Models/es-pharmaconer-accurate.
 #   data: medtag convert (BMEWO-V CoNLL) + medtag tokenize (fastText corpus: all of raw-es), so
 #   training sees exactly the runtime's tokens; fastText skip-gram; RUNS trained two at a time
 #   (1 thread each), early stopping on every 10th training document (dev is never used to choose),
 #   CardioCCC drug mentions as an auxiliary output; export of the emission-averaged ensemble with
 #   the document-consistency step; strict dev F1 measured through the Swift pipeline.
+#   The accurate model adds contextual character language models (training/charlm.py: a forward and
+#   a backward character LSTM trained on raw-es and the PharmaCoNER train texts) as tagger inputs.
 # Interrupted runs resume from their last epoch (training/work/runs/NAME/last.pt).
-# Environment: MEDTAG_CORPORA, RUNS, FAST_RUNS, EPOCHS, OUT, OUT_FAST, TRAIN_ON (train, or train+dev for a final model).
+# Environment: MEDTAG_CORPORA, RUNS, FAST_RUNS, ACCURATE_RUNS, EPOCHS, OUT, OUT_FAST, OUT_ACCURATE,
+# LM_EPOCHS, TRAIN_ON (train, or train+dev for a final model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
@@ -17,11 +21,16 @@ AUX=$CORPORA/aux-es/cardioccc-farmaco.conll
 # model the two networks with the auxiliary CardioCCC output (FAST_RUNS).
 RUNS=${RUNS:-"aux-3:3:--tune-words,--aux,$AUX,--epochs,16 aux-4:4:--tune-words,--aux,$AUX,--epochs,16 plain-3:3:--tune-words plain-4:4:--tune-words"}
 FAST_RUNS=${FAST_RUNS:-"aux-3 aux-4"}
+# The accurate model's networks read the character language models' states too.
+LM=work/charlm
+ACCURATE_RUNS=${ACCURATE_RUNS:-"lm-aux-3:3:--tune-words,--aux,$AUX,--epochs,16,--charlm,$LM lm-aux-4:4:--tune-words,--aux,$AUX,--epochs,16,--charlm,$LM lm-plain-3:3:--tune-words,--epochs,16,--charlm,$LM lm-plain-4:4:--tune-words,--epochs,16,--charlm,$LM"}
+LM_EPOCHS=${LM_EPOCHS:-1}
 TRAIN_ON=${TRAIN_ON:-train}
 SCHEME=${SCHEME:-bmewov}
 EPOCHS=${EPOCHS:-30}
 OUT=$(realpath -m "${OUT:-Models/es-pharmaconer-bilstm-crf}")
 OUT_FAST=$(realpath -m "${OUT_FAST:-Models/es-pharmaconer-fast}")
+OUT_ACCURATE=$(realpath -m "${OUT_ACCURATE:-Models/es-pharmaconer-accurate}")
 WORK=training/work
 PY=training/.venv/bin/python
 MEDTAG=.build/release/medtag
@@ -50,40 +59,64 @@ echo "== fastText embeddings"
   --corpus work/data/corpus.tok --conll work/data/train.conll work/data/dev.conll \
   --gazetteer "$PHARMA/gazetteer.txt" --out work/data/emb)
 
+echo "== character language models (forward and backward, side by side)"
+mkdir -p $WORK/charlm
+if [ ! -f $WORK/charlm/forward/done ] || [ ! -f $WORK/charlm/backward/done ]; then
+  # The PharmaCoNER train texts besides raw-es (whose SPACCC part holds the train and dev texts
+  # already, as unlabelled text; never the test split).
+  $MEDTAG tokenize "$RAW"/*.txt "$PHARMA"/train/*.txt > $WORK/charlm/corpus.tok
+  (cd training && .venv/bin/python charlm.py vocab --corpus $LM/corpus.tok --out $LM/chars.json)
+  for direction in forward backward; do
+    [ -f $WORK/charlm/$direction/done ] && continue
+    (cd training && .venv/bin/python charlm.py train --corpus $LM/corpus.tok --vocab $LM/chars.json \
+      --direction $direction --epochs "$LM_EPOCHS" --out $LM/$direction > $LM/$direction.out 2>&1 \
+      && touch $LM/$direction/done) &
+  done
+  wait
+fi
+
+train_runs() {  # train_runs SPEC...: NAME:SEED:FLAGS, two at a time
+  runs=()
+  pids=()
+  for spec in "$@"; do
+    IFS=: read -r name seed flags <<< "$spec"
+    run=$WORK/runs/$name
+    runs+=("$run")
+    if [ ! -f "$run/result.json" ]; then
+      mkdir -p "$run"
+      (cd training && .venv/bin/python train.py --train $TRAIN_CONLL --dev work/data/dev.conll \
+        --emb work/data/emb --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
+        --scheme $SCHEME --seed "$seed" --epochs $EPOCHS --patience 5 --holdout 10 ${flags//,/ } \
+        --out "../$run" >> "../$run/stdout" 2>&1) &
+      pids+=($!)
+      if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+    fi
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+}
 echo "== training: $RUNS ($SCHEME)"
-runs=()
-pids=()
-for spec in $RUNS; do
-  IFS=: read -r name seed flags <<< "$spec"
-  run=$WORK/runs/$name
-  runs+=("$run")
-  if [ ! -f "$run/result.json" ]; then
-    mkdir -p "$run"
-    (cd training && .venv/bin/python train.py --train $TRAIN_CONLL --dev work/data/dev.conll \
-      --emb work/data/emb --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
-      --scheme $SCHEME --seed "$seed" --epochs $EPOCHS --patience 5 --holdout 10 ${flags//,/ } \
-      --out "../$run" >> "../$run/stdout" 2>&1) &
-    pids+=($!)
-    if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
-  fi
-done
-for p in "${pids[@]}"; do wait "$p"; done
+train_runs $RUNS
+default_runs=("${runs[@]}")
+echo "== training: $ACCURATE_RUNS ($SCHEME)"
+train_runs $ACCURATE_RUNS
+accurate_runs=("${runs[@]}")
 
 echo "== export"
 TOKENIZER="$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/MedtagText/Tokenizer.swift)"
-export_model() {  # export_model OUT NAME RUN...
-  local out=$1 name=$2; shift 2
-  (cd training && .venv/bin/python export.py --runs "$@" --emb work/data/emb \
+export_model() {  # export_model OUT NAME FLAGS RUN...
+  local out=$1 name=$2 flags=$3; shift 3
+  (cd training && .venv/bin/python export.py --runs "$@" $flags --emb work/data/emb \
     --dev work/data/dev.conll --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
     --tokenizer-version "$TOKENIZER" --corpus-note "$NOTE" --name "$name" --out "$out")
 }
 fast_runs=(); for r in $FAST_RUNS; do fast_runs+=("$PWD/$WORK/runs/$r"); done
-export_model "$OUT" es-pharmaconer-bilstm-crf "${runs[@]/#/$PWD/}"
-export_model "$OUT_FAST" es-pharmaconer-fast "${fast_runs[@]}"
+export_model "$OUT" es-pharmaconer-bilstm-crf "" "${default_runs[@]/#/$PWD/}"
+export_model "$OUT_FAST" es-pharmaconer-fast "" "${fast_runs[@]}"
+export_model "$OUT_ACCURATE" es-pharmaconer-accurate "--charlm $LM" "${accurate_runs[@]/#/$PWD/}"
 
 echo "== strict dev F1 through the Swift pipeline"
 swift build -c release --product medtag
-for model in "$OUT" "$OUT_FAST"; do
+for model in "$OUT" "$OUT_FAST" "$OUT_ACCURATE"; do
   rm -rf $WORK/dev-pred
   $MEDTAG annotate "$PHARMA/dev" -o $WORK/dev-pred --formats brat --model "$model"
   $PY training/score.py --gold "$PHARMA/dev" --pred $WORK/dev-pred --manifest "$model/manifest.json"

@@ -31,10 +31,16 @@ gaz = {l.strip() for l in open(os.path.join(args.model, "gazetteer.txt"), encodi
 affixes = [tuple(l.rstrip("\n").split("\t")) for l in open(os.path.join(args.model, "affixes.tsv"), encoding="utf-8") if l.strip()]
 tags = man["tags"]
 vectors = tensors["word.weight"].astype(np.float32)
+embedder = None
+if d.get("charLMHidden"):  # contextual character language models, run inside the timed loop
+    from charlm import Embedder
+    lm_chars = json.load(open(os.path.join(args.model, man["files"]["charlm_chars"]["path"]), encoding="utf-8"))
+    embedder = Embedder.from_export(lm_chars, tensors, d["charLMEmbedding"], d["charLMHidden"])
 members = []
 for k in range(d["members"]):
     m = BiLSTMCRF(vectors.copy(), d["chars"], tags, man["tagScheme"], char_dim=d["charDim"],
-                  char_hidden=d["charHidden"], case_dim=d["casingDim"], hidden=d["hidden"])
+                  char_hidden=d["charHidden"], case_dim=d["casingDim"], hidden=d["hidden"],
+                  lm_dim=2 * d.get("charLMHidden", 0))
     state = m.state_dict()
     for name in state:
         key = f"m{k}.{name}"
@@ -65,7 +71,9 @@ def run(batch, budget=None):
     with torch.inference_mode():
         for k in range(0, len(order), batch):
             idx = order[k:k + batch]
-            items = [(enc.encode([(t, 0, 0, "O") for t in sents[i]])[0], [0] * len(sents[i])) for i in idx]
+            lms = embedder.embed([sents[i] for i in idx], batch=len(idx), dtype=np.float32) if embedder else [None] * len(idx)
+            items = [(enc.encode([(t, 0, 0, "O") for t in sents[i]])[0], [0] * len(sents[i]), None, lm)
+                     for i, lm in zip(idx, lms)]
             b = batchify(items)
             em = torch.stack([m.emissions(b) for m in members]).mean(0).numpy()
             for j, i in enumerate(idx):

@@ -72,11 +72,34 @@ def load_model(directory):
 class Embedder:
     """Contextual token embeddings [tokens, 2H] of sentences from a forward and a backward model."""
 
-    def __init__(self, directory, threads=1):
-        self.c2i, self.chars = load_vocab(os.path.join(directory, "chars.json"))
-        self.fwd = load_model(os.path.join(directory, "forward"))
-        self.bwd = load_model(os.path.join(directory, "backward"))
-        self.hidden = self.fwd.config["hidden"]
+    def __init__(self, directory):
+        """The language models trained into `directory` (chars.json, forward/, backward/)."""
+        _, chars = load_vocab(os.path.join(directory, "chars.json"))
+        self.setup(chars, load_model(os.path.join(directory, "forward")), load_model(os.path.join(directory, "backward")))
+
+    def setup(self, chars, fwd, bwd):
+        self.chars = chars
+        self.c2i = {c: i for i, c in enumerate(chars)}
+        self.fwd, self.bwd = fwd, bwd
+        self.hidden = fwd.config["hidden"]
+
+    @classmethod
+    def from_export(cls, chars, tensors, embedding, hidden):
+        """The language models of an exported model: `tensors` (numpy) named charlm.DIRECTION.*."""
+        self = cls.__new__(cls)
+        models = []
+        for direction in ("forward", "backward"):
+            m = CharLM(len(chars), embedding, hidden)
+            state = m.state_dict()
+            for name in state:
+                key = f"charlm.{direction}.{name}"
+                if key in tensors:
+                    state[name] = torch.from_numpy(tensors[key].copy())
+            m.load_state_dict(state)
+            m.eval()
+            models.append(m)
+        self.setup(chars, *models)
+        return self
 
     @torch.no_grad()
     def embed(self, sents, batch=64, dtype=np.float16):
