@@ -17,6 +17,8 @@ struct CharLanguageModel: @unchecked Sendable {
     /// Per direction: recurrent weights [4·hidden, hidden] in the mapping.
     let recurrentForward: UnsafePointer<Float>
     let recurrentBackward: UnsafePointer<Float>
+    /// The mapping the recurrent weights point into, kept alive with them.
+    let file: SafeTensorsFile
 
     init(_ file: SafeTensorsFile, chars: [String], embedding: Int, hidden: Int, path: String) throws(NeuralModelError) {
         var ids: [Unicode.Scalar: Int32] = [:]
@@ -28,6 +30,7 @@ struct CharLanguageModel: @unchecked Sendable {
         }
         self.ids = ids
         self.hidden = hidden
+        self.file = file
         func direction(_ name: String) throws(NeuralModelError) -> ([Float], UnsafePointer<Float>) {
             let emb = try file.f32("charlm.\(name).emb.weight", [chars.count, embedding])
             let w = try LSTMWeights(file, "charlm.\(name).lstm", suffix: "", input: embedding, hidden: hidden)
