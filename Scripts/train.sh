@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Trains the Spanish Bi-LSTM-CRF end to end and writes Models/es-pharmaconer-bilstm-crf,
-# Models/es-pharmaconer-fast and Models/es-pharmaconer-accurate.
+# Trains the Spanish Bi-LSTM-CRF end to end and writes Models/es-pharmaconer-bilstm-crf and
+# Models/es-pharmaconer-fast (and, with LM_RUNS, Models/es-pharmaconer-contextual).
 #   data: medtag convert (BMEWO-V CoNLL) + medtag tokenize (fastText corpus: all of raw-es), so
 #   training sees exactly the runtime's tokens; fastText skip-gram; RUNS trained two at a time
 #   (1 thread each), early stopping on every 10th training document (dev is never used to choose),
 #   CardioCCC drug mentions as an auxiliary output; export of the emission-averaged ensemble with
 #   the document-consistency step; strict dev F1 measured through the Swift pipeline.
-#   The accurate model adds contextual character language models (training/charlm.py: a forward and
-#   a backward character LSTM trained on raw-es and the PharmaCoNER train texts) as tagger inputs.
+#   LM_RUNS (empty by default) trains networks that also read contextual character language models
+#   (training/charlm.py: a forward and a backward character LSTM trained on raw-es and the
+#   PharmaCoNER train texts) and exports them as es-pharmaconer-contextual; see the model card for
+#   what they measured.
 # Interrupted runs resume from their last epoch (training/work/runs/NAME/last.pt).
-# Environment: MEDTAG_CORPORA, RUNS, FAST_RUNS, ACCURATE_RUNS, EPOCHS, OUT, OUT_FAST, OUT_ACCURATE,
+# Environment: MEDTAG_CORPORA, RUNS, FAST_RUNS, LM_RUNS, EPOCHS, OUT, OUT_FAST, OUT_CONTEXTUAL,
 # LM_EPOCHS, TRAIN_ON (train, or train+dev for a final model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,16 +23,17 @@ AUX=$CORPORA/aux-es/cardioccc-farmaco.conll
 # model the two networks with the auxiliary CardioCCC output (FAST_RUNS).
 RUNS=${RUNS:-"aux-3:3:--tune-words,--aux,$AUX,--epochs,16 aux-4:4:--tune-words,--aux,$AUX,--epochs,16 plain-3:3:--tune-words plain-4:4:--tune-words"}
 FAST_RUNS=${FAST_RUNS:-"aux-3 aux-4"}
-# The accurate model's networks read the character language models' states too.
+# Networks that read the character language models' states too, e.g.
+# LM_RUNS="lm-aux-3:3:--tune-words,--aux,$AUX,--epochs,30,--charlm,work/charlm lm-aux-4:4:..."
 LM=work/charlm
-ACCURATE_RUNS=${ACCURATE_RUNS:-"lm-aux-3:3:--tune-words,--aux,$AUX,--epochs,16,--charlm,$LM lm-aux-4:4:--tune-words,--aux,$AUX,--epochs,16,--charlm,$LM lm-plain-3:3:--tune-words,--epochs,16,--charlm,$LM lm-plain-4:4:--tune-words,--epochs,16,--charlm,$LM"}
+LM_RUNS=${LM_RUNS:-}
 LM_EPOCHS=${LM_EPOCHS:-1}
 TRAIN_ON=${TRAIN_ON:-train}
 SCHEME=${SCHEME:-bmewov}
 EPOCHS=${EPOCHS:-30}
 OUT=$(realpath -m "${OUT:-Models/es-pharmaconer-bilstm-crf}")
 OUT_FAST=$(realpath -m "${OUT_FAST:-Models/es-pharmaconer-fast}")
-OUT_ACCURATE=$(realpath -m "${OUT_ACCURATE:-Models/es-pharmaconer-accurate}")
+OUT_CONTEXTUAL=$(realpath -m "${OUT_CONTEXTUAL:-Models/es-pharmaconer-contextual}")
 WORK=training/work
 PY=training/.venv/bin/python
 MEDTAG=.build/release/medtag
@@ -59,9 +62,9 @@ echo "== fastText embeddings"
   --corpus work/data/corpus.tok --conll work/data/train.conll work/data/dev.conll \
   --gazetteer "$PHARMA/gazetteer.txt" --out work/data/emb)
 
-echo "== character language models (forward and backward, side by side)"
-mkdir -p $WORK/charlm
-if [ ! -f $WORK/charlm/forward/done ] || [ ! -f $WORK/charlm/backward/done ]; then
+if [ -n "$LM_RUNS" ] && { [ ! -f $WORK/charlm/forward/done ] || [ ! -f $WORK/charlm/backward/done ]; }; then
+  echo "== character language models (forward and backward, side by side)"
+  mkdir -p $WORK/charlm
   # The PharmaCoNER train texts besides raw-es (whose SPACCC part holds the train and dev texts
   # already, as unlabelled text; never the test split).
   $MEDTAG tokenize "$RAW"/*.txt "$PHARMA"/train/*.txt > $WORK/charlm/corpus.tok
@@ -97,9 +100,11 @@ train_runs() {  # train_runs SPEC...: NAME:SEED:FLAGS, two at a time
 echo "== training: $RUNS ($SCHEME)"
 train_runs $RUNS
 default_runs=("${runs[@]}")
-echo "== training: $ACCURATE_RUNS ($SCHEME)"
-train_runs $ACCURATE_RUNS
-accurate_runs=("${runs[@]}")
+if [ -n "$LM_RUNS" ]; then
+  echo "== training: $LM_RUNS ($SCHEME)"
+  train_runs $LM_RUNS
+  lm_runs=("${runs[@]}")
+fi
 
 echo "== export"
 TOKENIZER="$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/MedtagText/Tokenizer.swift)"
@@ -112,11 +117,15 @@ export_model() {  # export_model OUT NAME FLAGS RUN...
 fast_runs=(); for r in $FAST_RUNS; do fast_runs+=("$PWD/$WORK/runs/$r"); done
 export_model "$OUT" es-pharmaconer-bilstm-crf "" "${default_runs[@]/#/$PWD/}"
 export_model "$OUT_FAST" es-pharmaconer-fast "" "${fast_runs[@]}"
-export_model "$OUT_ACCURATE" es-pharmaconer-accurate "--charlm $LM" "${accurate_runs[@]/#/$PWD/}"
+models=("$OUT" "$OUT_FAST")
+if [ -n "$LM_RUNS" ]; then
+  export_model "$OUT_CONTEXTUAL" es-pharmaconer-contextual "--charlm $LM" "${lm_runs[@]/#/$PWD/}"
+  models+=("$OUT_CONTEXTUAL")
+fi
 
 echo "== strict dev F1 through the Swift pipeline"
 swift build -c release --product medtag
-for model in "$OUT" "$OUT_FAST" "$OUT_ACCURATE"; do
+for model in "${models[@]}"; do
   rm -rf $WORK/dev-pred
   $MEDTAG annotate "$PHARMA/dev" -o $WORK/dev-pred --formats brat --model "$model"
   $PY training/score.py --gold "$PHARMA/dev" --pred $WORK/dev-pred --manifest "$model/manifest.json"

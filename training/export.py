@@ -36,14 +36,17 @@ postprocess = args.postprocess if args.postprocess is not None else (["consisten
 ckpts = [torch.load(os.path.join(r, "model.pt"), weights_only=False) for r in args.runs]
 cfg = ckpts[0]["config"]
 def shape_of(c):
-    return {k: v for k, v in c.items() if k != "tune_words"}
+    return {k: v for k, v in c.items() if k not in ("tune_words", "lm_dim")}
 for c in ckpts[1:]:
     assert shape_of(c["config"]) == shape_of(cfg) and c["chars"] == ckpts[0]["chars"], "runs differ in configuration"
 tags, scheme, chars, labels = cfg["tags"], cfg["scheme"], ckpts[0]["chars"], ckpts[0]["labels"]
 words = [w.rstrip("\n") for w in open(os.path.join(args.emb, "words.txt"), encoding="utf-8")]
 vectors = np.load(os.path.join(args.emb, "vectors.npy")).astype(np.float16)
 vectors32 = vectors.astype(np.float32)  # what the runtime sees
-lm_dim = cfg.get("lm_dim", 0)
+# Runs with and without language-model inputs may be mixed: a run without them gets zero weights
+# on those inputs, which leaves its emissions as they were.
+lm_dim = max(c["config"].get("lm_dim", 0) for c in ckpts)
+assert len({c["config"].get("lm_dim", 0) for c in ckpts} - {0}) <= 1, "runs use different language models"
 embedder = None
 if lm_dim:
     assert args.charlm, "the runs use a character language model: pass --charlm"
@@ -57,6 +60,10 @@ for c in ckpts:
                   char_dim=cfg["char_dim"], char_hidden=cfg["char_hidden"], case_dim=cfg["case_dim"],
                   lm_dim=lm_dim)
     state = dict(c["state"])
+    if lm_dim and not c["config"].get("lm_dim"):
+        for key in ("lstm.weight_ih_l0", "lstm.weight_ih_l0_reverse"):
+            w = state[key]
+            state[key] = torch.cat([w, torch.zeros(w.shape[0], lm_dim)], dim=1)
     if c["config"].get("tune_words"):  # own fine-tuned vectors, stored fp16 like the shared ones
         state["word.weight"] = state["word.weight"].half().float()
     else:
