@@ -53,11 +53,18 @@ let package = Package(
                 "MedtagText", "MedtagTagging", "MedtagModel", "MedtagFormats", "MedtagNormalize", "MedtagNeural",
                 "MedtagStorage",
             ]),
-        // The daemon: spool, watcher, archives, service.
+        // Reading inputs: files, XML and archives (recursively, within limits) as a stream of documents,
+        // for the daemon, `medtag ingest` and `medtag annotate` alike.
+        .target(
+            name: "MedtagIngest",
+            dependencies: [
+                "MedtagText", "MedtagFormats", "CArchive", .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        // The daemon: spool, watcher, service.
         .target(
             name: "MedtagSpool",
             dependencies: [
-                "MedtagPipeline", "MedtagFormats", "MedtagText", "MedtagTagging", "CInotifyTools", "CArchive",
+                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagText", "MedtagTagging", "CInotifyTools",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -65,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "medtag",
             dependencies: [
-                "MedtagPipeline", "MedtagSpool", "MedtagEvaluation", "MedtagFormats", "MedtagNormalize",
+                "MedtagPipeline", "MedtagIngest", "MedtagSpool", "MedtagEvaluation", "MedtagFormats", "MedtagNormalize",
                 "MedtagTagging", "MedtagModel", "MedtagStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,6 +87,7 @@ let package = Package(
         .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats"]),
         .testTarget(name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagModel", "MedtagPipeline"]),
         .testTarget(name: "MedtagEvaluationTests", dependencies: ["MedtagEvaluation"]),
+        .testTarget(name: "MedtagIngestTests", dependencies: ["MedtagIngest"]),
         .testTarget(name: "MedtagSpoolTests", dependencies: ["MedtagSpool"]),
         .testTarget(name: "MedtagPipelineTests", dependencies: ["MedtagPipeline", "MedtagModel", "MedtagFormats", "MedtagTagging"]),
     ]

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import MedtagIngest
 import SystemPackage
 
 /// `medtag ingest`: processes given files (usually the night's archives) once, through the same
@@ -44,7 +45,7 @@ public enum Ingest {
             defer { progress?.inputsDone(Double(sizes[...number].reduce(0, +)) / Double(sizes.reduce(0, +))) }
             guard let dropped = file.lastComponent?.string else { continue }
             if keep, let st = try? Sys.lstat(file), (st.st_mode & S_IFMT) != S_IFREG {
-                let reason = InputJob.notAFile(st) + "; left in place (--keep copies files only)"
+                let reason = InputDocuments.notAFile(st) + "; left in place (--keep copies files only)"
                 let error = SpoolError(stage: .read, path: dropped, reason: reason, disposition: .rejected)
                 let record = RunRecord(
                     time: Timestamp.iso8601(), instance: area.instance, input: dropped, bytes: 0, documents: 0, tokens: 0,
