@@ -17,8 +17,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // C libraries, each a module map and a one-line header.
+        // C libraries and Linux calls, each a module map and a short header.
         .systemLibrary(name: "CInotifyTools", path: "Sources/CInotifyTools"),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .systemLibrary(
             name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
@@ -51,7 +52,7 @@ let package = Package(
             name: "MedtagPipeline",
             dependencies: [
                 "MedtagText", "MedtagTagging", "MedtagModel", "MedtagFormats", "MedtagNormalize", "MedtagNeural",
-                "MedtagStorage",
+                "MedtagStorage", "CLinux",
             ]),
         // Reading inputs: files, XML and archives (recursively, within limits) as a stream of documents,
         // for the daemon, `medtag ingest` and `medtag annotate` alike.

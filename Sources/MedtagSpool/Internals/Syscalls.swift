@@ -122,9 +122,7 @@ enum Sys {
 
     /// `syncfs(2)`: flushes everything written to the file system holding `path`.
     static func syncFileSystem(_ path: FilePath) throws(Errno) {
-        let fd = try open(path, flags: O_RDONLY | O_CLOEXEC)
-        defer { _ = Glibc.close(fd) }
-        _ = try valueOrErrno { AtomicFile.syncFileSystem(fd) }
+        do { try AtomicFile.syncFileSystem(holding: path.string) } catch { throw Errno(rawValue: error.code) }
     }
 
     static func fsync(_ fd: FileDescriptor) throws(Errno) {
@@ -229,17 +227,14 @@ enum Sys {
         }
     }
 
-    /// Replaces `path` with `bytes` atomically: a dot-named temporary beside it, fsync, rename, fsync
-    /// of the folder.
+    /// Replaces `path` with `bytes` atomically (see ``AtomicFile``), readable by the group only.
     static func writeFileAtomically(_ path: FilePath, _ bytes: some Collection<UInt8>) throws(Errno) {
-        guard let name = path.lastComponent?.string else { throw Errno.invalidArgument }
-        var folder = path
-        folder.removeLastComponent()
-        let temporary = folder.appending(".\(name).\(getpid()).tmp")
-        try? unlink(temporary)
-        try writeNewFile(temporary, bytes)
-        try rename(temporary, path)
-        try fsync(folder, directory: true)
+        do { try AtomicFile.write(bytes, toPath: path.string, mode: 0o640) } catch { throw Errno(rawValue: error.code) }
+    }
+
+    /// Copies a regular file atomically (see ``AtomicFile``), readable by the group only.
+    static func copyFile(_ source: FilePath, to target: FilePath) throws(Errno) {
+        do { try AtomicFile.copy(source.string, toPath: target.string, mode: 0o640) } catch { throw Errno(rawValue: error.code) }
     }
 
     /// Reads at most `limit` bytes of a regular file, refusing symlinks. Throws `.fileTooLarge` past it.

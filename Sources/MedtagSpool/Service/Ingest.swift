@@ -93,30 +93,3 @@ public enum Ingest {
         return results
     }
 }
-
-extension Sys {
-    /// Copies a regular file through a dot-named temporary and a rename, flushed to disk.
-    static func copyFile(_ source: FilePath, to target: FilePath) throws(Errno) {
-        let input = try open(source, flags: O_RDONLY | O_CLOEXEC)
-        defer { _ = close(input) }
-        guard let name = target.lastComponent?.string else { throw Errno.invalidArgument }
-        let temporary = target.removingLastComponent().appending(".\(name).copy.tmp")
-        try? unlink(temporary)
-        let output = try open(temporary, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o640)
-        defer { _ = close(output) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { raw in call { CInt(read(input, raw.baseAddress, raw.count)) } }.get()
-            if count == 0 { break }
-            var written = 0
-            while written < Int(count) {
-                let n = try buffer.withUnsafeBytes { raw in
-                    call { CInt(write(output, raw.baseAddress.map { $0 + written }, Int(count) - written)) }
-                }.get()
-                written += Int(n)
-            }
-        }
-        try fsync(FileDescriptor(rawValue: output))
-        try rename(temporary, target)
-    }
-}
