@@ -82,16 +82,18 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
 
+        // Shared by the test targets: the package's paths, the `medtag` binary, temporary spools.
+        .target(name: "MedtagTestSupport", path: "Tests/MedtagTestSupport"),
         .testTarget(name: "MedtagTextTests", dependencies: ["MedtagText"]),
         .testTarget(name: "MedtagStorageTests", dependencies: ["MedtagStorage"]),
         .testTarget(name: "MedtagTaggingTests", dependencies: ["MedtagTagging", "MedtagFormats"]),
         .testTarget(name: "MedtagFormatsTests", dependencies: ["MedtagFormats"]),
-        .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats"]),
-        .testTarget(name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagModel", "MedtagPipeline"]),
+        .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats", "MedtagTestSupport"]),
+        .testTarget(name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagModel", "MedtagPipeline", "MedtagTestSupport"]),
         .testTarget(name: "MedtagEvaluationTests", dependencies: ["MedtagEvaluation"]),
-        .testTarget(name: "MedtagIngestTests", dependencies: ["MedtagIngest"]),
-        .testTarget(name: "MedtagSpoolTests", dependencies: ["MedtagSpool"]),
-        .testTarget(name: "MedtagPipelineTests", dependencies: ["MedtagPipeline", "MedtagModel", "MedtagFormats", "MedtagTagging"]),
+        .testTarget(name: "MedtagIngestTests", dependencies: ["MedtagIngest", "MedtagTestSupport"]),
+        .testTarget(name: "MedtagSpoolTests", dependencies: ["MedtagSpool", "MedtagTestSupport"]),
+        .testTarget(name: "MedtagPipelineTests", dependencies: ["MedtagPipeline", "MedtagModel", "MedtagFormats", "MedtagTagging", "MedtagTestSupport"]),
     ]
 )
 

@@ -3,6 +3,7 @@ import SystemPackage
 import Testing
 
 @testable import MedtagIngest
+import MedtagTestSupport
 
 /// The one reading of inputs: files, XML and archives (nested ones too) as documents or refusals.
 @Suite("input documents")
@@ -32,22 +33,11 @@ struct InputDocumentsTests {
         #expect(InputKind.documentKey("interno.tar/notas/n1.txt") == "interno.tar/notas/n1")
     }
 
-    /// Writes an archive with Python's tarfile/zipfile; `script` writes to `out`.
+    /// Writes `name` in `folder` with Python's tarfile/zipfile (see ``makeArchive(_:script:arguments:)``).
     static func archive(_ name: String, in folder: URL, _ script: String) throws -> FilePath {
         let path = folder.appendingPathComponent(name)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import io, tarfile, zipfile, sys\nout = sys.argv[1]\n" + script, path.path]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python3 could not write \(name)")
+        try makeArchive(path, script: script)
         return FilePath(path.path)
-    }
-
-    static func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("medtag-ingest-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 
     /// Every entry of an input: documents as `path=text` (trimmed), refusals as `!path: reason`.
@@ -65,8 +55,8 @@ struct InputDocumentsTests {
 
     @Test("an archive's documents in order, nested archives read, every other member refused with its reason")
     func archiveWalk() throws {
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryDirectory("ingest")
+        defer { removeTemporaryDirectory(folder) }
         let path = try Self.archive(
             "lote.tar.gz", in: folder,
             """
@@ -107,8 +97,8 @@ struct InputDocumentsTests {
 
     @Test("archives of no member and of one member; a damaged archive fails as a whole")
     func smallAndDamagedArchives() throws {
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryDirectory("ingest")
+        defer { removeTemporaryDirectory(folder) }
         #expect(try Self.entries(try Self.archive("vacio.tar.gz", in: folder, "tarfile.open(out, 'w:gz').close()")).isEmpty)
         let one = try Self.archive("uno.zip", in: folder, "with zipfile.ZipFile(out, 'w') as z: z.writestr('n.txt', 'nota')")
         #expect(try Self.entries(one) == ["n.txt=nota"])
@@ -123,8 +113,8 @@ struct InputDocumentsTests {
 
     @Test("a text file is read in pieces, XML whole within max_xml_size, other files refused")
     func files() throws {
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryDirectory("ingest")
+        defer { removeTemporaryDirectory(folder) }
         let text = folder.appendingPathComponent("nota.txt")
         try Data(String(repeating: "Se pauta omeprazol.\n", count: 200).utf8).write(to: text)
         var limits = InputLimits()

@@ -1,6 +1,7 @@
 import Foundation
 import MedtagPipeline
 import Testing
+import MedtagTestSupport
 
 /// The one atomic writer: whole files or nothing, with the permissions asked for, errors naming the file.
 @Suite struct AtomicFileTests {

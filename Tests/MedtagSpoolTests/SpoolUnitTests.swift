@@ -2,12 +2,13 @@ import Foundation
 import Testing
 
 @testable import MedtagSpool
+import MedtagTestSupport
 
 @Suite("configuration and names")
 struct SpoolUnitTests {
     @Test("the shipped configuration parses, and an empty one gives the defaults")
     func shippedConfiguration() throws {
-        let shipped = try SpoolConfiguration.load(from: .init(packageRoot.appendingPathComponent("etc/medtag/medtag.conf").path))
+        let shipped = try SpoolConfiguration.load(from: .init(Paths.packageRoot.appendingPathComponent("etc/medtag/medtag.conf").path))
         #expect(shipped.spool == "/var/spool/medtag")
         #expect(shipped.workers >= 1)
         #expect(try SpoolConfiguration.parse("") == SpoolConfiguration())
