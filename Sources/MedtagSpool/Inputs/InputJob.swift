@@ -194,10 +194,10 @@ struct InputJob: Sendable {
             } catch {
                 throw spoolError(error, path: relativePath)
             }
+            let source = filePieces(pieces, streamed: document.isStreamed, tally: tally, logger: logger)
             let summary = try annotateAndWrite(
-                annotating(
-                    filePieces(pieces, streamed: document.isStreamed, tally: tally, logger: logger), documentPath: name, tally: tally), documentPath: name,
-                folder: stagingFolder, tally: tally, logger: logger)
+                annotating(source, documentPath: name, tally: tally), documentPath: name, folder: stagingFolder, tally: tally,
+                logger: logger)
             tally.report.documents.append(summary)
             return
         }
