@@ -17,8 +17,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // C libraries, each a module map and a one-line header.
+        // C libraries and Linux calls, each a module map and a short header.
         .systemLibrary(name: "CInotifyTools", path: "Sources/CInotifyTools"),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .systemLibrary(
             name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
@@ -51,21 +52,29 @@ let package = Package(
             name: "MedtagPipeline",
             dependencies: [
                 "MedtagText", "MedtagTagging", "MedtagModel", "MedtagFormats", "MedtagNormalize", "MedtagNeural",
-                "MedtagStorage",
+                "MedtagStorage", "CLinux",
             ]),
-        // The daemon: spool, watcher, archives, service.
+        // Reading inputs: files, XML and archives (recursively, within limits) as a stream of documents,
+        // for the daemon, `medtag ingest` and `medtag annotate` alike.
+        .target(
+            name: "MedtagIngest",
+            dependencies: [
+                "MedtagText", "MedtagFormats", "CArchive", .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        // The daemon: spool, watcher, service.
         .target(
             name: "MedtagSpool",
             dependencies: [
-                "MedtagPipeline", "MedtagFormats", "MedtagText", "MedtagTagging", "CInotifyTools", "CArchive",
+                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagText", "MedtagTagging", "CInotifyTools",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]),
         .executableTarget(
             name: "medtag",
             dependencies: [
-                "MedtagPipeline", "MedtagSpool", "MedtagEvaluation", "MedtagFormats", "MedtagNormalize",
+                "MedtagPipeline", "MedtagIngest", "MedtagSpool", "MedtagEvaluation", "MedtagFormats", "MedtagNormalize",
                 "MedtagTagging", "MedtagModel", "MedtagStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,15 +82,18 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
 
+        // Shared by the test targets: the package's paths, the `medtag` binary, temporary spools.
+        .target(name: "MedtagTestSupport", path: "Tests/MedtagTestSupport"),
         .testTarget(name: "MedtagTextTests", dependencies: ["MedtagText"]),
         .testTarget(name: "MedtagStorageTests", dependencies: ["MedtagStorage"]),
         .testTarget(name: "MedtagTaggingTests", dependencies: ["MedtagTagging", "MedtagFormats"]),
         .testTarget(name: "MedtagFormatsTests", dependencies: ["MedtagFormats"]),
-        .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats"]),
-        .testTarget(name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagModel", "MedtagPipeline"]),
+        .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats", "MedtagTestSupport"]),
+        .testTarget(name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagModel", "MedtagPipeline", "MedtagTestSupport"]),
         .testTarget(name: "MedtagEvaluationTests", dependencies: ["MedtagEvaluation"]),
-        .testTarget(name: "MedtagSpoolTests", dependencies: ["MedtagSpool"]),
-        .testTarget(name: "MedtagPipelineTests", dependencies: ["MedtagPipeline", "MedtagModel", "MedtagFormats", "MedtagTagging"]),
+        .testTarget(name: "MedtagIngestTests", dependencies: ["MedtagIngest", "MedtagTestSupport"]),
+        .testTarget(name: "MedtagSpoolTests", dependencies: ["MedtagSpool", "MedtagTestSupport"]),
+        .testTarget(name: "MedtagPipelineTests", dependencies: ["MedtagPipeline", "MedtagModel", "MedtagFormats", "MedtagTagging", "MedtagTestSupport"]),
     ]
 )
 

@@ -30,15 +30,15 @@ module MedtagText -- Sources/MedtagText/*.swift
 module MedtagTagging -- Sources/MedtagTagging/*.swift
 module MedtagFormats -- Sources/MedtagFormats/*.swift
 
-# The archive reader lives in the daemon module; it is compiled alone with its limits.
+# The ingestion module (archive reader, limits, member checks), compiled from its sources like the
+# others; it links swift-system as `swift build` built it.
 SYSTEM=.build/debug/Modules/SystemPackage.swiftmodule
 if [ ! -e "$SYSTEM" ]; then
   echo "Fuzz/build.sh: $SYSTEM is missing; run \`swift build\` first" >&2
   exit 1
 fi
 CSYSTEM_INCLUDE=$(find .build/checkouts/swift-system -path '*CSystem/include' -type d | head -1)
-module MedtagArchive -I .build/debug/Modules -I "$CSYSTEM_INCLUDE" -I Sources/CArchive -- \
-  Sources/MedtagSpool/Inputs/ArchiveReader.swift Sources/MedtagSpool/Inputs/ArchiveLimits.swift
+module MedtagIngest -I .build/debug/Modules -I "$CSYSTEM_INCLUDE" -I Sources/CArchive -- Sources/MedtagIngest/*.swift
 SYSTEM_OBJECTS=(.build/debug/SystemPackage.build/*.swift.o .build/debug/CSystem.build/*.o)
 
 link() {  # link TARGET HARNESS OBJECTS... [-- EXTRA]
@@ -52,5 +52,6 @@ link tokenizer Fuzz/Harnesses/Tokenizer.swift "$OBJ/MedtagText.o"
 link brat Fuzz/Harnesses/BRATReader.swift "$OBJ/MedtagFormats.o" "$OBJ/MedtagTagging.o" "$OBJ/MedtagText.o"
 link xml Fuzz/Harnesses/XMLText.swift "$OBJ/MedtagFormats.o" "$OBJ/MedtagTagging.o" "$OBJ/MedtagText.o"
 link pieces Fuzz/Harnesses/TextPieces.swift "$OBJ/MedtagFormats.o" "$OBJ/MedtagTagging.o" "$OBJ/MedtagText.o"
-link archive Fuzz/Harnesses/Archive.swift "$OBJ/MedtagArchive.o" "${SYSTEM_OBJECTS[@]}" -larchive
+link archive Fuzz/Harnesses/Archive.swift "$OBJ/MedtagIngest.o" "$OBJ/MedtagFormats.o" "$OBJ/MedtagTagging.o" "$OBJ/MedtagText.o" \
+  "${SYSTEM_OBJECTS[@]}" -larchive
 echo "harnesses in $BIN: $(ls "$BIN" | tr '\n' ' ')"

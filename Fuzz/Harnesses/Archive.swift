@@ -1,7 +1,7 @@
 // libFuzzer harness: the libarchive-backed streaming reader on arbitrary bytes (tar, gzip, bzip2,
 // xz, zip...), with small limits. Every member name is checked as the spool checks it; an accepted
 // name must never leave the archive's folder.
-@testable import MedtagArchive
+@testable import MedtagIngest
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzArchive(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

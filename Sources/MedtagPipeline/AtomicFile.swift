@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import MedtagStorage
 
@@ -5,16 +6,54 @@ import MedtagStorage
     import Glibc
 #endif
 
+/// Why a file could not be written into place: the file, the step and the system's reason.
+public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
+    /// The file concerned (the temporary while it is written, the target when it is renamed).
+    public var path: String
+    /// What failed, in words (`cannot write`).
+    public var what: String
+    /// The `errno` behind it.
+    public var code: CInt
+
+    public var description: String { "\(path): \(what): \(String(cString: strerror(code)))" }
+}
+
 /// Writing files so that a reader never sees half of one: temp name, fsync, rename, fsync folder.
+/// The one atomic writer: result files, tables, reports, manifests and copies all go through it.
 public enum AtomicFile {
     /// Files flushed together are flushed one by one (`fsync`) up to this many; more, in one
     /// `syncfs(2)` of their file system, which also flushes what others wrote there.
     public static let filesFlushedOneByOne = 16
 
     /// Writes `bytes` to `url` atomically, creating the folder if needed.
-    public static func write(_ bytes: [UInt8], to url: URL) throws {
-        let writer = try Writer(url: url)
+    public static func write(_ bytes: [UInt8], to url: URL) throws(AtomicFileError) {
+        try write(bytes, toPath: url.path)
+    }
+
+    /// Writes `bytes` to `path` atomically with permissions `mode`, creating the folder if needed.
+    public static func write(_ bytes: some Collection<UInt8>, toPath path: String, mode: mode_t = 0o644) throws(AtomicFileError) {
+        let writer = try Writer(path: path, mode: mode, checksum: false)
         try writer.write(bytes)
+        try writer.commit()
+    }
+
+    /// Copies the file `source` (not following a symbolic link) to `path` atomically with
+    /// permissions `mode`.
+    public static func copy(_ source: String, toPath path: String, mode: mode_t = 0o644) throws(AtomicFileError) {
+        let input = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard input >= 0 else { throw failure("cannot read", source) }
+        defer { close(input) }
+        let writer = try Writer(path: path, mode: mode, checksum: false)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure("cannot read", source)
+            }
+            if count == 0 { break }
+            try writer.write(buffer[..<count])
+        }
         try writer.commit()
     }
 
@@ -22,72 +61,94 @@ public enum AtomicFile {
     /// dropped (the temporary removed) if never committed.
     public final class Writer {
         /// Where the file appears on ``commit()``.
-        public let url: URL
-        private let temporary: URL
+        public var url: URL { URL(fileURLWithPath: path) }
+        private let path: String
+        private let temporary: String
         private var fd: CInt
-        private var hasher = SHA256.Hasher()
+        private var hasher: SHA256.Hasher?
         /// Bytes written so far.
         public private(set) var count = 0
 
         /// Creates the folder if needed and opens the temporary file.
-        public init(url: URL) throws {
-            self.url = url
-            let directory = url.deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-            fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw posixError("cannot create", temporary) }
+        public convenience init(url: URL) throws(AtomicFileError) {
+            try self.init(path: url.path)
+        }
+
+        /// Creates the folder if needed and opens the temporary file, with permissions `mode`.
+        /// With `checksum`, ``commit()`` and ``Batch/add(_:)`` give the SHA-256 of what was written.
+        public init(path: String, mode: mode_t = 0o644, checksum: Bool = true) throws(AtomicFileError) {
+            self.path = path
+            let folder = (path as NSString).deletingLastPathComponent
+            let name = (path as NSString).lastPathComponent
+            try AtomicFile.makeFolders(folder)
+            temporary = (folder.isEmpty ? "" : folder + "/") + ".\(name).\(getpid()).tmp"
+            fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
+            guard fd >= 0 else { throw AtomicFile.failure("cannot create", temporary) }
+            hasher = checksum ? SHA256.Hasher() : nil
         }
 
         deinit {
             if fd >= 0 {
                 close(fd)
-                unlink(temporary.path)
+                unlink(temporary)
             }
         }
 
         /// Appends bytes.
-        public func write(_ bytes: [UInt8]) throws {
+        public func write(_ bytes: some Collection<UInt8>) throws(AtomicFileError) {
             precondition(fd >= 0, "written after commit")
-            var written = 0
-            while written < bytes.count {
-                let n = bytes.withUnsafeBytes { buffer in Glibc.write(fd, buffer.baseAddress! + written, bytes.count - written) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw posixError("cannot write", temporary)
-                }
-                written += n
+            let result: Result<Void, AtomicFileError>? = bytes.withContiguousStorageIfAvailable { buffer in
+                append(UnsafeRawBufferPointer(buffer))
             }
-            hasher.update(bytes)
+            if let result { try result.get() } else { try append(Array(bytes)).get() }
             count += bytes.count
         }
 
-        /// Flushes the file, renames it into place and flushes the folder; returns the SHA-256 of what was written.
+        private func append(_ bytes: [UInt8]) -> Result<Void, AtomicFileError> {
+            bytes.withUnsafeBytes { append($0) }
+        }
+
+        private func append(_ buffer: UnsafeRawBufferPointer) -> Result<Void, AtomicFileError> {
+            var written = 0
+            while written < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return .failure(AtomicFile.failure("cannot write", temporary))
+                }
+                written += n
+            }
+            hasher?.update(buffer)
+            return .success(())
+        }
+
+        /// Flushes the file, renames it into place and flushes the folder; returns the SHA-256 of
+        /// what was written (empty without `checksum`).
         @discardableResult
-        public func commit() throws -> String {
+        public func commit() throws(AtomicFileError) -> String {
             defer {
                 close(fd)
                 fd = -1
             }
             guard fsync(fd) == 0 else {
-                let error = posixError("cannot sync", temporary)
-                unlink(temporary.path)
+                let error = AtomicFile.failure("cannot sync", temporary)
+                unlink(temporary)
                 throw error
             }
-            guard rename(temporary.path, url.path) == 0 else {
-                let error = posixError("cannot rename into place", url)
-                unlink(temporary.path)
+            guard rename(temporary, path) == 0 else {
+                let error = AtomicFile.failure("cannot rename into place", path)
+                unlink(temporary)
                 throw error
             }
-            syncDirectory(url.deletingLastPathComponent())
-            return hasher.finalize()
+            try AtomicFile.syncFolder(of: path)
+            return hasher?.finalize() ?? ""
         }
 
         /// Hands the open temporary file over to a ``Batch``: its descriptor, where it goes, its SHA-256.
-        fileprivate func release() -> (temporary: URL, url: URL, fd: CInt, sha256: String) {
+        fileprivate func release() -> (temporary: String, path: String, fd: CInt, sha256: String) {
             precondition(fd >= 0, "released after commit")
             defer { fd = -1 }
-            return (temporary, url, fd, hasher.finalize())
+            return (temporary, path, fd, hasher?.finalize() ?? "")
         }
     }
 
@@ -96,7 +157,7 @@ public enum AtomicFile {
     /// holding them), renames them all into place and flushes each folder once. A reader never sees half a file, as with
     /// ``Writer/commit()``, and many small files cost one flush instead of one each.
     public final class Batch {
-        private var files: [(temporary: URL, url: URL, fd: CInt)] = []
+        private var files: [(temporary: String, path: String, fd: CInt)] = []
 
         public init() {}
 
@@ -106,39 +167,38 @@ public enum AtomicFile {
         /// Takes a fully written file, which appears on the next ``commit()``; returns its SHA-256.
         public func add(_ writer: Writer) -> String {
             let file = writer.release()
-            files.append((file.temporary, file.url, file.fd))
+            files.append((file.temporary, file.path, file.fd))
             return file.sha256
         }
 
         /// Flushes the files, renames them into place and flushes their folders.
-        public func commit() throws {
+        public func commit() throws(AtomicFileError) {
             guard !files.isEmpty else { return }
             defer { drop() }
             var synced: Set<UInt64> = []
             for file in files {
                 guard files.count > filesFlushedOneByOne else {
-                    guard fsync(file.fd) == 0 else { throw posixError("cannot sync", file.temporary) }
+                    guard fsync(file.fd) == 0 else { throw failure("cannot sync", file.temporary) }
                     continue
                 }
                 var st = stat()
-                guard fstat(file.fd, &st) == 0 else { throw posixError("cannot sync", file.temporary) }
+                guard fstat(file.fd, &st) == 0 else { throw failure("cannot sync", file.temporary) }
                 guard synced.insert(UInt64(st.st_dev)).inserted else { continue }
-                guard syncFileSystem(file.fd) == 0 else { throw posixError("cannot sync", file.temporary) }
+                guard syncfs(file.fd) == 0 else { throw failure("cannot sync", file.temporary) }
             }
-            var folders: [String: URL] = [:]
+            var folders: Set<String> = []
             for file in files {
-                guard rename(file.temporary.path, file.url.path) == 0 else { throw posixError("cannot rename into place", file.url) }
-                let folder = file.url.deletingLastPathComponent()
-                folders[folder.path] = folder
+                guard rename(file.temporary, file.path) == 0 else { throw failure("cannot rename into place", file.path) }
+                folders.insert((file.path as NSString).deletingLastPathComponent)
             }
-            for folder in folders.values.sorted(by: { $0.path < $1.path }) { syncDirectory(folder) }
+            for folder in folders.sorted() { try syncDirectory(folder.isEmpty ? "." : folder) }
         }
 
         /// Closes the files; those not renamed into place are removed.
         private func drop() {
             for file in files {
                 close(file.fd)
-                unlink(file.temporary.path)
+                unlink(file.temporary)
             }
             files = []
         }
@@ -146,27 +206,48 @@ public enum AtomicFile {
         deinit { drop() }
     }
 
-    /// `syncfs(2)`: flushes everything written to the file system holding the open file `fd`;
-    /// 0, or -1 with `errno` set.
-    public static func syncFileSystem(_ fd: CInt) -> CInt { linuxSyncfs(fd) }
+    /// `syncfs(2)` of the file system holding `path`: flushes everything written to it.
+    public static func syncFileSystem(holding path: String) throws(AtomicFileError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("cannot open to sync", path) }
+        defer { close(fd) }
+        guard syncfs(fd) == 0 else { throw failure("cannot sync the file system", path) }
+    }
 
     /// fsyncs a folder so that renames inside it survive a crash.
-    public static func syncDirectory(_ url: URL) {
-        let fd = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
+    public static func syncDirectory(_ url: URL) throws(AtomicFileError) {
+        try syncDirectory(url.path)
+    }
+
+    /// fsyncs the folder at `path` so that renames inside it survive a crash.
+    public static func syncDirectory(_ path: String) throws(AtomicFileError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("cannot open the folder to sync it", path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw failure("cannot sync the folder", path) }
+    }
+
+    /// Creates `folder` and its missing parents (permissions as the umask leaves them).
+    static func makeFolders(_ folder: String) throws(AtomicFileError) {
+        guard !folder.isEmpty, mkdir(folder, 0o777) != 0 else { return }
+        switch errno {
+        case EEXIST:
+            var st = stat()
+            guard stat(folder, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { throw failure("cannot create the folder", folder) }
+        case ENOENT:
+            try makeFolders((folder as NSString).deletingLastPathComponent)
+            guard mkdir(folder, 0o777) == 0 || errno == EEXIST else { throw failure("cannot create the folder", folder) }
+        default:
+            throw failure("cannot create the folder", folder)
         }
     }
 
-    static func posixError(_ what: String, _ url: URL) -> NSError {
-        let code = errno
-        return NSError(
-            domain: NSPOSIXErrorDomain, code: Int(code),
-            userInfo: [NSLocalizedDescriptionKey: "\(url.path): \(what): \(String(cString: strerror(code)))"])
+    private static func syncFolder(of path: String) throws(AtomicFileError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        try syncDirectory(folder.isEmpty ? "." : folder)
+    }
+
+    static func failure(_ what: String, _ path: String) -> AtomicFileError {
+        AtomicFileError(path: path, what: what, code: errno)
     }
 }
-
-/// glibc's `syncfs`, which the Glibc module leaves out (it is declared only with `_GNU_SOURCE`).
-@_silgen_name("syncfs")
-private func linuxSyncfs(_ fd: CInt) -> CInt

@@ -186,7 +186,7 @@ public final class ShardWriter {
         } else {
             try fm.moveItem(at: staging, to: final)
         }
-        AtomicFile.syncDirectory(parent)
+        try AtomicFile.syncDirectory(parent)
     }
 
     /// Reads a shard's manifest.

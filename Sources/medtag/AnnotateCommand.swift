@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MedtagFormats
+import MedtagIngest
 import MedtagPipeline
 import MedtagSpool
 import MedtagTagging
@@ -69,7 +70,11 @@ struct AnnotateCommand: ParsableCommand {
     func run() throws {
         guard pieceSize >= 1024 else { throw ValidationError("--piece-size must be at least 1024 bytes") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
-        let chunker = TextChunker(maximumBytes: pieceSize)
+        let limits = {
+            var limits = InputLimits()
+            limits.pieceBytes = pieceSize
+            return limits
+        }()
         let formats = try OutputFormat.parseList(self.formats)
         guard let scheme = TagScheme(rawValue: scheme) else {
             throw ValidationError("unknown scheme '\(scheme)'; choose bio, bioes or bmewov")
@@ -81,7 +86,7 @@ struct AnnotateCommand: ParsableCommand {
         let router = try LanguageRouter.load(setting: setting, model: try model.map { try ModelLocator.resolve($0) })
         let modelNames = router.modelNames.sorted { $0.key < $1.key }.map(\.value).joined(separator: ",")
         let outURL = URL(fileURLWithPath: out)
-        let inputs = try collectInputs(self.inputs, extensions: ["txt", "xml"], alsoAccept: ArchiveDocuments.isArchive)
+        let inputs = try collectInputs(self.inputs, extensions: ["txt", "xml"], alsoAccept: { InputKind(fileName: $0) == .archive })
         let shard = try shard.map { try Shard(parsing: $0) } ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment, shards: shards)
         let writer = try shard.map {
             try ShardWriter(output: outURL, shard: $0, model: modelNames, medtagVersion: Medtag.version)
@@ -96,7 +101,7 @@ struct AnnotateCommand: ParsableCommand {
         var tables = ResultTables(formats: formats)
         // Documents to do are known in advance unless archives or a shard are among the inputs.
         let progress = ProgressLine(
-            total: shard == nil && !inputs.contains { ArchiveDocuments.isArchive($0.url.lastPathComponent) } ? inputs.count : nil, quiet: quiet)
+            total: shard == nil && !inputs.contains { InputKind(fileName: $0.url.lastPathComponent) == .archive } ? inputs.count : nil, quiet: quiet)
         defer { progress.finish() }  // also when an error ends the command
         var collector = SummaryCollector(title: self.inputs.joined(separator: ", "), router: router, formats: formats)
         // Documents are annotated on `workers` threads; what each one gives is written on this
@@ -109,20 +114,20 @@ struct AnnotateCommand: ParsableCommand {
         }
         /// Reports, in input order, a problem found while reading the inputs.
         func report(_ body: @escaping () -> Void) { submit({ .success([]) }, then: { _ in body() }) }
-        let pieceSize = pieceSize
-        /// Annotates every piece of a text already in memory, on a worker thread.
-        @Sendable func annotated(key: String, text: () throws -> String) -> Result<[RoutedDocument], any Error> {
+        /// Reads and annotates every piece of a document, on a worker thread.
+        @Sendable func annotated(_ document: InputDocument, key: String) -> Result<[RoutedDocument], any Error> {
             Result {
+                let pieces = try document.pieces(limits: limits)
                 var routed: [RoutedDocument] = []
-                for piece in chunker.pieces(of: try text()) {
+                while let piece = try pieces.next() {
                     routed.append(
                         try router.annotate(
-                            id: key, text: String(piece), folder: PieceAnnotation.routingFolder(nil, firstLanguage: routed.first?.language)))
+                            id: key, text: piece, folder: PieceAnnotation.routingFolder(nil, firstLanguage: routed.first?.language)))
                 }
                 return routed
             }
         }
-        var keys: [String: String] = [:]  // key → the source that wrote its results
+        var keys = ResultKeys()
         // Result files appear a batch of documents at a time, with one flush to disk per batch.
         let batch = AtomicFile.Batch()
         var commitError: (any Error)?
@@ -189,7 +194,7 @@ struct AnnotateCommand: ParsableCommand {
             documentCount += 1
             // Two documents with one key (`a/nota.txt` and `b/nota.txt` named on the command line,
             // or `nota.txt` and `nota.xml`) would write the same files: the second is refused.
-            if let first = keys[key] {
+            if let first = keys.claim(key, by: source) {
                 report {
                     failures += 1
                     collector.refused(key, reason: "its results would overwrite those of \(first)")
@@ -197,7 +202,6 @@ struct AnnotateCommand: ParsableCommand {
                 }
                 return
             }
-            keys[key] = source
             if let work {
                 submit(work) { result in
                     var pieces: ArraySlice<RoutedDocument>?
@@ -223,69 +227,65 @@ struct AnnotateCommand: ParsableCommand {
         }
         for (number, input) in inputs.enumerated() {
             defer { progress.setFraction(Double(number + 1) / Double(inputs.count)) }
-            // A file named on the command line is refused unless medtag reads its type, as the daemon refuses it.
-            guard InputKind(fileName: input.url.lastPathComponent) != nil else {
-                documentCount += 1
-                report {
-                    failures += 1
-                    collector.refused(input.baseName, reason: "unsupported input type (medtag reads \(InputKind.supportedDescription))")
-                    warn("\(input.url.path): unsupported input type (medtag reads \(InputKind.supportedDescription))")
-                    writer?.fail(key: input.baseName, reason: "unsupported input type")
-                }
-                continue
-            }
-            guard ArchiveDocuments.isArchive(input.url.lastPathComponent) else {
-                let url = input.url
-                let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
-                if url.pathExtension.lowercased() == "xml" {
-                    let key = input.baseName
-                    annotateOne(key: key, input: input.input, source: url.path, work: { annotated(key: key) { try readDocumentText(url) } })
-                } else if let size, size <= pieceSize {
-                    // A text of one piece is read and annotated on a worker.
-                    let key = input.baseName
-                    annotateOne(key: key, input: input.input, source: url.path, work: {
-                        annotated(key: key) {
-                            let reader = try PieceReader(path: FilePath(url.path), pieceBytes: pieceSize)
-                            var text = ""
-                            while let piece = try reader.next() { text += piece }
-                            return text
-                        }
-                    })
-                } else {
-                    // Plain text is read piece by piece: only two pieces of it are in memory at a time.
-                    annotateOne(key: input.baseName, input: input.input, source: url.path, work: nil) {
-                        let reader = try PieceReader(path: FilePath(url.path), pieceBytes: pieceSize)
-                        return { try reader.next() }
-                    }
-                }
-                continue
-            }
-            // Each member is a document, keyed and named <archive>/<member path without extension>.
+            let path = input.url.path
+            // Each member of an archive is a document, keyed and named <archive>/<member path without extension>.
             let folder = (input.baseName as NSString).deletingLastPathComponent
             let archiveKey = folder.isEmpty ? input.url.lastPathComponent : folder + "/" + input.url.lastPathComponent
-            do {
-                try ArchiveDocuments.forEach(
-                    archive: input.url.path,
-                    refused: { member, reason in
-                        report {
-                            collector.refused(archiveKey + "/" + member, reason: reason)
-                            warn("\(input.url.path): member \(member) refused: \(reason)")
-                        }
-                    }
-                ) { member, bytes, isXML in
-                    let key = archiveKey + "/" + (member as NSString).deletingPathExtension
-                    annotateOne(key: key, input: input.input, source: "\(input.url.path): \(member)", work: {
-                        annotated(key: key) { isXML ? try XMLText.extract(bytes) : try TextInput.decode(bytes) }
-                    })
-                }
-            } catch {
+            /// Reports an input that cannot be read at all, as the daemon refuses it.
+            func refuse(_ key: String, _ error: IngestError) {
                 documentCount += 1
                 report {
                     failures += 1
-                    collector.refused(archiveKey, reason: "\(error)")
-                    warn("\(error)")
-                    writer?.fail(key: archiveKey, reason: "\(error)")
+                    collector.refused(key, reason: error.description)
+                    warn("\(path): \(error)")
+                    writer?.fail(key: key, reason: error.description)
                 }
+            }
+            let documents: InputDocuments
+            do throws(IngestError) { documents = try InputDocuments(path: FilePath(path), limits: limits) } catch {
+                refuse(InputKind(fileName: input.url.lastPathComponent) == .archive ? archiveKey : input.baseName, error)
+                continue
+            }
+            guard documents.kind == .archive else {
+                if let shard, !shard.owns(input.baseName) { continue }  // not read: another shard's
+                let document: InputDocument
+                do throws(IngestError) {
+                    guard case .document(let one)? = try documents.next() else { continue }
+                    document = one
+                } catch {
+                    refuse(input.baseName, error)
+                    continue
+                }
+                let key = input.baseName
+                if document.isStreamed, document.size > pieceSize {
+                    // Plain text of several pieces is read piece by piece on this thread: only two pieces
+                    // of it are in memory at a time.
+                    annotateOne(key: key, input: input.input, source: path, work: nil) {
+                        let pieces = try document.pieces(limits: limits)
+                        return { try pieces.next() }
+                    }
+                } else {
+                    annotateOne(key: key, input: input.input, source: path, work: { annotated(document, key: key) })
+                }
+                continue
+            }
+            do throws(IngestError) {
+                while let entry = try documents.next() {
+                    switch entry {
+                    case .refused(let member, let reason):
+                        report {
+                            collector.refused(archiveKey + "/" + member, reason: reason)
+                            warn("\(path): member \(member) refused: \(reason)")
+                        }
+                    case .document(let document):
+                        let key = archiveKey + "/" + document.key
+                        annotateOne(key: key, input: input.input, source: "\(path): \(document.shownPath)", work: {
+                            annotated(document, key: key)
+                        })
+                    }
+                }
+            } catch {
+                refuse(archiveKey, error)
             }
         }
         pool.finish { continuations.removeFirst()($0) }

@@ -4,17 +4,12 @@ import MedtagTagging
 import Testing
 
 @testable import MedtagNeural
+import MedtagTestSupport
 
 /// The shipped English model (BC5CDR + BC2GM).
-let englishModelDirectory = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Models/en-biomed-bilstm-crf")
+let englishModelDirectory = Paths.packageRoot.appendingPathComponent("Models/en-biomed-bilstm-crf")
 
-let englishModel: NeuralModel = {
-    do { return try NeuralModel(directory: englishModelDirectory) } catch {
-        fatalError("cannot load \(englishModelDirectory.path): \(error)")
-    }
-}()
+let englishModel = SharedFixture(englishModelDirectory.path) { try NeuralModel(directory: englishModelDirectory) }
 
 /// `reference.json` of the English model: PyTorch's emissions and Viterbi paths for a few sentences.
 struct EnglishReference: Decodable {
@@ -25,8 +20,8 @@ struct EnglishReference: Decodable {
 
 @Suite("English model")
 struct EnglishModelTests {
-    @Test func manifestDescribesThreeLabelsInEnglish() {
-        let manifest = englishModel.manifest
+    @Test func manifestDescribesThreeLabelsInEnglish() throws {
+        let manifest = try englishModel().manifest
         #expect(manifest.language == "en")
         #expect(manifest.labels == ["Chemical", "Disease", "GENE"])
         #expect(manifest.tagScheme == .bioes)
@@ -37,18 +32,18 @@ struct EnglishModelTests {
         let data = try Data(contentsOf: englishModelDirectory.appendingPathComponent("reference.json"))
         let reference = try JSONDecoder().decode(EnglishReference.self, from: data)
         #expect(reference.sentences.count >= 8)
-        let together = englishModel.emissions(reference.sentences)
+        let together = try englishModel().emissions(reference.sentences)
         for (k, sentence) in reference.sentences.enumerated() {
             let scores = together[k]
             #expect(scores.count == reference.emissions[k].count)
             let worst = zip(scores, reference.emissions[k]).map { abs($0 - $1) }.max() ?? 0
             #expect(worst < 1e-4, "sentence \(k) \(sentence.prefix(5)): max |Δ| = \(worst)")
-            #expect(englishModel.viterbi(scores) == reference.paths[k], "sentence \(k)")
+            #expect(try englishModel().viterbi(scores) == reference.paths[k], "sentence \(k)")
         }
     }
 
     @Test func tagsChemicalsDiseasesAndGenesInOneSentence() throws {
-        let tagger = NeuralTagger(model: englishModel)
+        let tagger = NeuralTagger(model: try englishModel())
         let sentence = [
             "Cisplatin", "-", "induced", "nephrotoxicity", "was", "reduced", "by", "inhibition", "of", "the",
             "tumor", "necrosis", "factor", "alpha", "receptor", ".",

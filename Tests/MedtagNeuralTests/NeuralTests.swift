@@ -4,23 +4,18 @@ import MedtagTagging
 import Testing
 
 @testable import MedtagNeural
+import MedtagTestSupport
 
 /// The shipped model directory (or `$MEDTAG_TEST_NEURAL_MODEL`, to check a freshly exported one).
 let modelDirectory: URL = {
     if let dir = ProcessInfo.processInfo.environment["MEDTAG_TEST_NEURAL_MODEL"], !dir.isEmpty {
         return URL(fileURLWithPath: dir)
     }
-    return URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Models/es-pharmaconer-bilstm-crf")
+    return Paths.packageRoot.appendingPathComponent("Models/es-pharmaconer-bilstm-crf")
 }()
 
 /// Loaded once for all tests.
-let sharedModel: NeuralModel = {
-    do { return try NeuralModel(directory: modelDirectory) } catch {
-        fatalError("cannot load \(modelDirectory.path): \(error)")
-    }
-}()
+let sharedModel = SharedFixture(modelDirectory.path) { try NeuralModel(directory: modelDirectory) }
 
 struct Reference: Decodable {
     var sentences: [[String]]
@@ -33,7 +28,7 @@ let otherSpanishModels = ["es-pharmaconer-fast"]
 
 @Suite struct ParityTests {
     @Test func emissionsAndPathsMatchPyTorch() throws {
-        try checkParity(sharedModel, modelDirectory)
+        try checkParity(try sharedModel(), modelDirectory)
     }
 
     @Test(arguments: otherSpanishModels)
@@ -62,7 +57,7 @@ let otherSpanishModels = ["es-pharmaconer-fast"]
     }
 
     @Test func taggerFindsDrugsAndKeepsOrder() throws {
-        let tagger = NeuralTagger(model: sharedModel)
+        let tagger = NeuralTagger(model: try sharedModel())
         let sentences = [
             ["Se", "inició", "tratamiento", "con", "omeprazol", "y", "paracetamol", "."],
             [],
@@ -80,18 +75,19 @@ let otherSpanishModels = ["es-pharmaconer-fast"]
         let data = try Data(contentsOf: modelDirectory.appendingPathComponent("reference.json"))
         let sentences = try JSONDecoder().decode(Reference.self, from: data).sentences
         let many = Array((0..<12).map { sentences[$0 % sentences.count] })
-        let one = NeuralTagger(model: sharedModel, batchSize: 64, workers: 1).paths(many)
-        let small = NeuralTagger(model: sharedModel, batchSize: 3, workers: 2).paths(many)
+        let one = NeuralTagger(model: try sharedModel(), batchSize: 64, workers: 1).paths(many)
+        let small = NeuralTagger(model: try sharedModel(), batchSize: 3, workers: 2).paths(many)
         #expect(one == small)
-        let single = many.map { sharedModel.viterbi(sharedModel.emissions([$0])[0]) }
+        let model = try sharedModel()
+        let single = many.map { model.viterbi(model.emissions([$0])[0]) }
         #expect(one == single)
     }
 }
 
 @Suite struct DecodingTests {
     /// Every decoded path only uses tag pairs the CRF allows, whatever the emissions.
-    @Test func viterbiRespectsSchemeConstraints() {
-        let model = sharedModel
+    @Test func viterbiRespectsSchemeConstraints() throws {
+        let model = try sharedModel()
         let tags = model.tags
         let t = tags.count
         var generator = SystemRandomNumberGenerator()
@@ -116,9 +112,9 @@ let otherSpanishModels = ["es-pharmaconer-fast"]
         }
     }
 
-    @Test func viterbiPicksTheBestScoringPath() {
+    @Test func viterbiPicksTheBestScoringPath() throws {
         // Brute force over all paths of a short sentence.
-        let model = sharedModel
+        let model = try sharedModel()
         let t = model.tagCount
         let length = 3
         let emissions = (0..<(length * t)).map { Float(($0 * 7919) % 23) / 4 - 2.5 }
@@ -136,7 +132,7 @@ let otherSpanishModels = ["es-pharmaconer-fast"]
         #expect(abs(score(model.viterbi(emissions)) - best) < 1e-4)
     }
 
-    @Test func featuresFollowTheTrainingRules() {
+    @Test func featuresFollowTheTrainingRules() throws {
         #expect(TokenFeatures.wordKey("IL-6") == "il-0")
         #expect(TokenFeatures.casing("2003") == 0)
         #expect(TokenFeatures.casing("omeprazol") == 1)
@@ -148,7 +144,7 @@ let otherSpanishModels = ["es-pharmaconer-fast"]
         #expect(TokenFeatures.casing("0,5") == 7)
         #expect(TokenFeatures.casing("(") == 8)
         #expect(TokenFeatures.clippedScalars(String(repeating: "a", count: 30) + String(repeating: "b", count: 30)).count == 40)
-        let flags = sharedModel.features.flags("Amoxicilina")
+        let flags = try sharedModel().features.flags("Amoxicilina")
         #expect(flags.1 == 1)  // suffix -cilina
     }
 }
@@ -268,7 +264,7 @@ let otherSpanishModels = ["es-pharmaconer-fast"]
         let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         let rows = object["features"] as! [[Any]]
         #expect(rows.count > 1000)
-        let features = sharedModel.features
+        let features = try sharedModel().features
         var mismatches: [String] = []
         for row in rows {
             let token = row[0] as! String

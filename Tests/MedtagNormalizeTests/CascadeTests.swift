@@ -2,11 +2,12 @@ import Foundation
 import Testing
 
 @testable import MedtagNormalize
+import MedtagTestSupport
 
 @Suite struct CascadeTests {
     static func normalizer(options: NormalizerOptions = NormalizerOptions()) throws -> ConceptNormalizer {
-        let dir = Support.temporaryDirectory()
-        defer { Support.remove(dir) }
+        let dir = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(dir) }
         try LexiconTests.sample().write(to: dir)
         let table = try AbbreviationTable(contentsOf: Support.abbreviationTable)
         return ConceptNormalizer(lexicon: try Lexicon.open(directory: dir), abbreviations: table, options: options)
@@ -83,8 +84,8 @@ import Testing
         var b = LexiconTests.sample()
         b.addName("metotrexate")  // known name, no code; the corpus codes "metotrexato"
         b.addName("metanamina")  // known name, no code, nothing close enough
-        let dir = Support.temporaryDirectory()
-        defer { Support.remove(dir) }
+        let dir = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(dir) }
         try b.write(to: dir)
         let lexicon = try Lexicon.open(directory: dir)
         let normalizer = ConceptNormalizer(lexicon: lexicon)

@@ -4,11 +4,12 @@ import MedtagText
 import Testing
 
 @testable import MedtagNormalize
+import MedtagTestSupport
 
 @Suite struct ComponentTests {
     @Test func fillsCodeTermMethodAndScoreOfUncodedEntities() throws {
-        let dir = Support.temporaryDirectory()
-        defer { Support.remove(dir) }
+        let dir = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(dir) }
         try LexiconTests.sample().write(to: dir, abbreviations: "abbreviations.tsv")
         try FileManager.default.copyItem(at: Support.abbreviationTable, to: dir.appendingPathComponent("abbreviations.tsv"))
         let component = try NormalizerComponent(lexiconDirectory: dir)
@@ -51,9 +52,9 @@ import Testing
         #expect(tsv.contains("d1\t259319003"))
     }
 
-    @Test func missingLexiconFolderIsAClearError() {
-        let parent = Support.temporaryDirectory()
-        defer { Support.remove(parent) }
+    @Test func missingLexiconFolderIsAClearError() throws {
+        let parent = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(parent) }
         let dir = parent.appendingPathComponent("nowhere")
         do {
             _ = try NormalizerComponent(lexiconDirectory: dir)

@@ -2,13 +2,14 @@ import Foundation
 import Testing
 
 @testable import MedtagNormalize
+import MedtagTestSupport
 
 /// Quality on PharmaCoNER dev with gold spans, using a lexicon built from train only.
-@Suite(.enabled(if: Support.hasCorpus, "PharmaCoNER corpus not found"))
+@Suite(.enabled(if: Support.hasCorpus, "PharmaCoNER corpus not found (set MEDTAG_CORPORA)"))
 struct CorpusEvaluationTests {
     static func trainOnlyNormalizer(options: NormalizerOptions = NormalizerOptions()) throws -> ConceptNormalizer {
-        let dir = Support.temporaryDirectory()
-        defer { Support.remove(dir) }
+        let dir = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(dir) }
         try Support.builder(splits: ["train"]).write(to: dir)
         let table = try AbbreviationTable(contentsOf: Support.abbreviationTable)
         return ConceptNormalizer(lexicon: try Lexicon.open(directory: dir), abbreviations: table, options: options)

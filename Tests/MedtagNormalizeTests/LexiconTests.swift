@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MedtagNormalize
+import MedtagTestSupport
 
 @Suite struct LexiconTests {
     static func sample() -> LexiconBuilder {
@@ -21,8 +22,8 @@ import Testing
     }
 
     @Test func roundTripExactLookup() throws {
-        let dir = Support.temporaryDirectory()
-        defer { Support.remove(dir) }
+        let dir = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(dir) }
         let manifest = try Self.sample().write(to: dir)
         let lexicon = try Lexicon.open(directory: dir)
         #expect(lexicon.keyCount == manifest.keys)
@@ -40,8 +41,8 @@ import Testing
     }
 
     @Test func approximateSearchUsesIndex() throws {
-        let dir = Support.temporaryDirectory()
-        defer { Support.remove(dir) }
+        let dir = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(dir) }
         try Self.sample().write(to: dir)
         let lexicon = try Lexicon.open(directory: dir)
         let near = lexicon.entries(near: TermKey.key("lacticodeshidrogenasa"), maxDistance: 4)
@@ -61,8 +62,8 @@ import Testing
     @Test func openingDoesNotParseEntries() throws {
         var b = LexiconBuilder()
         for i in 0..<20_000 { b.addMention(text: "sustancia \(i)", label: "NORMALIZABLES", code: "\(100_000 + i)") }
-        let dir = Support.temporaryDirectory()
-        defer { Support.remove(dir) }
+        let dir = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(dir) }
         try b.write(to: dir)
         let file = dir.appendingPathComponent("lexicon.mtlx")
         let intact = try Lexicon.open(directory: dir)
@@ -88,8 +89,8 @@ import Testing
     }
 
     @Test func corruptFilesGiveClearErrors() throws {
-        let dir = Support.temporaryDirectory()
-        defer { Support.remove(dir) }
+        let dir = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(dir) }
         try Self.sample().write(to: dir)
         let file = dir.appendingPathComponent("lexicon.mtlx")
         let good = try Data(contentsOf: file)
@@ -130,8 +131,8 @@ import Testing
             #expect(error.description.contains("does not match the manifest"))
         }
         // Missing manifest.
-        let empty = Support.temporaryDirectory()
-        defer { Support.remove(empty) }
+        let empty = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(empty) }
         do {
             _ = try Lexicon.open(directory: empty)
             Issue.record("expected an error")

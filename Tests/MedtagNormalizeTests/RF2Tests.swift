@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MedtagNormalize
+import MedtagTestSupport
 
 /// A tiny release in RF2 snapshot format (invented ids and terms, not SNOMED content).
 enum RF2Fixture {
@@ -46,7 +47,7 @@ enum RF2Fixture {
         """
 
     static func write(language withLanguage: Bool = true) throws -> URL {
-        let dir = Support.temporaryDirectory()
+        let dir = try temporaryDirectory("normalize")
         let terminology = dir.appendingPathComponent("Snapshot/Terminology")
         try FileManager.default.createDirectory(at: terminology, withIntermediateDirectories: true)
         try concepts.write(to: terminology.appendingPathComponent("sct2_Concept_Snapshot_ES1000_20240101.txt"), atomically: true, encoding: .utf8)
@@ -65,13 +66,13 @@ enum RF2Fixture {
 @Suite struct RF2Tests {
     @Test func importsActiveDescriptionsWithPreferredTerms() throws {
         let release = try RF2Fixture.write()
-        defer { Support.remove(release) }
+        defer { removeTemporaryDirectory(release) }
         var builder = LexiconBuilder()
         let summary = try RF2Import.load(directory: release, languages: ["es"], into: &builder)
         #expect(summary.concepts == 3)  // 1000001, 1000002 (substances), 1000005 (product); not the disorder, not the inactive one
         #expect(summary.preferredTerms == 3)
-        let dir = Support.temporaryDirectory()
-        defer { Support.remove(dir) }
+        let dir = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(dir) }
         try builder.write(to: dir)
         let lexicon = try Lexicon.open(directory: dir)
         let fentanil = try #require(lexicon.entry(forKey: "fentanil"))
@@ -94,11 +95,11 @@ enum RF2Fixture {
 
     @Test func withoutLanguageRefsetTheFSNIsPreferred() throws {
         let release = try RF2Fixture.write(language: false)
-        defer { Support.remove(release) }
+        defer { removeTemporaryDirectory(release) }
         var builder = LexiconBuilder()
         try RF2Import.load(directory: release, semanticTags: nil, into: &builder)
-        let dir = Support.temporaryDirectory()
-        defer { Support.remove(dir) }
+        let dir = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(dir) }
         try builder.write(to: dir)
         let lexicon = try Lexicon.open(directory: dir)
         let index = try #require(lexicon.codeIndex(for: "1000001"))
@@ -108,20 +109,20 @@ enum RF2Fixture {
 
     @Test func corpusCountsOutrankRF2Only() throws {
         let release = try RF2Fixture.write()
-        defer { Support.remove(release) }
+        defer { removeTemporaryDirectory(release) }
         var builder = LexiconBuilder()
         builder.addMention(text: "fentanilo", label: "NORMALIZABLES", code: "373492002")
         try RF2Import.load(directory: release, into: &builder)
-        let dir = Support.temporaryDirectory()
-        defer { Support.remove(dir) }
+        let dir = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(dir) }
         try builder.write(to: dir)
         let normalizer = ConceptNormalizer(lexicon: try Lexicon.open(directory: dir))
         #expect(normalizer.normalize("Fentanilo", label: "NORMALIZABLES").code == "373492002")
     }
 
     @Test func missingAndMalformedFiles() throws {
-        let empty = Support.temporaryDirectory()
-        defer { Support.remove(empty) }
+        let empty = try temporaryDirectory("normalize")
+        defer { removeTemporaryDirectory(empty) }
         var builder = LexiconBuilder()
         do {
             try RF2Import.load(directory: empty, into: &builder)
@@ -130,7 +131,7 @@ enum RF2Fixture {
             #expect(error.description.contains("sct2_Concept_"))
         }
         let release = try RF2Fixture.write()
-        defer { Support.remove(release) }
+        defer { removeTemporaryDirectory(release) }
         let file = release.appendingPathComponent("Snapshot/Terminology/sct2_Description_Snapshot-es_ES1000_20240101.txt")
         try "id\tterm\n1\tx\n".write(to: file, atomically: true, encoding: .utf8)
         do {

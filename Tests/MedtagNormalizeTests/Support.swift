@@ -1,36 +1,15 @@
 import Foundation
 import MedtagFormats
 import MedtagNormalize
+import MedtagTestSupport
 
 /// Paths and helpers shared by the tests.
 enum Support {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// The PharmaCoNER corpus (train and dev) under MEDTAG_CORPORA; nil when it is not there.
+    static var corpus: URL? { Paths.hasPharmaconer ? Paths.pharmaconer : nil }
+    static var hasCorpus: Bool { Paths.hasPharmaconer }
 
-    /// The PharmaCoNER corpus (train and dev), beside the repository or named by MEDTAG_CORPUS.
-    static var corpus: URL? {
-        var candidates: [URL] = []
-        if let env = ProcessInfo.processInfo.environment["MEDTAG_CORPUS"] { candidates.append(URL(fileURLWithPath: env)) }
-        candidates.append(repoRoot.appendingPathComponent("shared/corpora/pharmaconer"))
-        candidates.append(repoRoot.deletingLastPathComponent().appendingPathComponent("shared/corpora/pharmaconer"))
-        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("train").path) }
-    }
-    static var hasCorpus: Bool { corpus != nil }
-
-    static var abbreviationTable: URL { repoRoot.appendingPathComponent("Models/lexicon/abbreviations.tsv") }
-
-    /// A new, empty folder under the system's temporary folder. Remove it with ``remove(_:)`` (in a
-    /// `defer`) when the test is done with it.
-    static func temporaryDirectory() -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("medtag-normalize-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
-    /// Removes a folder made by ``temporaryDirectory()``. A lexicon already opened from it stays
-    /// readable: it is memory-mapped and its descriptor closed, so the mapping outlives the file.
-    static func remove(_ directory: URL) {
-        try? FileManager.default.removeItem(at: directory)
-    }
+    static var abbreviationTable: URL { Paths.packageRoot.appendingPathComponent("Models/lexicon/abbreviations.tsv") }
 
     /// Gold mentions of one `.ann` file, read with the BRAT parser.
     static func mentions(ann: String) throws -> [GoldMention] {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MedtagNormalize
+import MedtagTestSupport
 
 @Suite struct TermKeyTests {
     @Test func foldsCaseAccentsHyphensAndGreek() {

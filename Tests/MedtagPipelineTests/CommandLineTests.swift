@@ -2,6 +2,7 @@ import Foundation
 import MedtagFormats
 import MedtagText
 import Testing
+import MedtagTestSupport
 
 /// The `medtag` binary run as a user runs it.
 @Suite(.serialized)
@@ -77,7 +78,7 @@ struct CommandLineTests {
         #expect(leftovers.isEmpty)
     }
 
-    @Test(.enabled(if: Paths.hasPharmaconer, "PharmaCoNER corpus not found"))
+    @Test(.enabled(if: Paths.hasPharmaconer, "PharmaCoNER corpus not found (set MEDTAG_CORPORA)"))
     func convertRoundTripsBRATThroughCoNLL() throws {
         let dir = try temporaryDirectory("convert")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -4,6 +4,7 @@ import MedtagPipeline
 import MedtagTagging
 import MedtagText
 import Testing
+import MedtagTestSupport
 
 /// Measurements on the PharmaCoNER train and dev splits.
 @Suite(.enabled(if: Paths.hasPharmaconer, "PharmaCoNER corpus not found (set MEDTAG_CORPORA)"))

@@ -1,6 +1,7 @@
 import Foundation
 import MedtagText
 import Testing
+import MedtagTestSupport
 
 /// medtag's English tokenizer against the tokens the BC5CDR and BC2GM authors distribute.
 @Suite(.enabled(if: FileManager.default.fileExists(atPath: Paths.corpora.appendingPathComponent("en").path), "English corpora not found"))

@@ -4,6 +4,7 @@ import MedtagNormalize
 import MedtagPipeline
 import MedtagText
 import Testing
+import MedtagTestSupport
 
 /// The shipped models of both languages.
 enum RoutingModels {
@@ -12,14 +13,12 @@ enum RoutingModels {
     static let spanishLexicon = Paths.packageRoot.appendingPathComponent("Models/lexicon")
 
     /// Both pipelines, loaded once (the English one with no lexicon, as shipped).
-    static let pipelines: [String: Pipeline] = {
-        do {
-            return [
-                "es": try Pipeline.load(modelDirectory: spanish, lexicon: spanishLexicon),
-                "en": try Pipeline.load(modelDirectory: english),
-            ]
-        } catch { fatalError("cannot load the shipped models: \(error)") }
-    }()
+    static let pipelines = SharedFixture("the shipped models") {
+        [
+            "es": try Pipeline.load(modelDirectory: spanish, lexicon: spanishLexicon),
+            "en": try Pipeline.load(modelDirectory: english),
+        ]
+    }
 }
 
 let englishNote = """
@@ -43,7 +42,7 @@ struct LanguageRoutingTests {
     }
 
     @Test func autoSendsEachTextToTheModelOfItsLanguage() throws {
-        let router = LanguageRouter(setting: .auto, pipelines: RoutingModels.pipelines)
+        let router = LanguageRouter(setting: .auto, pipelines: try RoutingModels.pipelines())
         let english = try router.annotate(id: "note", text: englishNote)
         #expect(english.language == "en")
         #expect(english.languageSource == .detected)
@@ -60,7 +59,7 @@ struct LanguageRoutingTests {
     }
 
     @Test func theFolderWinsOverTheSetting() throws {
-        let router = LanguageRouter(setting: .fixed("es"), pipelines: RoutingModels.pipelines)
+        let router = LanguageRouter(setting: .fixed("es"), pipelines: try RoutingModels.pipelines())
         let fromFolder = try router.annotate(id: "note", text: englishNote, folder: "en")
         #expect(fromFolder.language == "en")
         #expect(fromFolder.languageSource == .folder)
@@ -75,7 +74,7 @@ struct LanguageRoutingTests {
     }
 
     @Test func aLanguageWithoutAModelIsAnErrorUnlessItWasOnlyDetected() throws {
-        let spanishOnly = ["es": RoutingModels.pipelines["es"]!]
+        let spanishOnly = ["es": try RoutingModels.pipelines()["es"]!]
         let fixed = LanguageRouter(setting: .fixed("en"), pipelines: spanishOnly, unavailable: ["en": "not installed"])
         #expect(throws: RoutingError.self) { try fixed.annotate(id: "note", text: englishNote) }
         let auto = LanguageRouter(setting: .auto, pipelines: spanishOnly, unavailable: ["en": "not installed"])
@@ -95,12 +94,12 @@ struct LanguageRoutingTests {
     }
 
     @Test func englishEntitiesGetNoCodeWithoutAnEnglishLexiconAndTheResultSaysSo() throws {
-        let english = RoutingModels.pipelines["en"]!
+        let english = try RoutingModels.pipelines()["en"]!
         #expect(english.lexiconDirectory == nil, "the Spanish lexicon is never used for English")
         let routed = try english.annotateRouted(id: "note", text: englishNote)
         #expect(routed.document.entities.allSatisfy { $0.code == nil })
         #expect(routed.notes.contains { $0.hasPrefix("no English SNOMED-CT lexicon installed: entities have no code") }, "\(routed.notes)")
-        let spanish = try RoutingModels.pipelines["es"]!.annotateRouted(id: "nota", text: spanishNote)
+        let spanish = try RoutingModels.pipelines()["es"]!.annotateRouted(id: "nota", text: spanishNote)
         #expect(spanish.notes.isEmpty)
         #expect(spanish.document.entities.contains { $0.code != nil })
     }

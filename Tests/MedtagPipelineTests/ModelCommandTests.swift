@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MedtagTestSupport
 
 /// `medtag model verify`: every file a manifest lists, weights included, against its SHA-256.
 @Suite(.serialized)

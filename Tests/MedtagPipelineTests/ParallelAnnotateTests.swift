@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MedtagTestSupport
 
 /// `medtag annotate` annotates documents on several threads: the files it writes must not depend on
 /// how many, nor on whether the notes come as a folder, a .tar.gz or a .zip.

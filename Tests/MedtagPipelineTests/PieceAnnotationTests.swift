@@ -4,19 +4,20 @@ import MedtagPipeline
 import MedtagTagging
 import MedtagText
 import Testing
+import MedtagTestSupport
 
 /// Long documents are annotated piece by piece: the files must be those of the whole document.
 @Suite("annotation in pieces")
 struct PieceAnnotationTests {
-    static let pipeline: Pipeline = {
-        do {
-            return try Pipeline.load(
-                modelDirectory: Paths.packageRoot.appendingPathComponent("Models/es-pharmaconer-bilstm-crf"),
-                lexicon: Paths.packageRoot.appendingPathComponent("Models/lexicon"))
-        } catch { fatalError("cannot load the shipped model: \(error)") }
-    }()
+    static let pipeline = SharedFixture("the shipped model") {
+        try Pipeline.load(
+            modelDirectory: Paths.packageRoot.appendingPathComponent("Models/es-pharmaconer-bilstm-crf"),
+            lexicon: Paths.packageRoot.appendingPathComponent("Models/lexicon"))
+    }
 
-    static let scheme = pipeline.manifest.tagScheme
+    static var scheme: TagScheme {
+        get throws { try pipeline().manifest.tagScheme }
+    }
 
     static let sample: String = {
         (try? String(contentsOf: Paths.packageRoot.appendingPathComponent("samples/caso-clinico.txt"), encoding: .utf8)) ?? ""
@@ -24,14 +25,14 @@ struct PieceAnnotationTests {
 
     /// Every file of the whole document rendered at once, by name.
     func wholeFiles(_ text: String, formats: [OutputFormat] = OutputFormat.allCases) throws -> [String: [UInt8]] {
-        let document = try Self.pipeline.annotate(id: "nota", text: text)
-        let renderer = OutputRenderer(conllScheme: Self.scheme)
+        let document = try Self.pipeline().annotate(id: "nota", text: text)
+        let renderer = OutputRenderer(conllScheme: try Self.scheme)
         return Dictionary(uniqueKeysWithValues: renderer.render(document, baseName: "nota", formats: formats).map { ($0.fileName, $0.bytes) })
     }
 
     /// The same files written piece by piece, and the pieces' cuts.
     func pieceFiles(_ text: String, maximumBytes: Int) throws -> (files: [String: [UInt8]], cuts: [TextChunker.Cut]) {
-        var renderer = PieceRenderer(documentID: "nota", baseName: "nota", formats: OutputFormat.allCases, conllScheme: Self.scheme)
+        var renderer = PieceRenderer(documentID: "nota", baseName: "nota", formats: OutputFormat.allCases, conllScheme: try Self.scheme)
         var files: [String: [UInt8]] = [:]
         for file in renderer.header() { files[file.fileName] = file.bytes }
         var cuts: [TextChunker.Cut] = []
@@ -41,7 +42,7 @@ struct PieceAnnotationTests {
             cuts.append(piece.cut)
             let pieceText = String(decoding: bytes[..<piece.length], as: UTF8.self)
             bytes.removeFirst(piece.length)
-            let document = try Self.pipeline.annotate(id: "nota", text: pieceText)
+            let document = try Self.pipeline().annotate(id: "nota", text: pieceText)
             for file in renderer.append(document) { files[file.fileName, default: []] += file.bytes }
         }
         return (files, cuts)

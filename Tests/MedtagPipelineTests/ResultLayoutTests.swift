@@ -2,6 +2,7 @@ import Foundation
 import MedtagFormats
 import MedtagText
 import Testing
+import MedtagTestSupport
 
 /// What `medtag annotate` leaves in its output folder, seen as a researcher uses it: one table per
 /// run with keys that never collide, and a folder the PharmaCoNER scorer reads right.

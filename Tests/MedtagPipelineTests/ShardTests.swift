@@ -1,6 +1,7 @@
 import Foundation
 import MedtagPipeline
 import Testing
+import MedtagTestSupport
 
 @Suite(.serialized)
 struct ShardTests {

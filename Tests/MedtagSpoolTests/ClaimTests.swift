@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MedtagSpool
+import MedtagTestSupport
 
 /// The claim itself, without a daemon around it: an input listed by a scan (or an event) and deleted
 /// before the claim's rename is skipped, and leaves no trace in the spool.

@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import MedtagTestSupport
 #endif
 
 /// Broken and hostile inputs: each ends in failed/ with a reason a person can act on (or, for

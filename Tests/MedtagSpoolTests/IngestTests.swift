@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MedtagTestSupport
 
 @Suite("medtag ingest")
 struct IngestTests {
@@ -67,7 +68,7 @@ struct IngestTests {
     @Test("the spool's results are the bytes `medtag annotate` writes for the same text")
     func sameAsAnnotate() throws {
         let spool = try TestSpool()
-        let sample = packageRoot.appendingPathComponent("samples/caso-clinico.txt")
+        let sample = Paths.packageRoot.appendingPathComponent("samples/caso-clinico.txt")
         let oneShot = spool.root.appendingPathComponent("annotate-out")
         let annotate = try runMedtag(
             ["annotate", sample.path, "--out", oneShot.path, "--model", testModel.path], in: spool)

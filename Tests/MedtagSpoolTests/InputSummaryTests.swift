@@ -4,6 +4,7 @@ import SystemPackage
 import Testing
 
 @testable import MedtagSpool
+import MedtagTestSupport
 
 @Suite("summary pages of inputs")
 struct InputSummaryTests {

@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import MedtagTestSupport
 #endif
 
 /// What `make install` and `make deb` produce, checked as an administrator would use it. These tests
@@ -35,7 +36,7 @@ enum Installed {
     /// True when Scripts/throwaway-root.sh works here (namespaces and overlayfs).
     static let canMakeThrowawayRoot: Bool = canHideFolders && shell("\"$1\" -- true", [throwawayRoot]).status == 0
 
-    static let throwawayRoot = packageRoot.appendingPathComponent("Scripts/throwaway-root.sh").path
+    static let throwawayRoot = Paths.packageRoot.appendingPathComponent("Scripts/throwaway-root.sh").path
 }
 
 /// Runs a bash script (`$1`… are `arguments`) and returns its exit status and its output, both streams.
@@ -77,7 +78,7 @@ struct InstallTests {
         // The man page is the parser's description of the command, options included.
         let page = shell("zcat \"$1\"", [Installed.path("usr/local/share/man/man1/medtag.serve.1.gz").path])
         #expect(page.output.contains(".Nm \"medtag serve\"") && page.output.contains("Fl -config"), "\(page.output.prefix(500))")
-        let shipped = try Data(contentsOf: packageRoot.appendingPathComponent("etc/medtag/medtag.conf"))
+        let shipped = try Data(contentsOf: Paths.packageRoot.appendingPathComponent("etc/medtag/medtag.conf"))
         #expect(try Data(contentsOf: Installed.path("etc/medtag/medtag.conf")) == shipped)
     }
 
@@ -106,13 +107,13 @@ struct InstallTests {
     func runsWithoutToolchain() throws {
         let toolchain = try #require(Installed.toolchain, "cannot tell where the Swift toolchain is")
         try #require(
-            !Installed.destdir!.standardizedFileURL.path.hasPrefix(packageRoot.standardizedFileURL.path + "/"),
+            !Installed.destdir!.standardizedFileURL.path.hasPrefix(Paths.packageRoot.standardizedFileURL.path + "/"),
             "install outside the checkout, or the binary finds the checkout's Models/ instead of the installed ones")
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("medtag-installed-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         try FileManager.default.copyItem(
-            at: packageRoot.appendingPathComponent("samples/caso-clinico.txt"), to: work.appendingPathComponent("nota.txt"))
+            at: Paths.packageRoot.appendingPathComponent("samples/caso-clinico.txt"), to: work.appendingPathComponent("nota.txt"))
         // A private mount namespace with an empty folder over the toolchain; a clean environment, so
         // nothing (MEDTAG_MODELS, LD_LIBRARY_PATH) points anywhere; run from a folder outside the checkout.
         let hidden = """
@@ -223,7 +224,7 @@ struct InstallTests {
         defer { try? FileManager.default.removeItem(at: stage) }
         try FileManager.default.copyItem(at: deb, to: folder.appendingPathComponent("medtag.deb"))
         try FileManager.default.copyItem(
-            at: packageRoot.appendingPathComponent("samples/caso-clinico.txt"), to: folder.appendingPathComponent("nota.txt"))
+            at: Paths.packageRoot.appendingPathComponent("samples/caso-clinico.txt"), to: folder.appendingPathComponent("nota.txt"))
         let script = """
             set -u
             cd /srv/medtag-test

@@ -3,10 +3,11 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import MedtagTestSupport
 #endif
 
 /// The shipped English model, beside the Spanish test model.
-let englishTestModel = packageRoot.appendingPathComponent("Models/en-biomed-bilstm-crf")
+let englishTestModel = Paths.packageRoot.appendingPathComponent("Models/en-biomed-bilstm-crf")
 
 let englishSpoolNote = """
     A 62-year-old man was treated with cisplatin and doxorubicin for lung cancer. He developed acute renal \

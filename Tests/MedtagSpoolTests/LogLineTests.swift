@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import MedtagSpool
+import MedtagTestSupport
 
 /// Log lines as journald and a person read them.
 @Suite("log lines")

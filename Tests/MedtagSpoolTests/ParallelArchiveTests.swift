@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MedtagTestSupport
 
 /// The documents of an archive are annotated on several threads: what is published must not depend
 /// on how many, nor on the archive format.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MedtagTestSupport
 
 /// The daemon annotates long texts piece by piece: small pieces must give the files of whole documents.
 @Suite("daemon: annotation in pieces")
@@ -9,7 +10,7 @@ struct PieceSpoolTests {
 
     /// The same with one 4 KB line in the middle, which 1K pieces must cut at spaces.
     static func text(longLine: Bool) -> String {
-        let note = (try? String(contentsOf: packageRoot.appendingPathComponent("samples/caso-clinico.txt"), encoding: .utf8)) ?? ""
+        let note = (try? String(contentsOf: Paths.packageRoot.appendingPathComponent("samples/caso-clinico.txt"), encoding: .utf8)) ?? ""
         var text = ""
         for n in 1...100 {
             text += note + (n % 7 == 0 ? "\r\n" : "\n")

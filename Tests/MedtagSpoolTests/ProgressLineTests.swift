@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MedtagTestSupport
 
 /// Runs medtag with standard output and standard error on a pseudo-terminal (`script`), as a
 /// person at a terminal runs it; returns what the terminal showed.
@@ -31,7 +32,7 @@ struct ProgressLineTests {
     private func notes(_ count: Int, in spool: TestSpool) throws -> URL {
         let folder = spool.root.appendingPathComponent("notas")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let sample = try String(contentsOf: packageRoot.appendingPathComponent("samples/caso-clinico.txt"), encoding: .utf8)
+        let sample = try String(contentsOf: Paths.packageRoot.appendingPathComponent("samples/caso-clinico.txt"), encoding: .utf8)
         for k in 1...count { try Data((sample + "Control \(k).\n").utf8).write(to: folder.appendingPathComponent("nota-\(k).txt")) }
         return folder
     }

@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import MedtagTestSupport
 #endif
 
 /// kill -9 at random moments, restart, repeat: nothing lost, nothing doubled, results identical to a
@@ -14,7 +15,7 @@ struct ReliabilityCrashTests {
         try runCrashLoop(inputs: 40, kills: 8, maxDelay: 0.8)
     }
 
-    @Test("60 kills on 300 mixed inputs (make stress)", .enabled(if: stressEnabled))
+    @Test("60 kills on 300 mixed inputs (make stress)", .enabled(if: stressEnabled, "long; run by `make stress` (MEDTAG_STRESS=1)"))
     func crashLoopStress() throws {
         try runCrashLoop(inputs: 300, kills: 60, maxDelay: 1.5)
     }

@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import MedtagTestSupport
 #endif
 
 /// Load: an inotify queue overflow survived by rescanning, thousands of files at once, one huge file.
@@ -16,14 +17,15 @@ struct ReliabilityLoadTests {
         return names
     }
 
-    @Test("an inotify queue overflow is survived by rescanning the inbox")
+    @Test(
+        "an inotify queue overflow is survived by rescanning the inbox",
+        .enabled(
+            if: InotifyQueueLimit.isWritable,
+            "\(InotifyQueueLimit.path) is not writable here; `make stress` overflows the default queue instead"))
     func queueOverflow() throws {
         // The periodic scan is far away, so only the overflow's rescan can find the files.
         let spool = try TestSpool(config: "rescan_interval = 600")
-        guard let limit = InotifyQueueLimit(lowerTo: 32) else {
-            print("inotify overflow: \(InotifyQueueLimit.path) is not writable here; `make stress` overflows the default queue instead")
-            return
-        }
+        let limit = try #require(InotifyQueueLimit(lowerTo: 32))
         // The limit is taken when the daemon creates its inotify instance; restored right after.
         let daemon: MedtagProcess
         do {
@@ -42,7 +44,7 @@ struct ReliabilityLoadTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
-    @Test("a backlog whose scan takes longer than rescan_interval does not stall new work (make stress)", .enabled(if: stressEnabled))
+    @Test("a backlog whose scan takes longer than rescan_interval does not stall new work (make stress)", .enabled(if: stressEnabled, "long; run by `make stress` (MEDTAG_STRESS=1)"))
     func slowScanDoesNotStall() throws {
         // 30,000 files that cannot be claimed yet (modified "tomorrow": they never settle), so every
         // periodic scan lists them all; in a debug build that takes longer than rescan_interval = 1.
@@ -78,7 +80,7 @@ struct ReliabilityLoadTests {
         #expect(try daemon.waitForExit(timeout: 60) == 0)
     }
 
-    @Test("10,000 small files at once, with the watcher paused so the default queue overflows (make stress)", .enabled(if: stressEnabled))
+    @Test("10,000 small files at once, with the watcher paused so the default queue overflows (make stress)", .enabled(if: stressEnabled, "long; run by `make stress` (MEDTAG_STRESS=1)"))
     func tenThousandFiles() throws {
         let spool = try TestSpool(config: "rescan_interval = 600")
         let daemon = try MedtagProcess.serve(spool)
@@ -111,7 +113,7 @@ struct ReliabilityLoadTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
-    @Test("a 200 MB text file is annotated piece by piece in bounded memory (make stress)", .enabled(if: stressEnabled))
+    @Test("a 200 MB text file is annotated piece by piece in bounded memory (make stress)", .enabled(if: stressEnabled, "long; run by `make stress` (MEDTAG_STRESS=1)"))
     func twoHundredMegabytes() throws {
         let spool = try TestSpool(config: "shutdown_grace = 1")
         let line = "Varón de 58 años en tratamiento con enalapril 20 mg/día y paracetamol 1 g cada 8 horas. La inmunohistoquímica fue positiva para S-100 y vimentina.\n"

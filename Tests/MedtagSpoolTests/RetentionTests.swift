@@ -7,6 +7,7 @@ import Glibc
 #endif
 
 @testable import MedtagSpool
+import MedtagTestSupport
 
 @Suite("retention of done/, failed/, outbox/ and the daily logs")
 struct RetentionTests {
@@ -121,7 +122,7 @@ struct RetentionTests {
                 "\(error)".contains("expected a number of days or `never`")
             }
         }
-        let shipped = try SpoolConfiguration.load(from: .init(packageRoot.appendingPathComponent("etc/medtag/medtag.conf").path))
+        let shipped = try SpoolConfiguration.load(from: .init(Paths.packageRoot.appendingPathComponent("etc/medtag/medtag.conf").path))
         #expect(shipped.retention == SpoolConfiguration().retention, "the shipped file states the defaults")
     }
 

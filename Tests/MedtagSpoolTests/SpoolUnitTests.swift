@@ -2,12 +2,13 @@ import Foundation
 import Testing
 
 @testable import MedtagSpool
+import MedtagTestSupport
 
 @Suite("configuration and names")
 struct SpoolUnitTests {
     @Test("the shipped configuration parses, and an empty one gives the defaults")
     func shippedConfiguration() throws {
-        let shipped = try SpoolConfiguration.load(from: .init(packageRoot.appendingPathComponent("etc/medtag/medtag.conf").path))
+        let shipped = try SpoolConfiguration.load(from: .init(Paths.packageRoot.appendingPathComponent("etc/medtag/medtag.conf").path))
         #expect(shipped.spool == "/var/spool/medtag")
         #expect(shipped.workers >= 1)
         #expect(try SpoolConfiguration.parse("") == SpoolConfiguration())
@@ -47,28 +48,8 @@ struct SpoolUnitTests {
         }
     }
 
-    @Test("archive member names", arguments: [
-        ("a/b.txt", "a/b.txt"), ("./a//b.txt", "a/b.txt"), ("../x.txt", nil), ("a/../../x", nil), ("/etc/passwd", nil),
-        ("a/.hidden.txt", nil), ("./", ""),
-    ] as [(String, String?)])
-    func memberNames(raw: String, expected: String?) {
-        switch MemberPath.check(raw) {
-        case .accepted(let path): #expect(path == expected)
-        case .skipped: #expect(expected == "")
-        case .refused: #expect(expected == nil)
-        }
-    }
-
-    @Test("input kinds and base names")
-    func kinds() {
-        #expect(InputKind(fileName: "a.TXT") == .text)
-        #expect(InputKind(fileName: "a.xml") == .xml)
-        for name in ["a.tar", "a.tar.gz", "a.tgz", "a.tar.bz2", "a.tar.xz", "a.zip"] {
-            #expect(InputKind(fileName: name) == .archive)
-        }
-        #expect(InputKind(fileName: "a.pdf") == nil)
-        #expect(InputKind.baseName("nota.txt") == "nota")
-        #expect(InputKind.baseName("lote.tar.gz") == "lote")
+    @Test("names the spool leaves alone")
+    func ignoredNames() {
         #expect(SpoolLayout.isIgnored(name: ".x.txt") && SpoolLayout.isIgnored(name: "x.txt.part") && SpoolLayout.isIgnored(name: "x.tmp"))
         #expect(!SpoolLayout.isIgnored(name: "x.txt"))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MedtagTestSupport
 
 /// Debian's chromium, which `make test-deps` installs.
 private let chromium: URL? = {
@@ -144,8 +145,8 @@ struct SummaryBrowserTests {
         try FileManager.default.createDirectory(at: drop, withIntermediateDirectories: true)
         try makeArchive(
             drop.appendingPathComponent("noche.tar.gz"), script: Self.nightlyScript,
-            arguments: [packageRoot.appendingPathComponent("samples/caso-clinico.txt").path])
-        let model = packageRoot.appendingPathComponent("Models/es-pharmaconer-bilstm-crf")
+            arguments: [Paths.packageRoot.appendingPathComponent("samples/caso-clinico.txt").path])
+        let model = Paths.packageRoot.appendingPathComponent("Models/es-pharmaconer-bilstm-crf")
         let run = try runMedtag(["ingest", "--config", spool.configFile.path, "--model", model.path, "--from", drop.path], in: spool)
         #expect(run.status == 0, "\(run.output)")
         let results = spool.outbox.appendingPathComponent("noche.tar.gz")
@@ -199,7 +200,7 @@ struct SummaryBrowserTests {
         }
         // The picture in the README is made here: MEDTAG_SUMMARY_SCREENSHOT=path keeps it.
         if let keep = ProcessInfo.processInfo.environment["MEDTAG_SUMMARY_SCREENSHOT"], !keep.isEmpty {
-            let target = URL(fileURLWithPath: keep, relativeTo: packageRoot)
+            let target = URL(fileURLWithPath: keep, relativeTo: Paths.packageRoot)
             try? FileManager.default.removeItem(at: target)
             try FileManager.default.copyItem(at: png, to: target)
         }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Logging
 import MedtagFormats
+import MedtagIngest
 import MedtagPipeline
 import MedtagText
 import SystemPackage
@@ -62,8 +63,6 @@ struct InputJob: Sendable {
         var tables: ResultFiles?
         /// When the progress was last recorded on the input (monotonic seconds).
         var progressRecorded = 0.0
-        /// Archive members written so far: result key → the member that wrote it.
-        var written: [String: String] = [:]
         init(report: InputReport) {
             self.report = report
             summary = RunSummary(title: report.input)
@@ -172,132 +171,88 @@ struct InputJob: Sendable {
     // MARK: Reading and annotating
 
     private func process(name: String, tally: Tally, logger: Logger) throws(SpoolError) {
-        let st: stat
-        do { st = try Sys.lstat(input) } catch {
-            throw SpoolError(stage: .read, path: relativePath, reason: "cannot read the input", errno: error)
+        tally.bytes = (try? Sys.lstat(input)).map { Int($0.st_size) } ?? 0
+        let limits = configuration.limits
+        let documents: InputDocuments
+        do {
+            documents = try tally.time("read") { () throws(IngestError) in try InputDocuments(path: input, limits: limits) }
+        } catch {
+            throw spoolError(error, path: relativePath)
         }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw SpoolError(stage: .read, path: relativePath, reason: Self.notAFile(st), disposition: .rejected)
-        }
-        tally.bytes = Int(st.st_size)
-        guard let kind = InputKind(fileName: name) else {
-            throw SpoolError(
-                stage: .read, path: relativePath,
-                reason: "unsupported input type (medtag reads \(InputKind.supportedDescription))", disposition: .rejected)
-        }
-        switch kind {
-        case .text:
-            if tally.bytes > configuration.maxInputBytes { throw tooLarge("max_input_size", configuration.maxInputBytes) }
-            let summary = try annotateAndWrite(
-                annotating(try textFilePieces(tally: tally, logger: logger), documentPath: name, tally: tally), documentPath: name,
-                folder: stagingFolder, tally: tally, logger: logger)
-            tally.report.documents.append(summary)
-        case .xml:
-            let limit = min(configuration.maxInputBytes, configuration.maxXMLBytes)
-            let bytes: [UInt8]
-            do {
-                bytes = try tally.time("read") { () throws(Errno) in try Sys.readFile(input, limit: limit) }
-            } catch .fileTooLarge {
-                throw tooLarge(limit == configuration.maxXMLBytes ? "max_xml_size" : "max_input_size", limit)
-            } catch {
-                throw SpoolError(stage: .read, path: relativePath, reason: "cannot read the input", errno: error)
+        guard documents.kind == .archive else {
+            // A file is one document, annotated on this thread as its pieces are read.
+            let next: InputEntry?
+            do { next = try tally.time("read") { () throws(IngestError) in try documents.next() } } catch {
+                throw spoolError(error, path: relativePath)
             }
-            let text = try decode(bytes, kind: kind, path: relativePath, tally: tally)
-            let summary = try annotateAndWrite(
-                annotating(pieces(of: text), documentPath: name, tally: tally), documentPath: name, folder: stagingFolder,
-                tally: tally, logger: logger)
-            tally.report.documents.append(summary)
-        case .archive:
-            tally.report.members = InputReport.Members()
-            let reader: ArchiveReader
+            guard case .document(let document) = next else { return }
+            let pieces: DocumentPieces
             do {
-                reader = try tally.time("read") { () throws(ArchiveFailure) in
-                    try ArchiveReader(path: input, limits: configuration.archive)
+                pieces = try tally.time(document.isStreamed ? "read" : "decode") { () throws(IngestError) in
+                    try document.pieces(limits: limits)
                 }
             } catch {
-                throw SpoolError(stage: .archive, path: relativePath, reason: error.reason, disposition: .rejected)
+                throw spoolError(error, path: relativePath)
             }
-            let members = OrderedWorkers<MemberResult>(workers: documentWorkers)
-            do {
-                try processArchive(reader, prefix: "", depth: 0, members: members, tally: tally, logger: logger)
-                try members.finish { (result) throws(SpoolError) in try write(result, tally: tally, logger: logger) }
-            } catch {
-                members.cancel()
-                throw error
-            }
+            let source = filePieces(pieces, streamed: document.isStreamed, tally: tally, logger: logger)
+            let summary = try annotateAndWrite(
+                annotating(source, documentPath: name, tally: tally), documentPath: name, folder: stagingFolder, tally: tally,
+                logger: logger)
+            tally.report.documents.append(summary)
+            return
         }
-    }
-
-    /// Why an input that is not a regular file is refused.
-    static func notAFile(_ st: stat) -> String {
-        (st.st_mode & S_IFMT) == S_IFDIR
-            ? "a folder, not a file (`medtag ingest --from DIR` reads the files directly in DIR, not in its sub-folders)"
-            : "not a regular file (symlinks and devices are not read)"
-    }
-
-    private func tooLarge(_ key: String, _ limit: Int) -> SpoolError {
-        SpoolError(stage: .read, path: relativePath, reason: "larger than \(limit) bytes (\(key))", disposition: .rejected)
-    }
-
-    /// The pieces of a plain-text input, read from the file and decoded one at a time, so only a
-    /// piece or two are in memory whatever the file's size.
-    private func textFilePieces(tally: Tally, logger: Logger) throws(SpoolError) -> PieceSource {
-        let reader: PieceReader
-        do { reader = try PieceReader(path: input, pieceBytes: configuration.pieceBytes, limit: configuration.maxInputBytes) } catch {
-            throw SpoolError(stage: .read, path: relativePath, reason: "cannot read the input", errno: error)
+        tally.report.members = InputReport.Members()
+        let members = OrderedWorkers<MemberResult>(workers: documentWorkers)
+        do {
+            try processArchive(documents, members: members, tally: tally, logger: logger)
+            try members.finish { (result) throws(SpoolError) in try write(result, tally: tally, logger: logger) }
+        } catch {
+            members.cancel()
+            throw error
         }
+        tally.report.members?.read = documents.membersRead
+    }
+
+    /// The spool's error for an input (or member) that cannot be read: rejected, unless a passing
+    /// system error (disk full) is behind it.
+    private func spoolError(_ error: IngestError, path: String) -> SpoolError {
+        let stage: SpoolError.Stage
+        switch error.stage {
+        case .read: stage = .read
+        case .decode: stage = .decode
+        case .archive: stage = .archive
+        }
+        return SpoolError(stage: stage, path: path, reason: error.reason, errno: error.errno, disposition: error.errno == nil ? .rejected : nil)
+    }
+
+    /// The pieces of a file's document as the daemon annotates them, timed. A file read in pieces
+    /// (`streamed`) records its progress on the input, and one of many pieces says how far it is,
+    /// every tenth of the way, so a long one is not silent.
+    private func filePieces(_ pieces: DocumentPieces, streamed: Bool, tally: Tally, logger: Logger) -> PieceSource {
         let path = relativePath
-        // A file of many pieces says how far it is, every tenth of the way, so a long one is not silent.
-        let size = reader.size
-        let reportsProgress = size >= 20 * configuration.pieceBytes
+        let size = pieces.size
+        let reportsProgress = streamed && size >= 20 * configuration.pieceBytes
         var reported = 0
         return { () throws(SpoolError) -> String? in
-            do throws(PieceReader.Failure) {
-                let piece = try tally.time("read") { () throws(PieceReader.Failure) in try reader.next() }
-                if piece != nil { recordProgress(tally, read: reader.bytesDecoded) }
-                if reportsProgress, piece != nil {
-                    let tenths = 10 * reader.bytesDecoded / max(size, 1)
-                    if tenths > reported, tenths < 10 {
-                        reported = tenths
-                        logger.info(
-                            "annotating a large input",
-                            metadata: [
-                                "medtag.progress": "\(tenths * 10)%", "medtag.read_bytes": "\(reader.bytesDecoded)",
-                                "medtag.bytes": "\(size)",
-                            ])
-                    }
-                }
-                return piece
-            } catch {
-                switch error {
-                case .read(let errno):
-                    throw SpoolError(stage: .read, path: path, reason: "cannot read the input", errno: errno)
-                case .tooLarge:
-                    throw SpoolError(
-                        stage: .read, path: path, reason: "grew past \(reader.limit) bytes while read (max_input_size)",
-                        disposition: .rejected)
-                case .decode(let error):
-                    throw SpoolError(stage: .decode, path: path, reason: error.description, disposition: .rejected)
+            let piece: String?
+            do throws(IngestError) { piece = try tally.time("read") { () throws(IngestError) in try pieces.next() } } catch {
+                throw spoolError(error, path: path)
+            }
+            guard piece != nil, streamed else { return piece }
+            recordProgress(tally, read: pieces.bytesDecoded)
+            if reportsProgress {
+                let tenths = 10 * pieces.bytesDecoded / max(size, 1)
+                if tenths > reported, tenths < 10 {
+                    reported = tenths
+                    logger.info(
+                        "annotating a large input",
+                        metadata: [
+                            "medtag.progress": "\(tenths * 10)%", "medtag.read_bytes": "\(pieces.bytesDecoded)",
+                            "medtag.bytes": "\(size)",
+                        ])
                 }
             }
-        }
-    }
-
-    /// The pieces of a text already in memory (XML, archive members).
-    private func pieces(of text: String) -> PieceSource {
-        var pieces = TextChunker(maximumBytes: configuration.pieceBytes).pieces(of: text)[...]
-        return { () throws(SpoolError) -> String? in pieces.popFirst().map(String.init) }
-    }
-
-    private func decode(_ bytes: [UInt8], kind: InputKind, path: String, tally: Tally) throws(SpoolError) -> String {
-        try tally.time("decode") { () throws(SpoolError) in try Self.decode(bytes, kind: kind, path: path) }
-    }
-
-    private static func decode(_ bytes: [UInt8], kind: InputKind, path: String) throws(SpoolError) -> String {
-        do {
-            return kind == .xml ? try XMLText.extract(bytes) : try TextInput.decode(bytes)
-        } catch {
-            throw SpoolError(stage: .decode, path: path, reason: error.description, disposition: .rejected)
+            return piece
         }
     }
 
@@ -314,8 +269,6 @@ struct InputJob: Sendable {
         var shownPath: String
         /// Its path inside the input, which names its results.
         var fullPath: String
-        /// The results it writes, without extension: two members must not share it.
-        var resultKey: String
         var depth: Int
         /// Bytes of the outer archive read when the member was, for the progress record.
         var bytesRead: Int
@@ -323,110 +276,61 @@ struct InputJob: Sendable {
         var ms: [String: Double]
     }
 
-    /// Walks an archive's members; archives inside it are read from memory, up to the depth limit.
-    /// Documents are decoded and annotated by `members`' workers; every outcome, refusals included,
-    /// is written in archive order by ``write(_:tally:logger:)``.
+    /// Reads an archive's documents (see ``InputDocuments``). They are decoded and annotated by
+    /// `members`' workers; every outcome, refusals included, is written in archive order by
+    /// ``write(_:tally:logger:)``.
     private func processArchive(
-        _ reader: ArchiveReader, prefix: String, depth: Int, members: OrderedWorkers<MemberResult>, tally: Tally, logger: Logger
+        _ documents: InputDocuments, members: OrderedWorkers<MemberResult>, tally: Tally, logger: Logger
     ) throws(SpoolError) {
         func deliver(_ result: MemberResult) throws(SpoolError) { try write(result, tally: tally, logger: logger) }
-        func refuse(_ path: String, _ reason: String) throws(SpoolError) {
-            try members.submit({ .refused(path: path, reason: reason) }, deliver: deliver)
-        }
+        let annotator = annotator
+        let limits = configuration.limits
+        let languageFolder = InputJob.languageFolder(relativePath)
         while true {
-            let member: ArchiveMember?
-            do {
-                member = try tally.time("read") { () throws(ArchiveFailure) in try reader.nextMember() }
-            } catch {
-                throw SpoolError(stage: .archive, path: relativePath, reason: error.reason, disposition: .rejected)
+            let entry: InputEntry?
+            do { entry = try tally.time("read") { () throws(IngestError) in try documents.next() } } catch {
+                throw spoolError(error, path: relativePath)
             }
-            guard let member else { return }
-            let shownPath = prefix + member.rawPath
-            if member.kind == .directory { continue }
-            tally.report.members?.read += 1
-            let path: String
-            switch MemberPath.check(member.rawPath) {
-            case .skipped: continue
-            case .refused(let reason):
-                try refuse(shownPath, reason)
-                continue
-            case .accepted(let safe): path = safe
-            }
-            switch member.kind {
-            case .symlink: try refuse(shownPath, "symbolic link"); continue
-            case .hardlink: try refuse(shownPath, "hard link"); continue
-            case .special: try refuse(shownPath, "device, FIFO or other special file"); continue
-            case .directory, .file: break
-            }
-            let memberName = FilePath(path).lastComponent?.string ?? path
-            guard let kind = InputKind(fileName: memberName) else {
-                try refuse(shownPath, "unsupported member type (medtag reads \(InputKind.supportedDescription))")
-                continue
-            }
-            if kind == .archive, depth >= configuration.archive.maxDepth {
-                try refuse(shownPath, "archive nested deeper than \(configuration.archive.maxDepth) (archive_max_depth)")
-                continue
-            }
-            let content: [UInt8]?
-            do {
-                content = try tally.time("read") { () throws(ArchiveFailure) in try reader.readMember() }
-            } catch {
-                throw SpoolError(stage: .archive, path: relativePath, reason: error.reason, disposition: .rejected)
-            }
-            guard let content else {
-                try refuse(shownPath, "larger than \(configuration.archive.maxMemberBytes) bytes (archive_max_member_size)")
-                continue
-            }
-            let fullPath = prefix + path
-            if kind == .archive {
-                let inner: ArchiveReader
-                do {
-                    inner = try ArchiveReader(bytes: content, name: fullPath, limits: configuration.archive)
-                } catch {
-                    try refuse(shownPath, error.reason)
-                    continue
-                }
-                do {
-                    try processArchive(inner, prefix: fullPath + "/", depth: depth + 1, members: members, tally: tally, logger: logger)
-                } catch where error.stage == .archive {
-                    // A damaged or oversized inner archive is refused; the outer one goes on.
-                    try refuse(shownPath, error.reason)
+            guard let entry else { return }
+            guard case .document(let document) = entry else {
+                if case .refused(let path, let reason) = entry {
+                    try members.submit({ .refused(path: path, reason: reason) }, deliver: deliver)
                 }
                 continue
             }
-            let resultKey = FilePath(fullPath).removingLastComponent().appending(InputKind.baseName(memberName)).string
-            let annotator = annotator
-            let pieceBytes = configuration.pieceBytes
-            let languageFolder = InputJob.languageFolder(relativePath)
-            let bytesRead = reader.bytesRead
             try members.submit(
                 {
                     var ms: [String: Double] = [:]
                     let pieces = Result { () throws(SpoolError) -> [RoutedDocument] in
                         var start = Clock.monotonic
-                        let text = try Self.decode(content, kind: kind, path: shownPath)
+                        let text: DocumentPieces
+                        do throws(IngestError) { text = try document.pieces(limits: limits) } catch {
+                            throw spoolError(error, path: document.shownPath)
+                        }
                         ms["decode"] = (Clock.monotonic - start) * 1000
                         start = Clock.monotonic
                         defer { ms["annotate"] = (Clock.monotonic - start) * 1000 }
-                        let id = Self.documentID(fullPath)
                         var routed: [RoutedDocument] = []
-                        for piece in TextChunker(maximumBytes: pieceBytes).pieces(of: text) {
+                        while true {
+                            let next: String?
+                            do throws(IngestError) { next = try text.next() } catch { throw spoolError(error, path: document.shownPath) }
+                            guard let piece = next else { break }
                             do {
                                 routed.append(
                                     try annotator.annotateRouted(
-                                        id: id, text: String(piece),
+                                        id: document.key, text: piece,
                                         folder: PieceAnnotation.routingFolder(languageFolder, firstLanguage: routed.first?.language)))
                             } catch {
                                 throw SpoolError(
-                                    stage: .annotate, path: fullPath, reason: "annotation failed: \(error)", disposition: .rejected)
+                                    stage: .annotate, path: document.path, reason: "annotation failed: \(error)", disposition: .rejected)
                             }
                         }
                         return routed
                     }
                     return .document(
                         AnnotatedMember(
-                            shownPath: shownPath, fullPath: fullPath, resultKey: resultKey, depth: depth, bytesRead: bytesRead,
-                            pieces: pieces, ms: ms))
+                            shownPath: document.shownPath, fullPath: document.path, depth: document.depth,
+                            bytesRead: document.inputBytesRead, pieces: pieces, ms: ms))
                 }, deliver: deliver)
         }
     }
@@ -442,11 +346,6 @@ struct InputJob: Sendable {
             logger.debug("archive member refused", metadata: ["medtag.member": "\(path)", "medtag.reason": "\(reason)"])
         case .document(let member):
             for (stage, ms) in member.ms { tally.ms[stage, default: 0] += ms }
-            // Two members must not write the same result files (`a.txt` and `a.xml`).
-            if let first = tally.written[member.resultKey] {
-                try write(.refused(path: member.shownPath, reason: "its results would overwrite those of `\(first)`"), tally: tally, logger: logger)
-                return
-            }
             let routed: [RoutedDocument]
             switch member.pieces {
             case .failure(let error):
@@ -461,7 +360,6 @@ struct InputJob: Sendable {
             let summary = try annotateAndWrite(
                 { () throws(SpoolError) in next.popFirst() }, documentPath: member.fullPath, folder: stagingFolder, holdRows: true,
                 tally: tally, logger: logger)
-            tally.written[member.resultKey] = member.shownPath
             tally.report.documents.append(summary)
             tally.report.members?.annotated += 1
             if member.depth == 0 { recordProgress(tally, read: member.bytesRead) }
@@ -470,10 +368,7 @@ struct InputJob: Sendable {
 
     /// A document's id, and its result files' name: its path inside the input without the extension
     /// (`notas/n1.txt` → `notas/n1`).
-    static func documentID(_ documentPath: String) -> String {
-        let fileName = FilePath(documentPath).lastComponent?.string ?? documentPath
-        return FilePath(documentPath).removingLastComponent().appending(InputKind.baseName(fileName)).string
-    }
+    static func documentID(_ documentPath: String) -> String { InputKind.documentKey(documentPath) }
 
     /// Annotates the pieces of one document as `next` gives them, on this thread, every piece as the
     /// language of the first.

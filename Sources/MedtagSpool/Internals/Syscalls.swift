@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import MedtagIngest
 import MedtagPipeline
 import SystemPackage
 
@@ -121,9 +122,7 @@ enum Sys {
 
     /// `syncfs(2)`: flushes everything written to the file system holding `path`.
     static func syncFileSystem(_ path: FilePath) throws(Errno) {
-        let fd = try open(path, flags: O_RDONLY | O_CLOEXEC)
-        defer { _ = Glibc.close(fd) }
-        _ = try valueOrErrno { AtomicFile.syncFileSystem(fd) }
+        do { try AtomicFile.syncFileSystem(holding: path.string) } catch { throw Errno(rawValue: error.code) }
     }
 
     static func fsync(_ fd: FileDescriptor) throws(Errno) {
@@ -228,57 +227,19 @@ enum Sys {
         }
     }
 
-    /// Opens a file for reading, refusing symlinks; with its size.
-    static func openForReading(_ path: FilePath) throws(Errno) -> (descriptor: FileDescriptor, size: Int) {
-        let fd = try open(path, flags: O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        var st = stat()
-        do { _ = try valueOrErrno { fstat(fd, &st) } } catch {
-            _ = Glibc.close(fd)
-            throw error
-        }
-        return (FileDescriptor(rawValue: fd), Int(st.st_size))
-    }
-
-    /// Reads up to `count` bytes onto the end of `buffer`; how many were read (0 at the end of the file).
-    static func readAppending(_ descriptor: FileDescriptor, to buffer: inout [UInt8], count: Int) throws(Errno) -> Int {
-        var failure: Errno?
-        let chunk = [UInt8](unsafeUninitializedCapacity: count) { bytes, initialized in
-            switch call({ CInt(Glibc.read(descriptor.rawValue, bytes.baseAddress, count)) }) {
-            case .success(let n): initialized = Int(n)
-            case .failure(let error):
-                initialized = 0
-                failure = error
-            }
-        }
-        if let failure { throw failure }
-        buffer.append(contentsOf: chunk)
-        return chunk.count
-    }
-
-    /// Replaces `path` with `bytes` atomically: a dot-named temporary beside it, fsync, rename, fsync
-    /// of the folder.
+    /// Replaces `path` with `bytes` atomically (see ``AtomicFile``), readable by the group only.
     static func writeFileAtomically(_ path: FilePath, _ bytes: some Collection<UInt8>) throws(Errno) {
-        guard let name = path.lastComponent?.string else { throw Errno.invalidArgument }
-        var folder = path
-        folder.removeLastComponent()
-        let temporary = folder.appending(".\(name).\(getpid()).tmp")
-        try? unlink(temporary)
-        try writeNewFile(temporary, bytes)
-        try rename(temporary, path)
-        try fsync(folder, directory: true)
+        do { try AtomicFile.write(bytes, toPath: path.string, mode: 0o640) } catch { throw Errno(rawValue: error.code) }
+    }
+
+    /// Copies a regular file atomically (see ``AtomicFile``), readable by the group only.
+    static func copyFile(_ source: FilePath, to target: FilePath) throws(Errno) {
+        do { try AtomicFile.copy(source.string, toPath: target.string, mode: 0o640) } catch { throw Errno(rawValue: error.code) }
     }
 
     /// Reads at most `limit` bytes of a regular file, refusing symlinks. Throws `.fileTooLarge` past it.
     static func readFile(_ path: FilePath, limit: Int) throws(Errno) -> [UInt8] {
-        let (descriptor, size) = try openForReading(path)
-        defer { _ = Glibc.close(descriptor.rawValue) }
-        if size > limit { throw Errno.fileTooLarge }
-        var result: [UInt8] = []
-        result.reserveCapacity(size)
-        while try readAppending(descriptor, to: &result, count: 1 << 16) > 0 {
-            if result.count > limit { throw Errno.fileTooLarge }
-        }
-        return result
+        try InputFile.read(path, limit: limit)
     }
 
     /// Renames `name` (raw bytes, possibly not UTF-8) inside `folder` to `to`, refusing to replace

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import MedtagIngest
 import SystemPackage
 
 /// `medtag ingest`: processes given files (usually the night's archives) once, through the same
@@ -44,7 +45,7 @@ public enum Ingest {
             defer { progress?.inputsDone(Double(sizes[...number].reduce(0, +)) / Double(sizes.reduce(0, +))) }
             guard let dropped = file.lastComponent?.string else { continue }
             if keep, let st = try? Sys.lstat(file), (st.st_mode & S_IFMT) != S_IFREG {
-                let reason = InputJob.notAFile(st) + "; left in place (--keep copies files only)"
+                let reason = InputDocuments.notAFile(st) + "; left in place (--keep copies files only)"
                 let error = SpoolError(stage: .read, path: dropped, reason: reason, disposition: .rejected)
                 let record = RunRecord(
                     time: Timestamp.iso8601(), instance: area.instance, input: dropped, bytes: 0, documents: 0, tokens: 0,
@@ -90,32 +91,5 @@ public enum Ingest {
             layout: layout, logDirectory: configuration.logDirectory, policy: configuration.retention, scratch: area.staging,
             logger: logger)
         return results
-    }
-}
-
-extension Sys {
-    /// Copies a regular file through a dot-named temporary and a rename, flushed to disk.
-    static func copyFile(_ source: FilePath, to target: FilePath) throws(Errno) {
-        let input = try open(source, flags: O_RDONLY | O_CLOEXEC)
-        defer { _ = close(input) }
-        guard let name = target.lastComponent?.string else { throw Errno.invalidArgument }
-        let temporary = target.removingLastComponent().appending(".\(name).copy.tmp")
-        try? unlink(temporary)
-        let output = try open(temporary, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o640)
-        defer { _ = close(output) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { raw in call { CInt(read(input, raw.baseAddress, raw.count)) } }.get()
-            if count == 0 { break }
-            var written = 0
-            while written < Int(count) {
-                let n = try buffer.withUnsafeBytes { raw in
-                    call { CInt(write(output, raw.baseAddress.map { $0 + written }, Int(count) - written)) }
-                }.get()
-                written += Int(n)
-            }
-        }
-        try fsync(FileDescriptor(rawValue: output))
-        try rename(temporary, target)
     }
 }

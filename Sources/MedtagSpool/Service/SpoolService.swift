@@ -5,6 +5,7 @@ import Dispatch
 import Logging
 import ServiceLifecycle
 import SystemPackage
+import UnixSignals
 
 /// The daemon: watches the inbox, claims files, annotates them on a bounded pool of worker threads
 /// and publishes the results, until a graceful shutdown.
@@ -127,10 +128,12 @@ public final class SpoolService: Service {
             "ready: watching the inbox",
             metadata: ["medtag.inbox": "\(layout.inbox)", "medtag.queued": "\(loop.queuedCount)"])
 
+        // SIGHUP through swift-service-lifecycle's signal sequence; ignored meanwhile rather than fatal.
         signal(SIGHUP, SIG_IGN)
-        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        hangup.setEventHandler { continuation.yield(.reload) }
-        hangup.resume()
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let reloads = Task {
+            for await _ in hangups { continuation.yield(.reload) }
+        }
         let tickInterval = min(1.0, (notifier.watchdogInterval ?? 3) / 3)
         let ticker = Task {
             while !Task.isCancelled {
@@ -140,7 +143,7 @@ public final class SpoolService: Service {
         }
         defer {
             ticker.cancel()
-            hangup.cancel()
+            reloads.cancel()
             watcher.stop()
         }
         await withGracefulShutdownHandler {

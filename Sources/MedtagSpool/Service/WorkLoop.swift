@@ -42,13 +42,33 @@ struct WorkLoop {
     private var nextRescan: Double
     /// One scan runs at a time, off the loop; scans of the whole inbox are not queued twice.
     private static let scanQueue = DispatchQueue(label: "medtag-inbox-scan", qos: .utility)
-    private var wholeScanRunning = false
-    /// A whole-inbox scan was asked for (events were lost) while one was running: run another after it.
-    private var wholeScanAgain = false
-    private var firstScanDone = false
+    /// Where the scan of the whole inbox is.
+    private var inboxScan = InboxScan.idle
+    /// Scans of the whole inbox finished so far.
+    private var inboxScans = 0
     private var jobNumber = 0
-    private var shutdownDeadline: Double?
-    private var reloading = false
+    /// What the loop is doing besides its work: serving, reloading or stopping.
+    private(set) var state = State.serving
+
+    /// The daemon's state: one value, so a reload and a shutdown cannot be half in force together.
+    enum State: Equatable {
+        /// Claiming and processing inputs.
+        case serving
+        /// Loading the configuration and the model again (SIGHUP) off the loop; work goes on with
+        /// the running ones meanwhile.
+        case reloading
+        /// A graceful shutdown: nothing new is claimed; work in flight has until `deadline`
+        /// (monotonic seconds), then goes back to the inbox.
+        case stopping(deadline: Double)
+    }
+
+    /// The scan of the whole inbox, which runs off the loop.
+    enum InboxScan: Equatable {
+        case idle
+        case running
+        /// Asked for again while running (events were lost): another one follows it.
+        case runningThenAgain
+    }
     private(set) var processed = 0
     private(set) var failedCount = 0
 
@@ -83,11 +103,11 @@ struct WorkLoop {
                 logger.error("the inbox is missing; recreating it", metadata: ["medtag.inbox": "\(area.layout.inbox)"])
                 try? area.layout.create()
             }
-            if wholeScanRunning {
-                wholeScanAgain = true
+            guard inboxScan == .idle else {
+                inboxScan = .runningThenAgain
                 return
             }
-            wholeScanRunning = true
+            inboxScan = .running
         }
         let layout = area.layout
         let continuation = self.continuation
@@ -108,19 +128,19 @@ struct WorkLoop {
             enqueue(candidate.relativePath, ready: false)
         }
         guard folder.isEmpty else { return }
-        wholeScanRunning = false
+        let again = inboxScan == .runningThenAgain
+        inboxScan = .idle
+        inboxScans += 1
         let metadata: Logger.Metadata = [
             "medtag.found": "\(candidates.count)", "medtag.scan_ms": "\(Int(seconds * 1000))",
             "medtag.queued": "\(queuedCount)",
         ]
-        if firstScanDone {
+        if inboxScans > 1 {
             logger.debug("inbox scanned", metadata: metadata)
         } else {
-            firstScanDone = true
             logger.info("first inbox scan done", metadata: metadata)
         }
-        if wholeScanAgain {
-            wholeScanAgain = false
+        if again {
             requestScan()
         } else {
             // Counted from the end of the scan: when a scan takes longer than the interval (a large
@@ -183,7 +203,7 @@ struct WorkLoop {
             case .shutdown:
                 beginShutdown()
             }
-            if let deadline = shutdownDeadline {
+            if case .stopping(let deadline) = state {
                 if inFlight.isEmpty { return }
                 if Clock.monotonic >= deadline {
                     returnInFlight()
@@ -198,7 +218,7 @@ struct WorkLoop {
     private mutating func tick() {
         let now = Clock.monotonic
         retention.runIfDue(now: now, layout: area.layout, configuration: configuration, scratch: area.staging, logger: logger)
-        if now >= nextRescan, !wholeScanRunning {
+        if now >= nextRescan, inboxScan == .idle {
             requestScan()
         }
         if !retries.isEmpty {
@@ -310,7 +330,7 @@ struct WorkLoop {
         case .retry:
             metadata["medtag.error"] = "\(result.error?.description ?? "")"
             logger.warning("input will be retried", metadata: metadata)
-            if shutdownDeadline == nil {
+            if !isStopping {
                 retries.append((Clock.monotonic + configuration.retryDelay, result.relativePath))
             }
         }
@@ -320,8 +340,8 @@ struct WorkLoop {
     // MARK: Reload
 
     private mutating func startReload() {
-        guard !reloading, shutdownDeadline == nil else { return }
-        reloading = true
+        guard state == .serving else { return }
+        state = .reloading
         notifier.reloading()
         logger.info("reloading the configuration and the model")
         let settings = self.settings
@@ -352,7 +372,12 @@ struct WorkLoop {
     }
 
     private mutating func finishReload(_ result: Result<SpoolService.Reloaded, SpoolError>) {
-        reloading = false
+        guard state == .reloading else {
+            // Stopping meanwhile: the work left finishes with the running configuration.
+            logger.info("a reload finished during the shutdown; not applied")
+            return
+        }
+        state = .serving
         switch result {
         case .success(let reloaded):
             var next = reloaded.configuration
@@ -372,9 +397,14 @@ struct WorkLoop {
 
     // MARK: Shutdown
 
+    private var isStopping: Bool {
+        if case .stopping = state { return true }
+        return false
+    }
+
     private mutating func beginShutdown() {
-        guard shutdownDeadline == nil else { return }
-        shutdownDeadline = Clock.monotonic + configuration.shutdownGrace
+        guard !isStopping else { return }
+        state = .stopping(deadline: Clock.monotonic + configuration.shutdownGrace)
         notifier.stopping()
         logger.info(
             "stopping: finishing work in flight", metadata: ["medtag.working": "\(inFlight.count)", "medtag.grace_s": "\(configuration.shutdownGrace)"])

@@ -1,4 +1,5 @@
 import MedtagFormats
+import MedtagIngest
 import MedtagPipeline
 import SystemPackage
 
@@ -37,14 +38,24 @@ public struct SpoolConfiguration: Sendable, Equatable {
     /// Starts of annotation an input may see end unfinished (a crash, kill -9, out of memory) before
     /// it goes to `failed/` instead of being taken up again.
     public var maxAttempts: Int = 3
-    /// Largest input of any kind, in bytes. Plain text is read and annotated piece by piece, so its
-    /// size does not change the memory it needs.
-    public var maxInputBytes: Int = 4 << 30
-    /// Largest `.xml` input, in bytes: XML is read whole into memory to extract its text.
-    public var maxXMLBytes: Int = 64 << 20
+    /// What is read from one input: sizes, pieces, archives (see ``InputLimits``).
+    public var limits = InputLimits()
+    /// Largest input of any kind, in bytes (``InputLimits/maxInputBytes``).
+    public var maxInputBytes: Int {
+        get { limits.maxInputBytes }
+        set { limits.maxInputBytes = newValue }
+    }
+    /// Largest `.xml` input, in bytes (``InputLimits/maxXMLBytes``).
+    public var maxXMLBytes: Int {
+        get { limits.maxXMLBytes }
+        set { limits.maxXMLBytes = newValue }
+    }
     /// Text is annotated in pieces of at most this many bytes, cut at line ends; a worker needs
-    /// about 40 bytes of memory per byte of a piece.
-    public var pieceBytes: Int = 2 << 20
+    /// about 40 bytes of memory per byte of a piece (``InputLimits/pieceBytes``).
+    public var pieceBytes: Int {
+        get { limits.pieceBytes }
+        set { limits.pieceBytes = newValue }
+    }
     /// The name of this daemon in `work/`; empty means `<host>-<pid>`.
     public var instance: String = ""
     /// Where the daily JSON-lines logs go; nil means `outbox/logs`.
@@ -52,7 +63,11 @@ public struct SpoolConfiguration: Sendable, Equatable {
     /// How many days `done/`, `failed/` and `outbox/` keep what they hold (`retention_days`,
     /// `outbox_retention_days`); the daemon sweeps every hour, `medtag ingest` after its run.
     public var retention = RetentionPolicy()
-    public var archive = ArchiveLimits()
+    /// Limits of archives (``InputLimits/archive``).
+    public var archive: ArchiveLimits {
+        get { limits.archive }
+        set { limits.archive = newValue }
+    }
 
     public init() {}
 

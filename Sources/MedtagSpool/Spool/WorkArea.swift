@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import MedtagIngest
 import SystemPackage
 
 /// One daemon's claimed files: `work/<instance>/`, locked for as long as the daemon runs.

@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import MedtagTestSupport
 #endif
 
 /// The long variants (thousands of files, 50+ kills, a 200 MB input) run only under `make stress`.
@@ -132,7 +133,24 @@ final class TmpfsMount {
     }
 
     deinit { unmount() }
+
+    /// Whether a tmpfs can be mounted here (tried once, on a scratch folder).
+    static let isAvailable: Bool = {
+        let probe = FileManager.default.temporaryDirectory.appendingPathComponent("medtag-tmpfs-probe-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: probe) }
+        return TmpfsMount(at: probe, size: "64k") != nil
+    }()
 }
+
+/// Whether files in the temporary folder can carry `user.` extended attributes (the daemon records
+/// attempts in one); tried once.
+let userAttributesSupported: Bool = {
+    let probe = FileManager.default.temporaryDirectory.appendingPathComponent("medtag-xattr-probe-\(UUID().uuidString.prefix(8))")
+    defer { try? FileManager.default.removeItem(at: probe) }
+    guard FileManager.default.createFile(atPath: probe.path, contents: Data()) else { return false }
+    let script = "import os, sys; os.setxattr(sys.argv[1], 'user.medtag.probe', b'1')"
+    return (try? runTool("/usr/bin/env", ["python3", "-c", script, probe.path])) != nil
+}()
 
 /// Fills the filesystem holding `folder` with one file until ENOSPC; returns the file.
 func fillFilesystem(_ folder: URL) -> URL {
@@ -161,6 +179,12 @@ final class InotifyQueueLimit {
     func restore() { try? "\(original)\n".write(toFile: Self.path, atomically: false, encoding: .utf8) }
 
     deinit { restore() }
+
+    /// Whether the setting can be changed here (its own value written back, once).
+    static let isWritable: Bool = {
+        guard let value = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
+        return (try? value.write(toFile: path, atomically: false, encoding: .utf8)) != nil
+    }()
 }
 
 /// A summary page without its time rows (when the input finished, how long it took): the bytes
@@ -169,3 +193,10 @@ func summaryWithoutTimes(_ page: Data) -> Data {
     let lines = String(decoding: page, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
     return Data(lines.filter { !$0.contains("id=\"time\"") && !$0.contains("id=\"finished\"") }.joined(separator: "\n").utf8)
 }
+
+/// A short Spanish note with entities of every kind.
+let spanishNote = """
+    Varón de 58 años en tratamiento con enalapril 20 mg/día y paracetamol 1 g cada 8 horas.
+    La inmunohistoquímica fue positiva para S-100 y vimentina.
+
+    """

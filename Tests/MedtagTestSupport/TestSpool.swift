@@ -5,54 +5,22 @@ import Testing
 import Glibc
 #endif
 
-/// The package root, found from this file's path.
-let packageRoot: URL = {
-    var url = URL(fileURLWithPath: #filePath)
-    while url.path != "/" {
-        url.deleteLastPathComponent()
-        if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-    }
-    return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-}()
-
-/// The built `medtag` binary. Tests that need it fail with a clear message when it is missing.
-func medtagBinary() throws -> URL {
-    // `make sanitize` points the tests at the instrumented binary.
-    if let path = ProcessInfo.processInfo.environment["MEDTAG_TEST_BINARY"], !path.isEmpty {
-        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : packageRoot.appendingPathComponent(path)
-        guard FileManager.default.isExecutableFile(atPath: url.path) else { throw TestFailure("MEDTAG_TEST_BINARY=\(path) is not executable") }
-        return url
-    }
-    let candidates = [".build/debug/medtag", ".build/x86_64-unknown-linux-gnu/debug/medtag", ".build/release/medtag"]
-    for candidate in candidates {
-        let url = packageRoot.appendingPathComponent(candidate)
-        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-    }
-    throw TestFailure(
-        "the medtag binary is missing (looked for \(candidates.joined(separator: ", ")) under \(packageRoot.path)); run `swift build` first")
-}
-
 /// The shipped dictionary model: small and fast, enough to see real entities.
-let testModel = packageRoot.appendingPathComponent("Models/es-pharmaconer-gazetteer")
+public let testModel = Paths.packageRoot.appendingPathComponent("Models/es-pharmaconer-gazetteer")
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
+/// A temporary spool folder with a configuration file tuned for quick tests, removed with it.
+public final class TestSpool: @unchecked Sendable {
+    public let root: URL
+    public let spool: URL
+    public let configFile: URL
+    public var inbox: URL { spool.appendingPathComponent("inbox") }
+    public var outbox: URL { spool.appendingPathComponent("outbox") }
+    public var done: URL { spool.appendingPathComponent("done") }
+    public var failed: URL { spool.appendingPathComponent("failed") }
+    public var work: URL { spool.appendingPathComponent("work") }
+    public var tmp: URL { spool.appendingPathComponent("tmp") }
 
-/// A temporary spool folder with a configuration file tuned for quick tests.
-final class TestSpool: @unchecked Sendable {
-    let root: URL
-    let spool: URL
-    let configFile: URL
-    var inbox: URL { spool.appendingPathComponent("inbox") }
-    var outbox: URL { spool.appendingPathComponent("outbox") }
-    var done: URL { spool.appendingPathComponent("done") }
-    var failed: URL { spool.appendingPathComponent("failed") }
-    var work: URL { spool.appendingPathComponent("work") }
-    var tmp: URL { spool.appendingPathComponent("tmp") }
-
-    init(config extra: String = "", workers: Int = 2) throws {
+    public init(config extra: String = "", workers: Int = 2) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("medtag-spool-test-\(UUID().uuidString)")
         spool = root.appendingPathComponent("spool")
         try FileManager.default.createDirectory(at: spool.appendingPathComponent("inbox"), withIntermediateDirectories: true)
@@ -69,14 +37,14 @@ final class TestSpool: @unchecked Sendable {
             """)
     }
 
-    func writeConfig(_ text: String) throws {
+    public func writeConfig(_ text: String) throws {
         try text.write(to: configFile, atomically: true, encoding: .utf8)
     }
 
     deinit { try? FileManager.default.removeItem(at: root) }
 
     /// Drops a file the way a careful producer does: a dot-name, then a rename into the inbox.
-    func drop(_ name: String, _ bytes: [UInt8]) throws {
+    public func drop(_ name: String, _ bytes: [UInt8]) throws {
         let target = inbox.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).part")
@@ -84,10 +52,10 @@ final class TestSpool: @unchecked Sendable {
         try FileManager.default.moveItem(at: temporary, to: target)
     }
 
-    func drop(_ name: String, text: String) throws { try drop(name, Array(text.utf8)) }
+    public func drop(_ name: String, text: String) throws { try drop(name, Array(text.utf8)) }
 
     /// Files (not folders) under a spool folder, relative to it, skipping dot-names.
-    func files(in folder: URL) -> [String] {
+    public func files(in folder: URL) -> [String] {
         guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return [] }
         var found: [String] = []
         while let relative = walker.nextObject() as? String {
@@ -102,12 +70,12 @@ final class TestSpool: @unchecked Sendable {
     }
 
     /// Inputs finished: in done/ or failed/ (error reports not counted).
-    func finished() -> [String] {
+    public func finished() -> [String] {
         (files(in: done) + files(in: failed).filter { !$0.hasSuffix(".error.json") }).sorted()
     }
 
     /// Records of the daily JSON-lines logs.
-    func logRecords() -> [[String: Any]] {
+    public func logRecords() -> [[String: Any]] {
         let logs = outbox.appendingPathComponent("logs")
         var records: [[String: Any]] = []
         for file in files(in: logs) {
@@ -123,12 +91,12 @@ final class TestSpool: @unchecked Sendable {
 }
 
 /// A `medtag` process started by a test; its standard error goes to a file the test can read.
-final class MedtagProcess: @unchecked Sendable {
-    let process = Process()
-    let logURL: URL
+public final class MedtagProcess: @unchecked Sendable {
+    public let process = Process()
+    public let logURL: URL
 
     /// `launcher`: a command that runs medtag (`prlimit --fsize=N`, `setpriv --reuid=N`), or none.
-    init(_ arguments: [String], environment: [String: String] = [:], logURL: URL, launcher: [String] = []) throws {
+    public init(_ arguments: [String], environment: [String: String] = [:], logURL: URL, launcher: [String] = []) throws {
         self.logURL = logURL
         if let tool = launcher.first {
             process.executableURL = URL(fileURLWithPath: tool)
@@ -152,7 +120,7 @@ final class MedtagProcess: @unchecked Sendable {
 
     /// Starts `medtag serve` on the spool (with `arguments` added, e.g. `--log-level debug`) and waits
     /// for its "ready" line.
-    static func serve(
+    public static func serve(
         _ spool: TestSpool, arguments: [String] = [], environment: [String: String] = [:], waitReady: Bool = true
     ) throws -> MedtagProcess {
         let log = spool.root.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log")
@@ -164,13 +132,13 @@ final class MedtagProcess: @unchecked Sendable {
         return daemon
     }
 
-    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// Waits for the process to exit and returns its status.
     @discardableResult
-    func waitForExit(timeout: Double = 30) throws -> Int32 {
+    public func waitForExit(timeout: Double = 30) throws -> Int32 {
         try waitUntil("medtag exits", timeout: timeout) { !process.isRunning }
         return process.terminationStatus
     }
@@ -186,7 +154,7 @@ final class MedtagProcess: @unchecked Sendable {
 /// How much slower than a plain debug build the code under test runs: `MEDTAG_TEST_TIME_SCALE`
 /// (`make sanitize` sets it: instrumented code runs several times slower), 1 when unset. Every
 /// timeout in these tests is multiplied by it, so a slow run waits longer instead of failing.
-let testTimeScale: Double = {
+public let testTimeScale: Double = {
     guard let text = ProcessInfo.processInfo.environment["MEDTAG_TEST_TIME_SCALE"], let value = Double(text), value >= 1 else {
         return 1
     }
@@ -194,20 +162,20 @@ let testTimeScale: Double = {
 }()
 
 /// True when the tests run against sanitizer-instrumented code (`make sanitize`).
-let underSanitizer = testTimeScale > 1
+public let underSanitizer = testTimeScale > 1
 
 /// True when this test process carries the ThreadSanitizer runtime (`swift test --sanitize=thread`,
 /// as `make sanitize` runs it, with the daemon built the same way).
-let underThreadSanitizer: Bool = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_init") != nil
+public let underThreadSanitizer: Bool = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_init") != nil
 
 /// Sleeps `seconds` times ``testTimeScale``: a pause that gives the daemon time to do something
 /// (a rescan, a few retry rounds) before the test looks.
-func pause(_ seconds: Double) {
+public func pause(_ seconds: Double) {
     usleep(useconds_t(seconds * testTimeScale * 1_000_000))
 }
 
 /// Polls `condition` every 50 ms until it holds or `timeout` seconds (times ``testTimeScale``) pass.
-func waitUntil(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
+public func waitUntil(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
     let limit = timeout * testTimeScale
     let deadline = Date().addingTimeInterval(limit)
     while !condition() {
@@ -219,26 +187,10 @@ func waitUntil(_ what: String, timeout: Double, _ condition: () -> Bool) throws 
     }
 }
 
-/// Builds archives with Python's standard library, which can write hostile members on purpose.
-func makeArchive(_ path: URL, script: String, arguments: [String] = []) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import io, tarfile, zipfile, sys\nout = sys.argv[1]\n" + script, path.path] + arguments
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw TestFailure("python3 could not write \(path.lastPathComponent)") }
-}
-
 /// Runs `medtag` to completion and returns its exit status and output.
-func runMedtag(_ arguments: [String], in spool: TestSpool) throws -> (status: Int32, output: String) {
+public func runMedtag(_ arguments: [String], in spool: TestSpool) throws -> (status: Int32, output: String) {
     let log = spool.root.appendingPathComponent("run-\(UUID().uuidString.prefix(8)).log")
     let run = try MedtagProcess(arguments, logURL: log)
     let status = try run.waitForExit(timeout: 60)
     return (status, run.log)
 }
-
-let spanishNote = """
-    Varón de 58 años en tratamiento con enalapril 20 mg/día y paracetamol 1 g cada 8 horas.
-    La inmunohistoquímica fue positiva para S-100 y vimentina.
-
-    """
