@@ -146,11 +146,11 @@ enum RF2Fixture {
 
 /// The International-edition-shaped release under `Tests/Fixtures/rf2-international` (invented content).
 enum InternationalFixture {
-    static let release = Support.repoRoot.appendingPathComponent("Tests/Fixtures/rf2-international/SnomedCT_FixtureRF2_PRODUCTION_20240101T120000Z")
+    static let release = Paths.packageRoot.appendingPathComponent("Tests/Fixtures/rf2-international/SnomedCT_FixtureRF2_PRODUCTION_20240101T120000Z")
 
     /// A copy of the release that a test may damage.
     static func copy() throws -> URL {
-        let dir = Support.temporaryDirectory().appendingPathComponent(release.lastPathComponent)
+        let dir = try temporaryDirectory("rf2").appendingPathComponent(release.lastPathComponent)
         try FileManager.default.copyItem(at: release, to: dir)
         return dir
     }
@@ -164,8 +164,8 @@ enum InternationalFixture {
         var builder = LexiconBuilder()
         let summary = try RF2Import.load(
             directory: release, languages: ["en"], languageRefsets: languageRefsets, semanticTags: semanticTags, into: &builder)
-        let dir = Support.temporaryDirectory()
-        defer { Support.remove(dir) }
+        let dir = try temporaryDirectory("rf2")
+        defer { removeTemporaryDirectory(dir) }
         try builder.write(to: dir)
         return (try Lexicon.open(directory: dir), summary)
     }
@@ -236,7 +236,7 @@ struct InternationalRF2Tests {
         #expect(summary.files.count == 3)
         // Without snapshot files the full ones are read, latest row per id, and their errors count.
         let copy = try InternationalFixture.copy()
-        defer { Support.remove(copy.deletingLastPathComponent()) }
+        defer { removeTemporaryDirectory(copy.deletingLastPathComponent()) }
         try FileManager.default.removeItem(at: copy.appendingPathComponent("Snapshot/Terminology/sct2_Concept_Snapshot_INT_20240101.txt"))
         #expect {
             try InternationalFixture.lexicon(release: copy)
@@ -247,7 +247,7 @@ struct InternationalRF2Tests {
 
     @Test func fullReleaseRowsResolveToTheLatest() throws {
         let copy = try InternationalFixture.copy()
-        defer { Support.remove(copy.deletingLastPathComponent()) }
+        defer { removeTemporaryDirectory(copy.deletingLastPathComponent()) }
         let full = copy.appendingPathComponent("Full/Terminology/sct2_Concept_Full_INT_20240101.txt")
         // An older row says active, the newer inactive; then the concept comes back in a later release.
         var text = try String(contentsOf: full, encoding: .utf8)
@@ -278,7 +278,7 @@ struct InternationalRF2Tests {
         ]
         for c in cases {
             let copy = try InternationalFixture.copy()
-            defer { Support.remove(copy.deletingLastPathComponent()) }
+            defer { removeTemporaryDirectory(copy.deletingLastPathComponent()) }
             let url = copy.appendingPathComponent(c.file)
             let text = try String(contentsOf: url, encoding: .utf8)
             #expect(text.components(separatedBy: c.replace).count == 2, "the change applies once: \(c.replace)")

@@ -89,7 +89,7 @@ struct LanguageRoutingSpoolTests {
 
     @Test("`lexicon_en` names an imported RF2 lexicon: the daemon codes English documents with it")
     func englishLexicon() throws {
-        let release = packageRoot.appendingPathComponent(
+        let release = Paths.packageRoot.appendingPathComponent(
             "Tests/Fixtures/rf2-international/SnomedCT_FixtureRF2_PRODUCTION_20240101T120000Z")
         let bootstrap = try TestSpool()
         let lexicon = bootstrap.root.appendingPathComponent("data/lexicon-en")
