@@ -2,7 +2,7 @@
 #   make run    install what is missing, build, and start the daemon on the shipped model (spool in ./var)
 #   make test   install what is missing, build, and run the test suite
 #   make train  train the Spanish Bi-LSTM-CRF (PyTorch CPU) into Models/es-pharmaconer-bilstm-crf
-#   make train-en  train the English Bi-LSTM-CRF (BC5CDR + BC2GM) into Models/en-biomed-bilstm-crf
+#   make train-en  train the English Bi-LSTM-CRF (BC5CDR + BC2GM + NCBI-disease) into Models/en-biomed-bilstm-crf
 #   make bench  speed of the Swift engine against PyTorch, Spanish and English models → .build/bench/NAME.json, .build/bench-en.json
 #   make install  build the release binary (Swift runtime linked in) and install it with the models, the
 #               configuration, the systemd units and the documentation under DESTDIR/PREFIX (default /usr/local)

@@ -3,8 +3,10 @@ words.txt (one key a line; line 0 is <unk>) + vectors.npy.
 
 - es: tokenized Spanish clinical text (`medtag tokenize`, one sentence a line); words seen twice or
   more plus every train/dev token and gazetteer entry are kept.
-- en: the training text of BC5CDR and BC2GM (their own tokens); the training vocabulary is kept, so
-  words first seen in devel stay unknown, as new words do at run time."""
+- en: the training text of the English corpora (their own tokens), plus raw tokenized text given with
+  --raw (one sentence a line); the training vocabulary is kept, and the raw text's words seen
+  --min-count times or more. Devel text is never read: a devel word is known only when the training
+  or raw text has it, as a new word at run time."""
 import argparse, collections, os, sys
 import numpy as np
 import fasttext
@@ -17,7 +19,8 @@ ap.add_argument("--language", choices=["es", "en"], default="es")
 ap.add_argument("--corpus", help="es: tokenized text, one sentence a line")
 ap.add_argument("--conll", nargs="+", default=[], help="es: CoNLL files whose tokens are all kept")
 ap.add_argument("--gazetteer", help="es: gazetteer whose entries are all kept")
-ap.add_argument("--corpora", help="en: folder with BC5CDR-IOB/ and BC2GM-IOB/")
+ap.add_argument("--corpora", help="en: folder with the corpora of english/corpora.py (train splits)")
+ap.add_argument("--raw", nargs="*", default=[], help="en: raw tokenized text, one sentence a line")
 ap.add_argument("--out", required=True)
 ap.add_argument("--dim", type=int, default=100)
 ap.add_argument("--epoch", type=int, default=10)
@@ -32,23 +35,35 @@ norm_path = os.path.join(args.out, "corpus.norm")
 counts = collections.Counter()
 def corpus_lines():
     if args.language == "en":
-        from english.corpora import load
-        for _, sents in load(args.corpora, "train").values():
+        from english.corpora import load, CORPORA
+        for _, sents in load(args.corpora, "train", CORPORA).values():
             for s in sents:
                 yield [t for t, _ in s]
+        yield None  # the raw text follows
+        for path in args.raw:
+            with open(path, encoding="utf-8") as src:
+                for line in src:
+                    yield line.split()
     else:
         with open(args.corpus, encoding="utf-8") as src:
             for line in src:
                 yield line.split()
 
 
+raw_counts = collections.Counter()
 with open(norm_path, "w", encoding="utf-8") as dst:
+    seen = counts
     for line in corpus_lines():
+        if line is None:
+            seen = raw_counts
+            continue
         toks = [word_key(t) for t in line]
         if toks or args.language == "en":
-            counts.update(toks)
+            seen.update(toks)
             dst.write(" ".join(toks) + "\n")
-print(f"corpus: {sum(counts.values())} tokens, {len(counts)} types", file=sys.stderr)
+print(f"corpus: {sum(counts.values())} tokens, {len(counts)} types"
+      + (f"; raw text: {sum(raw_counts.values())} tokens, {len(raw_counts)} types" if raw_counts else ""),
+      file=sys.stderr)
 
 model = fasttext.train_unsupervised(
     norm_path, model="skipgram", dim=args.dim, epoch=args.epoch, minCount=1, minn=3, maxn=6,
@@ -56,6 +71,9 @@ model = fasttext.train_unsupervised(
 
 if args.language == "en":
     keep = [w for w, _ in counts.most_common() if w and not any(ch.isspace() for ch in w)]
+    kept = set(keep)
+    keep += [w for w, c in raw_counts.most_common()
+             if c >= args.min_count and w not in kept and not any(ch.isspace() for ch in w)]
 else:
     keep = [w for w, c in counts.most_common() if c >= args.min_count]
     kept = set(keep)

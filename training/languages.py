@@ -53,8 +53,8 @@ class English:
     ]
 
     def __init__(self, args):
-        from english.corpora import load, CORPORA
-        self.corpora = CORPORA
+        from english.corpora import load, SCORED
+        self.corpora = SCORED
         self.devel = load(args.corpora, "devel")
         self.gazetteer = []
 

@@ -8,7 +8,8 @@ every language (--language es|en); what differs is the data and the loss:
   labels, so a token it tags O may be O or part of a mention of a label it does not annotate. The
   loss is -log of the total probability of every tag path consistent with what the corpus says (a
   gold entity tag fixes the token's tag; an O allows O or any tag of the labels the corpus leaves
-  out). Early stopping on the mean of the devel splits' F1.
+  out). Early stopping on the mean F1 of the scored corpora's devel splits (english/corpora.py);
+  --train-corpora adds others (NCBI-disease) to the training sentences, their devel only logged.
 
 Interrupted runs resume from their last finished epoch (run_dir/last.pt)."""
 import argparse, json, os, random, sys, time
@@ -31,6 +32,8 @@ ap.add_argument("--train", help="es: train CoNLL")
 ap.add_argument("--dev", help="es: dev CoNLL")
 ap.add_argument("--gazetteer", help="es: gazetteer, one name a line")
 ap.add_argument("--corpora", help="en: folder with BC5CDR-IOB/ and BC2GM-IOB/")
+ap.add_argument("--train-corpora", nargs="+", help="en: corpora trained on (default: the scored ones, "
+                "BC5CDR and BC2GM); NCBI-disease adds Disease sentences")
 ap.add_argument("--emb", required=True, help="folder with words.txt and vectors.npy")
 ap.add_argument("--affixes", required=True)
 ap.add_argument("--out", required=True)
@@ -134,11 +137,12 @@ if args.language == "es":
     say(f"seed {args.seed} scheme {args.scheme}: {len(train_items)} train / {len(val_items)} validation / "
         f"{len(dev_items)} dev sentences, {len(tags)} tags, {len(chars)} chars, {len(words)} words")
 else:
-    from english.corpora import load, LABELS
+    from english.corpora import load, LABELS, SCORED
     labels = LABELS
     tags = tag_set(LABELS, args.scheme)
-    train = load(args.corpora, "train")
-    devel = load(args.corpora, "devel")
+    train_names = args.train_corpora or SCORED
+    train = load(args.corpora, "train", train_names)
+    devel = load(args.corpora, "devel", list(SCORED) + [n for n in train_names if n not in SCORED])
     if args.limit:
         train = {k: (l, s[:args.limit]) for k, (l, s) in train.items()}
         devel = {k: (l, s[:args.limit]) for k, (l, s) in devel.items()}
@@ -276,11 +280,15 @@ def evaluate():
         c = counts(items, keep=corpus_labels)
         rows = {l: c.get(l, [0, 0, 0]) for l in corpus_labels}
         total = [sum(v[k] for v in rows.values()) for k in range(3)]
+        if name not in SCORED:  # logged only, under the corpus name
+            table[name] = round(token_f1(total)[0], 4)
+            continue
         for l, v in list(rows.items()) + [(name, total)]:
             table[l] = round(token_f1(v)[0], 4)
         corpus_f1.append(table[name])
     score = sum(corpus_f1) / len(corpus_f1)
-    return score, score, f"devel {json.dumps(table)} mean {score:.4f}", {"dev_f1_tokens": score, "dev_table": table}
+    return score, score, f"devel {json.dumps(table)} mean {score:.4f}", {
+        "dev_f1_tokens": score, "dev_table": table, "train_corpora": list(train_names)}
 
 
 # --- Training loop ----------------------------------------------------------------------------------

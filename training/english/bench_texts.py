@@ -3,7 +3,7 @@ spaces; ten sentences a document) and the same tokens as medtag CoNLL for the Py
 import argparse, os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from corpora import read_iob, CORPORA  # noqa: E402
+from corpora import read_iob, CORPORA, SCORED  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--corpora", required=True)
@@ -13,7 +13,7 @@ ap.add_argument("--per-document", type=int, default=10)
 args = ap.parse_args()
 os.makedirs(args.texts, exist_ok=True)
 sents = []
-for folder, _ in CORPORA.values():
+for folder, _ in (CORPORA[name] for name in SCORED):
     sents += [[t for t, _ in s] for s in read_iob(os.path.join(args.corpora, folder, "devel.tsv"))]
 with open(args.conll, "w", encoding="utf-8") as conll:
     for d in range(0, len(sents), args.per_document):
