@@ -9,7 +9,7 @@ from safetensors.numpy import load_file
 from conll import read_conll, sentences
 from data import Encoder, batchify
 from features import load_gazetteer, load_affixes
-from model import BiLSTMCRF, viterbi_np
+from model import BiLSTMCRF, load_exported, viterbi_np
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--model", required=True)
@@ -41,14 +41,7 @@ for k in range(d["members"]):
     m = BiLSTMCRF(vectors.copy(), d["chars"], tags, man["tagScheme"], char_dim=d["charDim"],
                   char_hidden=d["charHidden"], case_dim=d["casingDim"], hidden=d["hidden"],
                   lm_dim=2 * d.get("charLMHidden", 0))
-    state = m.state_dict()
-    for name in state:
-        key = f"m{k}.{name}"
-        if key in tensors:
-            state[name] = torch.from_numpy(tensors[key].copy())
-    m.load_state_dict(state)
-    m.eval()
-    members.append(m)
+    members.append(load_exported(m, tensors, f"m{k}."))
 crf = [tensors["crf.start"], tensors["crf.transitions"], tensors["crf.end"]]
 
 sents = [[t[0] for t in s] for s in sentences(read_conll(args.conll))]

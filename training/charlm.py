@@ -87,18 +87,9 @@ class Embedder:
     def from_export(cls, chars, tensors, embedding, hidden):
         """The language models of an exported model: `tensors` (numpy) named charlm.DIRECTION.*."""
         self = cls.__new__(cls)
-        models = []
-        for direction in ("forward", "backward"):
-            m = CharLM(len(chars), embedding, hidden)
-            state = m.state_dict()
-            for name in state:
-                key = f"charlm.{direction}.{name}"
-                if key in tensors:
-                    state[name] = torch.from_numpy(tensors[key].copy())
-            m.load_state_dict(state)
-            m.eval()
-            models.append(m)
-        self.setup(chars, *models)
+        from model import load_exported
+        self.setup(chars, *(load_exported(CharLM(len(chars), embedding, hidden), tensors, f"charlm.{direction}.")
+                            for direction in ("forward", "backward")))
         return self
 
     @torch.no_grad()

@@ -165,6 +165,18 @@ class BiLSTMCRF(nn.Module):
         return (self.aux_out if aux else self.out)(self.drop(out))
 
 
+def load_exported(module, tensors, prefix):
+    """Fills `module` from exported numpy `tensors` named `prefix` + its state-dict keys (keys the
+    export leaves out keep their values) and puts it in eval mode."""
+    state = module.state_dict()
+    for name in state:
+        if prefix + name in tensors:
+            state[name] = torch.from_numpy(tensors[prefix + name].copy())
+    module.load_state_dict(state)
+    module.eval()
+    return module
+
+
 def viterbi_np(em, start, trans, end):
     """numpy Viterbi: em [L,T], start [T], trans [T,T] (from, to), end [T] -> tag indices.
     Ties resolve to the lowest index, as in the Swift decoder."""
