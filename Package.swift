@@ -52,7 +52,7 @@ let package = Package(
             name: "MedtagPipeline",
             dependencies: [
                 "MedtagText", "MedtagTagging", "MedtagModel", "MedtagFormats", "MedtagNormalize", "MedtagNeural",
-                "MedtagStorage", "CLinux",
+                "MedtagStorage", "MedtagIngest", "CLinux",
             ]),
         // Reading inputs: files, XML and archives (recursively, within limits) as a stream of documents,
         // for the daemon, `medtag ingest` and `medtag annotate` alike.
@@ -93,7 +93,9 @@ let package = Package(
         .testTarget(name: "MedtagEvaluationTests", dependencies: ["MedtagEvaluation"]),
         .testTarget(name: "MedtagIngestTests", dependencies: ["MedtagIngest", "MedtagTestSupport"]),
         .testTarget(name: "MedtagSpoolTests", dependencies: ["MedtagSpool", "MedtagTestSupport"]),
-        .testTarget(name: "MedtagPipelineTests", dependencies: ["MedtagPipeline", "MedtagModel", "MedtagFormats", "MedtagTagging", "MedtagTestSupport"]),
+        .testTarget(
+            name: "MedtagPipelineTests",
+            dependencies: ["MedtagPipeline", "MedtagIngest", "MedtagModel", "MedtagFormats", "MedtagTagging", "MedtagTestSupport"]),
     ]
 )
 

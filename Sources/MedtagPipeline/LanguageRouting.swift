@@ -73,6 +73,20 @@ public struct RoutedDocument: Sendable {
     }
 }
 
+/// A text to annotate: its id in the results, and the inbox sub-folder it came from, if any.
+public struct AnnotationRequest: Sendable {
+    public var id: String
+    public var text: String
+    /// The folder (language) to route the text with: see ``LanguageRouter/annotate(id:text:folder:)``.
+    public var folder: String?
+
+    public init(id: String, text: String, folder: String? = nil) {
+        self.id = id
+        self.text = text
+        self.folder = folder
+    }
+}
+
 /// A text's language cannot be served.
 public struct RoutingError: Error, CustomStringConvertible, Sendable {
     public var reason: String
@@ -88,6 +102,22 @@ extension Pipeline {
             conllScheme: manifest.tagScheme)
         if let note = normalizationNote { routed.notes.append(note) }
         return routed
+    }
+
+    /// Annotates several texts at once (``annotateBatchTimed(_:)``), reporting each one's language
+    /// and model as ``annotateRouted(id:text:source:)`` does.
+    public func annotateBatchRouted(
+        _ texts: [(id: String, text: String)], sources: [LanguageSource]
+    ) -> [Result<RoutedDocument, any Error>] {
+        zip(annotateBatchTimed(texts), sources).map { result, source in
+            result.map { annotated in
+                var routed = RoutedDocument(
+                    document: annotated.document, timings: annotated.timings, language: manifest.language, languageSource: source,
+                    model: manifest.name, conllScheme: manifest.tagScheme)
+                if let note = normalizationNote { routed.notes.append(note) }
+                return routed
+            }
+        }
     }
 
     /// Why entities get no code with this pipeline; nil when a lexicon is loaded.
@@ -203,6 +233,43 @@ public final class LanguageRouter: Sendable {
         var routed = try pipeline.annotateRouted(id: id, text: text, source: source)
         routed.notes.insert("identified as '\(language)', which has no model installed (\(why)); annotated as '\(fallback)'", at: 0)
         return routed
+    }
+
+    /// Annotates several texts, each with the pipeline of its language as ``annotate(id:text:folder:)``
+    /// chooses it; the texts of one language are annotated together (``Pipeline/annotateBatchRouted(_:sources:)``).
+    /// The results are in the order of `requests`.
+    public func annotateBatch(_ requests: [AnnotationRequest]) -> [Result<RoutedDocument, any Error>] {
+        var results = [Result<RoutedDocument, any Error>?](repeating: nil, count: requests.count)
+        // Per pipeline language: the requests it serves, how each was routed, and the note of a fallback.
+        var groups: [String: [(index: Int, source: LanguageSource, note: String?)]] = [:]
+        for (k, request) in requests.enumerated() {
+            let (language, source) = language(of: request.text, folder: request.folder)
+            if pipelines[language] != nil {
+                groups[language, default: []].append((k, source, nil))
+                continue
+            }
+            let why = unavailable[language] ?? "no model for language '\(language)'"
+            guard source == .detected, pipelines[fallback] != nil else {
+                results[k] = .failure(
+                    RoutingError(
+                        reason: "the text is to be annotated as '\(language)' (\(source.rawValue)) but no such model is installed: \(why)"))
+                continue
+            }
+            groups[fallback, default: []].append(
+                (k, source, "identified as '\(language)', which has no model installed (\(why)); annotated as '\(fallback)'"))
+        }
+        for (language, members) in groups.sorted(by: { $0.key < $1.key }) {
+            let annotated = pipelines[language]!.annotateBatchRouted(
+                members.map { (requests[$0.index].id, requests[$0.index].text) }, sources: members.map(\.source))
+            for (member, result) in zip(members, annotated) {
+                results[member.index] = result.map { routed in
+                    var routed = routed
+                    if let note = member.note { routed.notes.insert(note, at: 0) }
+                    return routed
+                }
+            }
+        }
+        return results.map { $0! }
     }
 
     /// The names of the loaded models, by language.

@@ -18,8 +18,16 @@ public struct TaggerComponent: DocumentComponent {
     }
 
     public func process(_ document: inout Document) throws {
-        let sentences = document.sentences.map { document.tokens[$0.tokens].map(\.text) }
-        let predicted = try tagger.tag(sentences)
+        apply(try tagger.tag(Self.sentences(of: document)), to: &document)
+    }
+
+    /// The token texts of each sentence of a document, as the tagger takes them.
+    public static func sentences(of document: Document) -> [[String]] {
+        document.sentences.map { document.tokens[$0.tokens].map(\.text) }
+    }
+
+    /// Stores the tagger's mentions of each sentence (``sentences(of:)``) as the document's entities.
+    public func apply(_ predicted: [[TokenSpan]], to document: inout Document) {
         var entities: [Entity] = []
         for (index, sentence) in document.sentences.enumerated() {
             let base = sentence.tokens.lowerBound

@@ -104,29 +104,11 @@ struct AnnotateCommand: ParsableCommand {
             total: shard == nil && !inputs.contains { InputKind(fileName: $0.url.lastPathComponent) == .archive } ? inputs.count : nil, quiet: quiet)
         defer { progress.finish() }  // also when an error ends the command
         var collector = SummaryCollector(title: self.inputs.joined(separator: ", "), router: router, formats: formats)
-        // Documents are annotated on `workers` threads; what each one gives is written on this
-        // thread, in input order, by the continuation submitted with it.
-        let pool = OrderedWorkers<Result<[RoutedDocument], any Error>>(workers: workers)
-        var continuations: [(Result<[RoutedDocument], any Error>) -> Void] = []
-        func submit(_ work: @escaping @Sendable () -> Result<[RoutedDocument], any Error>, then: @escaping (Result<[RoutedDocument], any Error>) -> Void) {
-            continuations.append(then)
-            pool.submit(work) { continuations.removeFirst()($0) }
-        }
+        // Documents are annotated on `workers` threads, short ones several at a time; what each one
+        // gives is written on this thread, in input order.
+        let stage = AnnotationStage<Never>(annotator: router, workers: workers, limits: limits)
         /// Reports, in input order, a problem found while reading the inputs.
-        func report(_ body: @escaping () -> Void) { submit({ .success([]) }, then: { _ in body() }) }
-        /// Reads and annotates every piece of a document, on a worker thread.
-        @Sendable func annotated(_ document: InputDocument, key: String) -> Result<[RoutedDocument], any Error> {
-            Result {
-                let pieces = try document.pieces(limits: limits)
-                var routed: [RoutedDocument] = []
-                while let piece = try pieces.next() {
-                    routed.append(
-                        try router.annotate(
-                            id: key, text: piece, folder: PieceAnnotation.routingFolder(nil, firstLanguage: routed.first?.language)))
-                }
-                return routed
-            }
-        }
+        func report(_ body: @escaping () -> Void) { stage.add(step: body) }
         var keys = ResultKeys()
         // Result files appear a batch of documents at a time, with one flush to disk per batch.
         let batch = AtomicFile.Batch()
@@ -184,10 +166,10 @@ struct AnnotateCommand: ParsableCommand {
                 writer?.fail(key: key, reason: "\(error)")
             }
         }
-        /// Annotates one document: `work` on a worker thread, or, when nil, piece by piece on this
-        /// thread as `stream` reads it (a text too large to hold at once).
+        /// Annotates one document: on a worker thread when `document` is given, else piece by piece on
+        /// this thread as `stream` reads it (a text too large to hold at once).
         func annotateOne(
-            key: String, input: String, source: String, work: (@Sendable () -> Result<[RoutedDocument], any Error>)?,
+            key: String, input: String, source: String, document: InputDocument?,
             stream: @escaping () throws -> () throws -> String? = { { nil } }
         ) {
             if let shard, !shard.owns(key) { return }
@@ -202,16 +184,16 @@ struct AnnotateCommand: ParsableCommand {
                 }
                 return
             }
-            if let work {
-                submit(work) { result in
+            if let document {
+                stage.add(document, id: key, folder: nil) { outcome in
                     var pieces: ArraySlice<RoutedDocument>?
                     write(key: key, input: input, source: source) {
-                        if pieces == nil { pieces = try result.get()[...] }
+                        if pieces == nil { pieces = try outcome.pieces.get()[...] }
                         return pieces?.popFirst()
                     }
                 }
             } else {
-                submit({ .success([]) }) { _ in
+                report {
                     var language: String?
                     var next: (() throws -> String?)?
                     write(key: key, input: input, source: source) {
@@ -260,12 +242,12 @@ struct AnnotateCommand: ParsableCommand {
                 if document.isStreamed, document.size > pieceSize {
                     // Plain text of several pieces is read piece by piece on this thread: only two pieces
                     // of it are in memory at a time.
-                    annotateOne(key: key, input: input.input, source: path, work: nil) {
+                    annotateOne(key: key, input: input.input, source: path, document: nil) {
                         let pieces = try document.pieces(limits: limits)
                         return { try pieces.next() }
                     }
                 } else {
-                    annotateOne(key: key, input: input.input, source: path, work: { annotated(document, key: key) })
+                    annotateOne(key: key, input: input.input, source: path, document: document)
                 }
                 continue
             }
@@ -279,16 +261,14 @@ struct AnnotateCommand: ParsableCommand {
                         }
                     case .document(let document):
                         let key = archiveKey + "/" + document.key
-                        annotateOne(key: key, input: input.input, source: "\(path): \(document.shownPath)", work: {
-                            annotated(document, key: key)
-                        })
+                        annotateOne(key: key, input: input.input, source: "\(path): \(document.shownPath)", document: document)
                     }
                 }
             } catch {
                 refuse(archiveKey, error)
             }
         }
-        pool.finish { continuations.removeFirst()($0) }
+        stage.finish()
         commitBatch(atLeast: 1)
         if let commitError { throw commitError }
         if let writer {

@@ -202,12 +202,12 @@ struct InputJob: Sendable {
             return
         }
         tally.report.members = InputReport.Members()
-        let members = OrderedWorkers<MemberResult>(workers: documentWorkers)
+        let stage = AnnotationStage<SpoolError>(annotator: annotator, workers: documentWorkers, limits: configuration.limits)
         do {
-            try processArchive(documents, members: members, tally: tally, logger: logger)
-            try members.finish { (result) throws(SpoolError) in try write(result, tally: tally, logger: logger) }
+            try processArchive(documents, stage: stage, tally: tally, logger: logger)
+            try stage.finish()
         } catch {
-            members.cancel()
+            stage.cancel()
             throw error
         }
         tally.report.members?.read = documents.membersRead
@@ -256,15 +256,15 @@ struct InputJob: Sendable {
         }
     }
 
-    /// What became of one archive member, handed back in archive order by ``OrderedWorkers``.
-    enum MemberResult: Sendable {
+    /// What became of one archive member, handed back in archive order by the ``AnnotationStage``.
+    enum MemberResult {
         case refused(path: String, reason: String)
         /// A document decoded and annotated (or refused for its text) on a worker thread.
         case document(AnnotatedMember)
     }
 
     /// An archive member as a worker left it: its annotated pieces, or why it is refused.
-    struct AnnotatedMember: Sendable {
+    struct AnnotatedMember {
         /// The member as shown in the report (`outer.zip/inner.tar/a.txt`).
         var shownPath: String
         /// Its path inside the input, which names its results.
@@ -276,62 +276,38 @@ struct InputJob: Sendable {
         var ms: [String: Double]
     }
 
-    /// Reads an archive's documents (see ``InputDocuments``). They are decoded and annotated by
-    /// `members`' workers; every outcome, refusals included, is written in archive order by
-    /// ``write(_:tally:logger:)``.
+    /// Reads an archive's documents (see ``InputDocuments``) into `stage`, which decodes and
+    /// annotates them on its workers; every outcome, refusals included, is written in archive order
+    /// by ``write(_:tally:logger:)``.
     private func processArchive(
-        _ documents: InputDocuments, members: OrderedWorkers<MemberResult>, tally: Tally, logger: Logger
+        _ documents: InputDocuments, stage: AnnotationStage<SpoolError>, tally: Tally, logger: Logger
     ) throws(SpoolError) {
-        func deliver(_ result: MemberResult) throws(SpoolError) { try write(result, tally: tally, logger: logger) }
-        let annotator = annotator
-        let limits = configuration.limits
         let languageFolder = InputJob.languageFolder(relativePath)
         while true {
             let entry: InputEntry?
             do { entry = try tally.time("read") { () throws(IngestError) in try documents.next() } } catch {
                 throw spoolError(error, path: relativePath)
             }
-            guard let entry else { return }
-            guard case .document(let document) = entry else {
-                if case .refused(let path, let reason) = entry {
-                    try members.submit({ .refused(path: path, reason: reason) }, deliver: deliver)
-                }
-                continue
-            }
-            try members.submit(
-                {
-                    var ms: [String: Double] = [:]
-                    let pieces = Result { () throws(SpoolError) -> [RoutedDocument] in
-                        var start = Clock.monotonic
-                        let text: DocumentPieces
-                        do throws(IngestError) { text = try document.pieces(limits: limits) } catch {
-                            throw spoolError(error, path: document.shownPath)
+            switch entry {
+            case nil: return
+            case .refused(let path, let reason):
+                try stage.add { () throws(SpoolError) in try write(.refused(path: path, reason: reason), tally: tally, logger: logger) }
+            case .document(let document):
+                try stage.add(document, id: document.key, folder: languageFolder) { (outcome) throws(SpoolError) in
+                    let pieces = outcome.pieces.mapError { failure -> SpoolError in
+                        switch failure {
+                        case .unreadable(let error): spoolError(error, path: document.shownPath)
+                        case .annotation(let error):
+                            SpoolError(stage: .annotate, path: document.path, reason: "annotation failed: \(error)", disposition: .rejected)
                         }
-                        ms["decode"] = (Clock.monotonic - start) * 1000
-                        start = Clock.monotonic
-                        defer { ms["annotate"] = (Clock.monotonic - start) * 1000 }
-                        var routed: [RoutedDocument] = []
-                        while true {
-                            let next: String?
-                            do throws(IngestError) { next = try text.next() } catch { throw spoolError(error, path: document.shownPath) }
-                            guard let piece = next else { break }
-                            do {
-                                routed.append(
-                                    try annotator.annotateRouted(
-                                        id: document.key, text: piece,
-                                        folder: PieceAnnotation.routingFolder(languageFolder, firstLanguage: routed.first?.language)))
-                            } catch {
-                                throw SpoolError(
-                                    stage: .annotate, path: document.path, reason: "annotation failed: \(error)", disposition: .rejected)
-                            }
-                        }
-                        return routed
                     }
-                    return .document(
-                        AnnotatedMember(
-                            shownPath: document.shownPath, fullPath: document.path, depth: document.depth,
-                            bytesRead: document.inputBytesRead, pieces: pieces, ms: ms))
-                }, deliver: deliver)
+                    let member = AnnotatedMember(
+                        shownPath: document.shownPath, fullPath: document.path, depth: document.depth,
+                        bytesRead: document.inputBytesRead, pieces: pieces,
+                        ms: ["decode": outcome.decodeMilliseconds, "annotate": outcome.annotateMilliseconds])
+                    try write(.document(member), tally: tally, logger: logger)
+                }
+            }
         }
     }
 

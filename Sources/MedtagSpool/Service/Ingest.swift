@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Logging
 import MedtagIngest
+import MedtagPipeline
 import SystemPackage
 
 /// `medtag ingest`: processes given files (usually the night's archives) once, through the same

@@ -3,9 +3,13 @@ import Glibc
 #endif
 import Dispatch
 import Logging
+import MedtagPipeline
 import ServiceLifecycle
 import SystemPackage
 import UnixSignals
+
+/// Builds the annotator from the configuration: called at start and on every reload (SIGHUP).
+public typealias AnnotatorLoader = @Sendable (SpoolConfiguration) throws -> any DocumentAnnotator
 
 /// The daemon: watches the inbox, claims files, annotates them on a bounded pool of worker threads
 /// and publishes the results, until a graceful shutdown.

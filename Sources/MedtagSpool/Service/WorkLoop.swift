@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import Logging
+import MedtagPipeline
 import SystemPackage
 
 /// The daemon's state and its one event loop. Only the service's task touches it.
