@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 
 @testable import MedtagSpool
@@ -36,6 +37,35 @@ struct ClaimTests {
             let url = root.appendingPathComponent("spool/\(folder)")
             return ((FileManager.default.enumerator(atPath: url.path)?.allObjects as? [String]) ?? []).sorted()
         }
+    }
+
+    @Test("a work folder left half-built by a killed daemon is removed at once when its lock is free; one being built is kept")
+    func halfBuiltWorkFolders() throws {
+        let spool = try Fixture()
+        let work = URL(fileURLWithPath: spool.layout.work.string)
+        // Killed after locking its new folder but before renaming it: the lock file is there, free.
+        let dead = work.appendingPathComponent(".muerto.new")
+        try FileManager.default.createDirectory(at: dead, withIntermediateDirectories: true)
+        try Data().write(to: dead.appendingPathComponent(".lock"))
+        // Being built right now: its lock is held.
+        let alive = work.appendingPathComponent(".vivo.new")
+        try FileManager.default.createDirectory(at: alive, withIntermediateDirectories: true)
+        let lock = open(alive.appendingPathComponent(".lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        #expect(lock >= 0)
+        defer { close(lock) }
+        #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        // Just created, no lock file yet (or killed between mkdir and open): kept for a minute.
+        let fresh = work.appendingPathComponent(".reciente.new")
+        try FileManager.default.createDirectory(at: fresh, withIntermediateDirectories: true)
+
+        _ = spool.area.adoptAbandoned(logger: Logger(label: "test"))
+        #expect(!FileManager.default.fileExists(atPath: dead.path))
+        #expect(FileManager.default.fileExists(atPath: alive.appendingPathComponent(".lock").path))
+        #expect(FileManager.default.fileExists(atPath: fresh.path))
+        // A daemon of the same instance name as the removed one starts normally.
+        let restarted = try WorkArea.acquire(layout: spool.layout, instance: "muerto")
+        #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("muerto/.lock").path))
+        _ = restarted
     }
 
     @Test("an input listed, then deleted before the claim: vanished, nothing in failed/, no folder left in work/")

@@ -49,7 +49,7 @@ public final class WorkArea: Sendable {
         func fail(_ reason: String, _ errno: Errno? = nil, _ path: FilePath = folder) -> SpoolError {
             SpoolError(stage: .spool, path: path.string, reason: reason, errno: errno, disposition: .rejected)
         }
-        let fd: CInt
+        var fd: CInt = -1
         if Sys.isDirectory(folder) {
             // A fixed instance name used again: the folder is ours if nobody holds its lock.
             do {
@@ -66,20 +66,19 @@ public final class WorkArea: Sendable {
             }
         } else {
             // Build and lock the folder under a dot-name, then rename it into place, so nobody ever
-            // sees an unlocked `work/<instance>/` that is in fact alive.
+            // sees an unlocked `work/<instance>/` that is in fact alive. Another daemon starting at
+            // the same moment may take the dot-name folder for a dead one's and remove it (see
+            // ``adoptAbandoned(logger:)``): then it is built again.
             let building = layout.work.appending(".\(instance).new")
-            do {
-                try Sys.removeTree(building)
-                try Sys.mkdir(building)
-                fd = try Sys.open(building.appending(".lock"), flags: O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o640)
-            } catch { throw fail("cannot create the work folder", error, building) }
-            do {
-                _ = try Sys.tryLock(fd)
-                try Sys.rename(building, folder)
-                try Sys.fsync(layout.work, directory: true)
-            } catch {
-                _ = Glibc.close(fd)
-                throw fail("cannot create the work folder", error)
+            var attempt = 1
+            while true {
+                do {
+                    fd = try build(building, into: folder, work: layout.work)
+                    break
+                } catch {
+                    guard attempt < 3 else { throw fail("cannot create the work folder", error, building) }
+                    attempt += 1
+                }
             }
         }
         let area = WorkArea(layout: layout, instance: instance, lockDescriptor: fd)
@@ -88,6 +87,34 @@ public final class WorkArea: Sendable {
             try Sys.mkdirs(area.staging)
         } catch { throw fail("cannot prepare the staging folder", error, area.staging) }
         return area
+    }
+
+    /// Creates `building` holding a locked `.lock`, renames it to `folder` and returns the lock.
+    private static func build(_ building: FilePath, into folder: FilePath, work: FilePath) throws(Errno) -> CInt {
+        try Sys.removeTree(building)
+        try Sys.mkdir(building)
+        let fd = try Sys.open(building.appending(".lock"), flags: O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o640)
+        do throws(Errno) {
+            guard try Sys.tryLock(fd) else { throw Errno.resourceTemporarilyUnavailable }
+            try Sys.rename(building, folder)
+            try Sys.fsync(work, directory: true)
+        } catch {
+            _ = Glibc.close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// Whether `folder`, a work folder being built (`.<instance>.new`), was left by a daemon that
+    /// died building it: its lock is free (a daemon building one holds it), or it has no lock file
+    /// and is more than a minute old. The lock, when taken, is held until the folder is removed.
+    private static func removeIfAbandoned(building folder: FilePath) {
+        guard let fd = try? Sys.open(folder.appending(".lock"), flags: O_RDWR | O_CLOEXEC, mode: 0) else {
+            if let st = try? Sys.lstat(folder), Double(st.st_mtim.tv_sec) < Clock.now - 60 { try? Sys.removeTree(folder) }
+            return
+        }
+        defer { _ = Glibc.close(fd) }
+        if (try? Sys.tryLock(fd)) == true { try? Sys.removeTree(folder) }
     }
 
     /// What became of a claim.
@@ -192,10 +219,8 @@ public final class WorkArea: Sendable {
             let other = layout.work.appending(name)
             guard Sys.isDirectory(other) else { continue }
             if name.hasPrefix(".") {
-                // A daemon that died while creating its folder; nothing was ever claimed into it.
-                if let st = try? Sys.lstat(other), Double(st.st_mtim.tv_sec) < Clock.now - 60 {
-                    try? Sys.removeTree(other)
-                }
+                // Perhaps a daemon that died while creating its folder; nothing was ever claimed into it.
+                WorkArea.removeIfAbandoned(building: other)
                 continue
             }
             guard let fd = try? Sys.open(other.appending(".lock"), flags: O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o640)
