@@ -148,6 +148,9 @@ public final class ShardWriter {
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
     }
 
+    /// The folder the shard's files are written in before it is published.
+    public var folder: URL { staging }
+
     /// Where a result file named `fileName` is written before the shard is published.
     public func fileURL(_ fileName: String) -> URL { staging.appendingPathComponent(fileName) }
 

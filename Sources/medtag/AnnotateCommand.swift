@@ -111,41 +111,29 @@ struct AnnotateCommand: ParsableCommand {
         func report(_ body: @escaping () -> Void) { stage.add(step: body) }
         var keys = ResultKeys()
         // Result files appear a batch of documents at a time, with one flush to disk per batch.
-        let batch = AtomicFile.Batch()
+        let sink = FolderSink(folder: writer?.folder ?? outURL)
         var commitError: (any Error)?
         func commitBatch(atLeast files: Int) {
-            guard batch.count >= files, commitError == nil else { return }
-            do { try batch.commit() } catch { commitError = error }
+            guard sink.pending >= files, commitError == nil else { return }
+            do { try sink.commit() } catch { commitError = error }
         }
         /// Writes one document whose stable key (its path inside the input, without the extension)
         /// is `key`; `input` names the file, folder or archive it came from. `next` gives its
         /// annotated pieces.
         func write(key: String, input: String, source: String, annotated next: () throws -> RoutedDocument?) {
             do {
-                var document = PieceAnnotation(id: key, baseName: key, formats: formats, conllScheme: scheme, input: input)
-                var files: [(name: String, writer: AtomicFile.Writer)] = []
+                var results = DocumentResultFiles(
+                    PieceAnnotation(id: key, baseName: key, formats: formats, conllScheme: scheme, input: input), sink: sink)
                 var rows: [(fileName: String, bytes: [UInt8])] = []
                 while let routed = try next() {
                     collector.piece(routed)
                     progress.advance(tokens: routed.document.tokens.count)
-                    let bytes = document.render(routed)
-                    if files.isEmpty {
-                        files = try bytes.filter { !ResultTable.isTable($0.fileName) }.map {
-                            ($0.fileName, try AtomicFile.Writer(url: writer?.fileURL($0.fileName) ?? outURL.appendingPathComponent($0.fileName)))
-                        }
-                    }
-                    for piece in bytes {
-                        if ResultTable.isTable(piece.fileName) {
-                            rows.append(piece)
-                        } else if let file = files.first(where: { $0.name == piece.fileName }) {
-                            try file.writer.write(piece.bytes)
-                        }
-                    }
+                    rows += try results.write(routed)
                 }
-                let outputs = files.map { file in
-                    ShardManifest.OutputFile(name: file.name, sha256: batch.add(file.writer), bytes: file.writer.count)
+                let outputs = results.files.map { file in
+                    ShardManifest.OutputFile(name: file.name, sha256: sink.finish(file.file), bytes: file.file.count)
                 }
-                guard let routed = document.first, let counts = document.renderer else { return }
+                guard let routed = results.annotation.first, let counts = results.annotation.renderer else { return }
                 tables.add(key: key, pieces: rows)
                 used[routed.model, default: (routed.language, 0)].count += 1
                 for note in routed.notes where !notes.contains(note) {
@@ -155,7 +143,7 @@ struct AnnotateCommand: ParsableCommand {
                 tokens += counts.tokens
                 entities += counts.entities
                 writer?.add(key: key, tokens: counts.tokens, entities: counts.entities, language: routed.language, files: outputs)
-                collector.finished(key, first: routed, tokens: counts.tokens, entities: counts.entities, files: files.map(\.name))
+                collector.finished(key, first: routed, tokens: counts.tokens, entities: counts.entities, files: results.files.map(\.name))
                 progress.advance(documents: 1)
                 commitBatch(atLeast: 256)
             } catch {

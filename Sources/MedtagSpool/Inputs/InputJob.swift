@@ -60,7 +60,7 @@ struct InputJob: Sendable {
         var report: InputReport
         var summary: RunSummary
         /// The input's tables (``ResultTable``), open for the whole job: each document appends its rows.
-        var tables: ResultFiles?
+        var tables: ResultTableFiles?
         /// When the progress was last recorded on the input (monotonic seconds).
         var progressRecorded = 0.0
         init(report: InputReport) {
@@ -92,7 +92,7 @@ struct InputJob: Sendable {
             }
             try openTables(tally)
             try process(name: name, tally: tally, logger: logger)
-            try tally.time("write") { () throws(SpoolError) in try tally.tables?.finish() }
+            tally.tables?.close()
             try tally.time("publish") { () throws(SpoolError) in
                 try writeFile(stagingFolder.appending(InputReport.fileName), tally.report.encoded())
                 tally.summary.seconds = Clock.monotonic - started
@@ -139,9 +139,7 @@ struct InputJob: Sendable {
     private func openTables(_ tally: Tally) throws(SpoolError) {
         let names = ResultTable.names(for: configuration.formats)
         guard !names.isEmpty else { return }
-        let tables = try ResultFiles(folder: stagingFolder, names: names)
-        try tables.append(names.map { ($0, ResultTable.header($0)) })
-        tally.tables = tables
+        tally.tables = try ResultTableFiles(folder: stagingFolder, names: names)
     }
 
     /// Records on the claimed input how far the work is (documents done, bytes of the input read), at
@@ -381,32 +379,29 @@ struct InputJob: Sendable {
         _ next: AnnotatedSource, documentPath: String, folder: FilePath, holdRows: Bool = false, tally: Tally, logger: Logger
     ) throws(SpoolError) -> InputReport.DocumentSummary {
         let id = Self.documentID(documentPath)
-        var document = PieceAnnotation(id: id, baseName: id, formats: configuration.formats, input: relativePath)
-        var fileNames: [String] = []
-        var files: ResultFiles?
-        defer { files?.close() }
+        var results = DocumentResultFiles(
+            PieceAnnotation(id: id, baseName: id, formats: configuration.formats, input: relativePath), sink: StagingSink(folder: folder))
+        defer { for file in results.files { file.file.close() } }
         var heldRows: [(fileName: String, bytes: [UInt8])] = []
         var found = EntityTally()
         while let annotated = try next() {
             try tally.time("write") { () throws(SpoolError) in
-                let bytes = document.render(annotated)
-                if files == nil { files = try ResultFiles(folder: folder, names: bytes.map(\.fileName).filter { !ResultTable.isTable($0) }) }
-                try files?.append(bytes)
-                if fileNames.isEmpty { fileNames = bytes.map(\.fileName).filter { !ResultTable.isTable($0) } }
-                if !holdRows {
-                    try tally.tables?.append(bytes)
+                let rows = try results.write(annotated)
+                if holdRows {
+                    heldRows += rows
                 } else {
-                    heldRows += bytes.filter { ResultTable.isTable($0.fileName) }
+                    try tally.tables?.append(rows)
                 }
             }
             found.add(annotated.document.entities)
             progress?.annotated(0, annotated.document.tokens.count)
         }
         try tally.time("write") { () throws(SpoolError) in try tally.tables?.append(heldRows) }
-        guard let first = document.first, let renderer = document.renderer, let files else {
+        let document = results.annotation
+        guard let first = document.first, let renderer = document.renderer else {
             throw SpoolError(stage: .decode, path: documentPath, reason: "the file is empty", disposition: .rejected)
         }
-        try tally.time("write") { () throws(SpoolError) in try files.finish() }
+        let fileNames = results.files.map(\.name)
         var summary = InputReport.DocumentSummary(
             path: documentPath, characters: renderer.characters, sentences: renderer.sentences,
             tokens: renderer.tokens, entities: renderer.entities)
