@@ -3,7 +3,8 @@
 #   NOTES clinical notes (the PharmaCoNER dev texts repeated) as a folder through `medtag annotate`
 #   and as a .tar.gz through `medtag ingest` and through the daemon (`medtag serve`, the archive dropped
 #   into its inbox); tokens/s, CPU use and peak memory of each, and the
-#   engine's 2-worker tokens/s (`medtag bench`) on the same texts.
+#   engine's 2-worker tokens/s (`medtag bench`) on the same texts; and how long a lone note dropped
+#   into the idle daemon takes to come out.
 # NOTES (default 2000), MODEL, DEV and BIN can be set in the environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +46,27 @@ until [ -e "$WORK/daemon/done/notes.tar.gz" ] || [ -e "$WORK/daemon/failed/notes
   sleep 0.2
 done
 d_s=$(awk -v a="$dropped" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+# Latency of a lone note: 20 dev texts dropped one at a time into the idle daemon, each timed from
+# its rename into the inbox until it is in done/ (results published before that).
+read -r lone_median lone_max < <(python3 - "$WORK/daemon" "$DEV" <<'PY'
+import glob, os, shutil, statistics, sys, time
+spool, dev = sys.argv[1], sys.argv[2]
+times = []
+for i, text in enumerate(sorted(glob.glob(os.path.join(dev, "*.txt")))[:20]):
+    name = f"lone-{i:02d}.txt"
+    hidden = os.path.join(spool, "inbox", "." + name)
+    shutil.copy(text, hidden)
+    start = time.monotonic()
+    os.rename(hidden, os.path.join(spool, "inbox", name))
+    done = os.path.join(spool, "done", name)
+    while not os.path.exists(done):
+        if time.monotonic() - start > 30:
+            sys.exit(f"{name} was not done after 30 s")
+        time.sleep(0.001)
+    times.append((time.monotonic() - start) * 1000)
+print(f"{statistics.median(times):.0f} {max(times):.0f}")
+PY
+)
 # SIGTERM to the daemon (the child of time), which then writes its figures.
 kill -TERM "$(pgrep -P "$SERVE")" && wait "$SERVE" || true
 d_rss=$(awk -F': ' '/Maximum resident/ { printf "%.0f", $2 / 1024 }' "$WORK/time-serve.txt")
@@ -60,3 +82,4 @@ row "medtag annotate (folder)" "$a_s" "$a_cpu" "$a_rss"
 row "medtag ingest (.tar.gz)" "$i_s" "$i_cpu" "$i_rss"
 row "medtag serve (.tar.gz dropped)" "$d_s" "-" "$d_rss"
 printf '%-34s %10s %8s\n' "engine alone, 2 workers" "" "$ENGINE"
+printf '%-34s %10s\n' "a lone note through the daemon" "${lone_median} ms median, ${lone_max} ms at most (20 notes)"
