@@ -19,26 +19,32 @@ public struct TaggerComponent: DocumentComponent {
 
     public func process(_ document: inout Document) throws {
         let sentences = document.sentences.map { document.tokens[$0.tokens].map(\.text) }
-        let predicted = try tagger.tag(sentences)
-        var entities: [Entity] = []
-        for (index, sentence) in document.sentences.enumerated() {
-            let base = sentence.tokens.lowerBound
-            for span in predicted[index] {
-                let first = document.tokens[base + span.start]
-                let last = document.tokens[base + span.end - 1]
-                entities.append(
-                    Entity(
-                        id: "", label: span.label, start: first.start, end: last.end,
-                        text: document.text(from: first.start, to: last.end), sentence: index))
-            }
-        }
-        entities.sort { ($0.start, $1.end) < ($1.start, $0.end) }
-        for k in entities.indices { entities[k].id = "T\(k + 1)" }
-        document.entities = entities
+        document.setEntities(fromTokenSpans: try tagger.tag(sentences))
     }
 }
 
 extension Document {
+    /// Replaces the entities by the token spans of each sentence (one array per sentence, in
+    /// order), in text order, numbered `T1`, `T2`, ….
+    public mutating func setEntities(fromTokenSpans spans: [[TokenSpan]]) {
+        precondition(spans.count == sentences.count, "one array of spans per sentence")
+        var entities: [Entity] = []
+        for (index, sentence) in sentences.enumerated() {
+            let base = sentence.tokens.lowerBound
+            for span in spans[index] {
+                let first = tokens[base + span.start]
+                let last = tokens[base + span.end - 1]
+                entities.append(
+                    Entity(
+                        id: "", label: span.label, start: first.start, end: last.end,
+                        text: text(from: first.start, to: last.end), sentence: index))
+            }
+        }
+        entities.sort { ($0.start, $1.end) < ($1.start, $0.end) }
+        for k in entities.indices { entities[k].id = "T\(k + 1)" }
+        self.entities = entities
+    }
+
     /// Gold or predicted entities of each sentence as token spans, for tag encoding.
     ///
     /// A mention whose edges fall inside a token is widened to whole tokens; one that crosses a
