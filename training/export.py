@@ -23,7 +23,7 @@ ap.add_argument("--name", help="model name (default: the language's)")
 ap.add_argument("--no-dev-score", action="store_true", help="skip the token-level dev scores")
 ap.add_argument("--postprocess", nargs="*", default=None,
                 help="document-level steps the runtime runs after the tagger (manifest 'postprocess'); "
-                     "default: consistency for Spanish, none for English")
+                     "default: consistency for Spanish, abbreviations and consistency for English")
 ap.add_argument("--corpus-note", help="what the members were trained on, for the manifest")
 ap.add_argument("--charlm", help="the contextual character language models the runs were trained with")
 languages.add_arguments(ap)
@@ -31,7 +31,7 @@ args = ap.parse_args()
 torch.set_num_threads(1)
 lang = languages.configure(args)
 name = args.name or lang.name
-postprocess = args.postprocess if args.postprocess is not None else (["consistency"] if lang.language == "es" else [])
+postprocess = args.postprocess if args.postprocess is not None else (["consistency"] if lang.language == "es" else ["abbreviations", "consistency"])
 
 ckpts = [torch.load(os.path.join(r, "model.pt"), weights_only=False) for r in args.runs]
 cfg = ckpts[0]["config"]

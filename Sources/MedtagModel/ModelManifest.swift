@@ -74,7 +74,8 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public var dimensions: Dimensions?
     /// Token-feature constants (neural models).
     public var features: FeatureConstants?
-    /// Document-level steps run after the tagger, by name (`consistency`: ``DocumentConsistency``).
+    /// Document-level steps run after the tagger, by name (`consistency`: ``DocumentConsistency``;
+    /// `abbreviations`: ``AbbreviationPropagation``).
     public var postprocess: [String]?
 
     public init(
@@ -139,7 +140,7 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     }
 
     /// Names accepted in ``postprocess``.
-    public static let knownPostprocess = ["consistency"]
+    public static let knownPostprocess = ["consistency", "abbreviations"]
 
     /// Reads and decodes `manifest.json` in the model folder at `directory`.
     public static func read(directory: String) throws(ModelError) -> ModelManifest {
@@ -196,11 +197,15 @@ public struct ModelManifest: Codable, Sendable, Equatable {
 
     /// The document-level steps the manifest asks for, in order.
     public func postprocessComponents() -> [any DocumentComponent] {
-        (postprocess ?? []).compactMap { step -> (any DocumentComponent)? in
-            switch step {
-            case "consistency": DocumentConsistency()
-            default: nil
-            }
+        (postprocess ?? []).compactMap(Self.postprocessComponent(named:))
+    }
+
+    /// The document-level step of a name in ``knownPostprocess``; nil for any other name.
+    public static func postprocessComponent(named step: String) -> (any DocumentComponent)? {
+        switch step {
+        case "consistency": DocumentConsistency()
+        case "abbreviations": AbbreviationPropagation()
+        default: nil
         }
     }
 }

@@ -28,25 +28,32 @@ public struct TaggerComponent: DocumentComponent {
 
     /// Stores the tagger's mentions of each sentence (``sentences(of:)``) as the document's entities.
     public func apply(_ predicted: [[TokenSpan]], to document: inout Document) {
-        var entities: [Entity] = []
-        for (index, sentence) in document.sentences.enumerated() {
-            let base = sentence.tokens.lowerBound
-            for span in predicted[index] {
-                let first = document.tokens[base + span.start]
-                let last = document.tokens[base + span.end - 1]
-                entities.append(
-                    Entity(
-                        id: "", label: span.label, start: first.start, end: last.end,
-                        text: document.text(from: first.start, to: last.end), sentence: index))
-            }
-        }
-        entities.sort { ($0.start, $1.end) < ($1.start, $0.end) }
-        for k in entities.indices { entities[k].id = "T\(k + 1)" }
-        document.entities = entities
+        document.setEntities(fromTokenSpans: predicted)
     }
 }
 
 extension Document {
+    /// Replaces the entities by the token spans of each sentence (one array per sentence, in
+    /// order), in text order, numbered `T1`, `T2`, ….
+    public mutating func setEntities(fromTokenSpans spans: [[TokenSpan]]) {
+        precondition(spans.count == sentences.count, "one array of spans per sentence")
+        var entities: [Entity] = []
+        for (index, sentence) in sentences.enumerated() {
+            let base = sentence.tokens.lowerBound
+            for span in spans[index] {
+                let first = tokens[base + span.start]
+                let last = tokens[base + span.end - 1]
+                entities.append(
+                    Entity(
+                        id: "", label: span.label, start: first.start, end: last.end,
+                        text: text(from: first.start, to: last.end), sentence: index))
+            }
+        }
+        entities.sort { ($0.start, $1.end) < ($1.start, $0.end) }
+        for k in entities.indices { entities[k].id = "T\(k + 1)" }
+        self.entities = entities
+    }
+
     /// Gold or predicted entities of each sentence as token spans, for tag encoding.
     ///
     /// A mention whose edges fall inside a token is widened to whole tokens; one that crosses a

@@ -88,6 +88,37 @@ public struct Document: Sendable {
         self.language = language
     }
 
+    /// A document of text that comes already split into sentences and tokens: its text is the
+    /// tokens joined by single spaces, one sentence a line, and its tokens and sentences are those.
+    public init(id: String, sentences: [[String]], language: String = "es") {
+        var text = ""
+        var tokens: [Token] = []
+        var ranges: [Sentence] = []
+        var offset = 0
+        for (s, words) in sentences.enumerated() {
+            if s > 0 {
+                text += "\n"
+                offset += 1
+            }
+            let start = offset
+            let first = tokens.count
+            for (k, word) in words.enumerated() {
+                if k > 0 {
+                    text += " "
+                    offset += 1
+                }
+                let length = word.unicodeScalars.count
+                tokens.append(Token(start: offset, end: offset + length, text: word))
+                text += word
+                offset += length
+            }
+            ranges.append(Sentence(start: start, end: offset, tokens: first..<tokens.count))
+        }
+        self.init(id: id, text: text, language: language)
+        self.tokens = tokens
+        self.sentences = ranges
+    }
+
     /// The text between two code-point offsets.
     public func text(from start: Int, to end: Int) -> String {
         precondition(0 <= start && start <= end && end <= scalars.count, "offsets outside the text")

@@ -2,8 +2,10 @@ import ArgumentParser
 import Foundation
 import MedtagEvaluation
 import MedtagFormats
+import MedtagModel
 import MedtagPipeline
 import MedtagTagging
+import MedtagText
 
 struct TagCoNLLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,6 +15,13 @@ struct TagCoNLLCommand: ParsableCommand {
             Writes `token<TAB>tag` lines (BIO tags) with the same tokens and sentence breaks, so
             corpora distributed as token-per-line files can be scored as their authors score them,
             with `medtag evaluate conll GOLD PRED`.
+
+            By default only the tagger runs, one sentence at a time. With --postprocess or
+            --document-sentences the model's document steps (or those named) run too, over the
+            sentences of each document: a `-DOCSTART-` line starts a document, and
+            --document-sentences N takes each run of N sentences as one (the way to score files
+            without document boundaries). A document's text is its tokens joined by single spaces,
+            one sentence a line; the steps' mentions are written back as tags on the same tokens.
             """)
 
     @Option(help: "Model name under Models/ or a model folder (default: the best model installed for --language).")
@@ -27,6 +36,15 @@ struct TagCoNLLCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file.")
     var out: String
 
+    @Option(
+        help: ArgumentHelp(
+            "Document steps to run after the tagger, comma-separated, in order (\(ModelManifest.knownPostprocess.joined(separator: ", "))).",
+            discussion: "`model`: the steps the model's manifest lists, the default with --document-sentences; `none`: none."))
+    var postprocess: String?
+
+    @Option(help: "Take each run of this many sentences (within a -DOCSTART- document) as one document for the document steps.")
+    var documentSentences: Int?
+
     func run() throws {
         guard LanguageSetting.supported.contains(language) else {
             throw ValidationError("unknown language '\(language)'; choose \(LanguageSetting.supported.joined(separator: " or "))")
@@ -34,7 +52,13 @@ struct TagCoNLLCommand: ParsableCommand {
         let pipeline = try Pipeline.load(
             modelDirectory: try model.map { try ModelLocator.resolve($0) } ?? ModelLocator.defaultModelDirectory(language: language))
         guard let tagger = pipeline.tagger else { throw ValidationFailure("model \(pipeline.manifest.name) has no tagger") }
-        let blocks = try CoNLL.parse(try String(contentsOf: URL(fileURLWithPath: input), encoding: .utf8))
+        let source = try String(contentsOf: URL(fileURLWithPath: input), encoding: .utf8)
+        let blocks = try CoNLL.parse(source)
+        let steps = try documentSteps(pipeline.manifest)
+        if steps != nil && documentSentences == nil && !source.split(separator: "\n").contains(where: { $0.hasPrefix("-DOCSTART-") }) {
+            throw ValidationError(
+                "\(input) has no -DOCSTART- lines to say where documents begin; give --document-sentences N to take each N sentences as one document")
+        }
         var output = ""
         var sentences = 0
         var tokens = 0
@@ -42,7 +66,11 @@ struct TagCoNLLCommand: ParsableCommand {
         for block in blocks {
             if !block.id.isEmpty { output += "-DOCSTART-\t\(block.id)\n\n" }
             let words = block.sentences.map { $0.map(\.token) }
-            let spans = try tagger.tag(words)
+            var spans = try tagger.tag(words)
+            if let steps {
+                spans = try Self.runSteps(
+                    steps, on: words, spans: spans, groupSize: documentSentences, id: block.id, language: pipeline.manifest.language)
+            }
             for (sentence, found) in zip(words, spans) {
                 for (token, tag) in zip(sentence, TagScheme.bio.encode(found, count: sentence.count)) {
                     output += "\(token)\t\(tag)\n"
@@ -55,6 +83,45 @@ struct TagCoNLLCommand: ParsableCommand {
         try AtomicFile.write(Array(output.utf8), to: URL(fileURLWithPath: out))
         let seconds = Date().timeIntervalSince(started)
         print("tagged \(sentences) sentences, \(tokens) tokens with \(pipeline.manifest.name) in \(String(format: "%.2f", seconds)) s → \(out)")
+    }
+
+    /// The document steps asked for; nil when none was asked for (the tagger alone, sentence by sentence).
+    func documentSteps(_ manifest: ModelManifest) throws -> [any DocumentComponent]? {
+        if let documentSentences, documentSentences < 1 {
+            throw ValidationError("--document-sentences must be at least 1, not \(documentSentences)")
+        }
+        guard postprocess != nil || documentSentences != nil else { return nil }
+        let names: [String]
+        switch postprocess?.trimmingCharacters(in: .whitespaces) {
+        case nil, "model": names = manifest.postprocess ?? []
+        case "none": names = []
+        case let list?: names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return try names.map { name in
+            guard let step = ModelManifest.postprocessComponent(named: name) else {
+                throw ValidationError(
+                    "unknown document step '\(name)' in --postprocess; known: \((ModelManifest.knownPostprocess + ["model", "none"]).joined(separator: ", "))")
+            }
+            return step
+        }
+    }
+
+    /// The tagger's mentions after the document steps, over documents of `groupSize` sentences
+    /// (all of them when nil).
+    static func runSteps(
+        _ steps: [any DocumentComponent], on words: [[String]], spans: [[TokenSpan]], groupSize: Int?, id: String, language: String
+    ) throws -> [[TokenSpan]] {
+        var result: [[TokenSpan]] = []
+        result.reserveCapacity(words.count)
+        let size = max(1, groupSize ?? words.count)
+        for first in stride(from: 0, to: words.count, by: size) {
+            let range = first..<min(first + size, words.count)
+            var document = Document(id: id, sentences: Array(words[range]), language: language)
+            document.setEntities(fromTokenSpans: Array(spans[range]))
+            for step in steps { try step.process(&document) }
+            result += document.tokenSpansBySentence()
+        }
+        return result
     }
 }
 

@@ -335,10 +335,10 @@ let otherSpanishModels = ["es-pharmaconer-fast"]
         #expect(try #require(loadError(dir)).contains("unknown postprocess step 'magic'"))
     }
 
-    @Test func consistencyRunsWhenTheManifestAsksForIt() throws {
-        let dir = try edited { $0["postprocess"] = ["consistency"] }
+    @Test func documentStepsRunWhenTheManifestAsksForThemInItsOrder() throws {
+        let dir = try edited { $0["postprocess"] = ["abbreviations", "consistency"] }
         defer { try? FileManager.default.removeItem(at: dir) }
         let pipeline = try Pipeline.load(modelDirectory: dir)
-        #expect(pipeline.components.map(\.name).contains("consistency"))
+        #expect(pipeline.components.map(\.name).filter { $0 != "normalizer" }.suffix(2) == ["abbreviations", "consistency"])
     }
 }

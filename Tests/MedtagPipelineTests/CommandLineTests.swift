@@ -182,6 +182,46 @@ struct CommandLineTests {
         #expect(result.status != 0)
         #expect(result.err.contains("unknown format 'pdf'"))
     }
+
+    @Test func tagCoNLLRunsDocumentStepsOnlyWhenAskedOverEachDocument() throws {
+        let dir = try temporaryDirectory("tag-conll-documents")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sentences = [
+            "We report two cases of neuroleptic malignant syndrome ( NMS ) .", "NMS resolved after 3 days .", "NMS resolved after 3 days .",
+        ].map { $0.split(separator: " ").map { "\($0)\tO\n" }.joined() }
+        let plain = dir.appendingPathComponent("plain.tsv")
+        let marked = dir.appendingPathComponent("marked.tsv")
+        try Data(sentences.joined(separator: "\n").utf8).write(to: plain)
+        try Data(("-DOCSTART-\td1\n\n" + sentences[0] + "\n" + sentences[1] + "\n-DOCSTART-\td2\n\n" + sentences[2]).utf8).write(to: marked)
+        /// The tags of each sentence written by `tag-conll` with these options.
+        func tags(_ input: URL, _ options: [String]) throws -> [[String]] {
+            let out = dir.appendingPathComponent("out.tsv")
+            let result = try run(Paths.medtag, ["tag-conll", "--model", "en-biomed-bilstm-crf", input.path, "--out", out.path] + options)
+            #expect(result.status == 0, "\(options): \(result.err)")
+            return try CoNLL.parse(String(contentsOf: out, encoding: .utf8)).flatMap(\.sentences).map { $0.map(\.tag) }
+        }
+        let tagger = try tags(plain, [])
+        #expect(tagger[0][5...7] == ["B-Disease", "I-Disease", "I-Disease"] && tagger[0][9] == "B-Disease", "\(tagger[0])")
+        #expect(tagger[1][0] == "O" && tagger[2][0] == "O", "the tagger alone leaves the later short forms untagged")
+        #expect(try tags(plain, ["--postprocess", "none", "--document-sentences", "1"]) == tagger)
+        #expect(try tags(marked, []) == tagger, "no document steps unless asked for")
+
+        // The definition reaches the next sentence of its document only.
+        var expected = tagger
+        expected[1][0] = "B-Disease"
+        #expect(try tags(marked, ["--postprocess", "abbreviations"]) == expected)
+        #expect(try tags(plain, ["--postprocess", "abbreviations", "--document-sentences", "2"]) == expected)
+        #expect(try tags(plain, ["--postprocess", "abbreviations", "--document-sentences", "1"]) == tagger)
+
+        for (options, message) in [
+            (["--postprocess", "abbreviations"], "has no -DOCSTART- lines"), (["--postprocess", "magic", "--document-sentences", "2"], "unknown document step 'magic'"),
+            (["--document-sentences", "0"], "must be at least 1"),
+        ] {
+            let result = try run(Paths.medtag, ["tag-conll", "--model", "en-biomed-bilstm-crf", plain.path, "--out", dir.appendingPathComponent("bad.tsv").path] + options)
+            #expect(result.status != 0 && result.err.contains(message), "\(options): \(result.err)")
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.tsv").path))
+        }
+    }
 }
 
 /// `medtag evaluate` on files, against counts worked out by hand.

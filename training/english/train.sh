@@ -3,7 +3,8 @@
 #   fastText skip-gram on the PubMed raw text + the corpora's training text (their own tokens);
 #   the ensemble members, each one Bi-LSTM-CRF trained with the partial-annotation CRF loss on its
 #   corpora; export (members averaged at the emission level); devel F1 per label through the Swift
-#   engine (medtag tag-conll + medtag evaluate conll, conlleval rules).
+#   engine (medtag tag-conll + medtag evaluate conll, conlleval rules), for BC5CDR also with the
+#   model's document steps.
 # Environment: MEDTAG_CORPORA (folder with en/, raw-en/ and pharmaconer/),
 #   MEMBERS (space-separated SEED:CORPUS+CORPUS..., default below), JOBS (members trained at once,
 #   default 2), THREADS (per member, default 1), EPOCHS (default 40), MAX_MINUTES (per member, 0: none),
@@ -65,6 +66,10 @@ echo "== devel F1 per label through the Swift engine"
 $MEDTAG tag-conll --model "$OUT" "$EN/BC5CDR-IOB/devel.tsv" --out $WORK/BC5CDR-devel.pred.tsv
 $MEDTAG evaluate conll "$EN/BC5CDR-IOB/devel.tsv" $WORK/BC5CDR-devel.pred.tsv --labels Chemical,Disease \
   | tee $WORK/BC5CDR-devel.scores.txt
+# With the model's document steps; the file has no abstract boundaries, so each 10 sentences are one document.
+$MEDTAG tag-conll --model "$OUT" "$EN/BC5CDR-IOB/devel.tsv" --document-sentences 10 --out $WORK/BC5CDR-devel.documents.pred.tsv
+$MEDTAG evaluate conll "$EN/BC5CDR-IOB/devel.tsv" $WORK/BC5CDR-devel.documents.pred.tsv --labels Chemical,Disease \
+  | tee $WORK/BC5CDR-devel.documents.scores.txt
 $MEDTAG tag-conll --model "$OUT" "$EN/BC2GM-IOB/devel.tsv" --out $WORK/BC2GM-devel.pred.tsv
 $MEDTAG evaluate conll "$EN/BC2GM-IOB/devel.tsv" $WORK/BC2GM-devel.pred.tsv --labels GENE \
   | tee $WORK/BC2GM-devel.scores.txt
