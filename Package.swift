@@ -29,9 +29,11 @@ let package = Package(
 
         // Pure logic: no files, no daemon.
         .target(name: "MedtagText"),
-        // Checksums and read-only memory-mapped files, shared by models and lexicons.
+        // Checksums, read-only memory-mapped files and the one atomic file writer, shared by models,
+        // lexicons and every result.
         .target(
             name: "MedtagStorage",
+            dependencies: ["CLinux"],
             // Checksums of model and lexicon files run optimized in debug builds too (unoptimized
             // SHA-256 reads about 1 MB/s, which makes every debug check of a weights file crawl).
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
@@ -65,7 +67,7 @@ let package = Package(
         .target(
             name: "MedtagSpool",
             dependencies: [
-                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagText", "MedtagTagging", "CInotifyTools",
+                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagText", "MedtagTagging", "MedtagStorage", "CInotifyTools",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,7 +87,7 @@ let package = Package(
         // Shared by the test targets: the package's paths, the `medtag` binary, temporary spools.
         .target(name: "MedtagTestSupport", path: "Tests/MedtagTestSupport"),
         .testTarget(name: "MedtagTextTests", dependencies: ["MedtagText"]),
-        .testTarget(name: "MedtagStorageTests", dependencies: ["MedtagStorage"]),
+        .testTarget(name: "MedtagStorageTests", dependencies: ["MedtagStorage", "MedtagTestSupport"]),
         .testTarget(name: "MedtagTaggingTests", dependencies: ["MedtagTagging", "MedtagFormats"]),
         .testTarget(name: "MedtagFormatsTests", dependencies: ["MedtagFormats"]),
         .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats", "MedtagTestSupport"]),

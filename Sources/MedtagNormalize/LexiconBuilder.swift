@@ -173,16 +173,19 @@ public struct LexiconBuilder: Sendable {
         let manifest = LexiconManifest(
             file: fileName, sha256: SHA256.hex(data), bytes: data.count, keys: entries.count, codes: codes.count,
             postings: postingTotal, sources: sourceNotes, abbreviations: abbreviations)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let json: Data
+        do { json = try encoder.encode(manifest) } catch {
+            throw .io(path: manifestURL.path, reason: "cannot encode the manifest: \(error)")
+        }
+        // The index first, its manifest (with the index's checksum) last: a reader never finds a
+        // manifest describing an index that is not wholly on disk.
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try Data(data).write(to: fileURL, options: .atomic)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            var json = try encoder.encode(manifest)
-            json.append(0x0A)
-            try json.write(to: manifestURL, options: .atomic)
+            try AtomicFile.write(data, to: fileURL)
+            try AtomicFile.write(Array(json) + [0x0A], to: manifestURL)
         } catch {
-            throw .io(path: fileURL.path, reason: "cannot write: \(error.localizedDescription)")
+            throw .io(path: error.path, reason: "\(error.what): \(String(cString: strerror(error.code)))")
         }
         return manifest
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MedtagFormats
+import MedtagStorage
 
 /// Where result files go: the daemon's staging folder, published whole once an input is done, or
 /// an output folder (`medtag annotate`, a shard's folder), where files appear a batch at a time.

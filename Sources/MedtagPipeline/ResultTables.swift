@@ -1,5 +1,6 @@
 import Foundation
 import MedtagFormats
+import MedtagStorage
 
 /// The tables of a `medtag annotate` run (``ResultTable``): each document's rows are kept until the
 /// end and written in the order of the documents' keys, header once, so a run split into shards and

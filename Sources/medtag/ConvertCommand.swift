@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MedtagFormats
 import MedtagPipeline
+import MedtagStorage
 import MedtagTagging
 import MedtagText
 

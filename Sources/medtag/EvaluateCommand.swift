@@ -4,6 +4,7 @@ import MedtagEvaluation
 import MedtagFormats
 import MedtagNormalize
 import MedtagPipeline
+import MedtagStorage
 import MedtagText
 
 struct EvaluateCommand: ParsableCommand {

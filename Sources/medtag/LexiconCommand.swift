@@ -3,6 +3,7 @@ import Foundation
 import MedtagFormats
 import MedtagNormalize
 import MedtagPipeline
+import MedtagStorage
 import MedtagText
 
 /// `medtag lexicon …`: build, import, query, evaluate and time the SNOMED-CT lexicon.

@@ -2,6 +2,7 @@ import Foundation
 import MedtagFormats
 import MedtagPipeline
 import MedtagSpool
+import MedtagStorage
 
 /// Collects, document by document, what `annotate` found, for the summary page of its output folder.
 struct SummaryCollector {

@@ -4,6 +4,7 @@ import MedtagEvaluation
 import MedtagFormats
 import MedtagModel
 import MedtagPipeline
+import MedtagStorage
 import MedtagTagging
 import MedtagText
 

@@ -5,6 +5,7 @@ import Musl
 #endif
 import MedtagIngest
 import MedtagPipeline
+import MedtagStorage
 import SystemPackage
 
 // Every system call the spool makes goes through this file. Each wrapper retries on EINTR and

@@ -1,5 +1,5 @@
 import Foundation
-import MedtagPipeline
+import MedtagStorage
 import Testing
 import MedtagTestSupport
 

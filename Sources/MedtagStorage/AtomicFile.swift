@@ -1,6 +1,5 @@
 import CLinux
 import Foundation
-import MedtagStorage
 
 #if canImport(Glibc)
     import Glibc
