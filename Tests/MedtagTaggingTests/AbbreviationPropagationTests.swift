@@ -4,24 +4,10 @@ import Testing
 import MedtagText
 
 struct AbbreviationPropagationTests {
-    /// An English document, one sentence a line, with mentions given by text and occurrence.
+    /// An English document, one sentence a line, with mentions given by text and occurrence,
+    /// numbered in text order.
     static func document(_ text: String, mentions: [(String, String, Int)]) -> Document {
-        var document = Document(id: "d", text: text, language: "en")
-        Tokenizer(rules: .english).process(&document)
-        for (mention, label, occurrence) in mentions {
-            var found = 0
-            var from = text.unicodeScalars.startIndex
-            while let range = text.unicodeScalars[from...].firstRange(of: mention.unicodeScalars) {
-                if found == occurrence {
-                    let start = text.unicodeScalars.distance(from: text.unicodeScalars.startIndex, to: range.lowerBound)
-                    let end = start + mention.unicodeScalars.count
-                    document.entities.append(Entity(id: "", label: label, start: start, end: end, text: mention))
-                    break
-                }
-                found += 1
-                from = range.upperBound
-            }
-        }
+        var document = DocumentConsistencyTests.document(text, mentions: mentions, language: "en")
         document.entities.sort { ($0.start, $1.end) < ($1.start, $0.end) }
         for k in document.entities.indices { document.entities[k].id = "T\(k + 1)" }
         return document

@@ -4,10 +4,11 @@ import Testing
 import MedtagText
 
 struct DocumentConsistencyTests {
-    /// A document tokenized on spaces, one sentence a line, with mentions given by token text.
-    static func document(_ text: String, mentions: [(String, String, Int)]) -> Document {
-        var document = Document(id: "d", text: text)
-        Tokenizer(rules: .spanish).process(&document)
+    /// A document, one sentence a line, tokenized by the rules of `language`, with mentions given by
+    /// text and occurrence.
+    static func document(_ text: String, mentions: [(String, String, Int)], language: String = "es") -> Document {
+        var document = Document(id: "d", text: text, language: language)
+        Tokenizer(rules: .forLanguage(language)).process(&document)
         for (mention, label, occurrence) in mentions {
             var found = 0
             var from = text.unicodeScalars.startIndex
