@@ -34,15 +34,7 @@ struct CharLanguageModel: @unchecked Sendable {
         func direction(_ name: String) throws(NeuralModelError) -> ([Float], UnsafePointer<Float>) {
             let emb = try file.f32("charlm.\(name).emb.weight", [chars.count, embedding])
             let w = try LSTMWeights(file, "charlm.\(name).lstm", suffix: "", input: embedding, hidden: hidden)
-            let g4 = 4 * hidden
-            var table = [Float](repeating: 0, count: chars.count * g4)
-            table.withUnsafeMutableBufferPointer { t in
-                // table = emb · W_ihᵀ, then + bias.
-                gemmABt(chars.count, g4, embedding, emb, embedding, w.inputWeights, embedding, t.baseAddress!, g4)
-                for c in 0..<chars.count {
-                    for g in 0..<g4 { t[c * g4 + g] += w.bias[g] }
-                }
-            }
+            let table = w.projected(emb, rows: chars.count)
             return (table, w.hiddenWeights)
         }
         (tableForward, recurrentForward) = try direction("forward")

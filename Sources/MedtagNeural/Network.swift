@@ -34,6 +34,20 @@ struct LSTMWeights: @unchecked Sendable {
         self.hidden = hidden
         self.input = input
     }
+
+    /// A table of `rows` input vectors (`embedding`, [rows, input]) already projected through the
+    /// input weights, plus the biases: [rows, 4H], so a step adds one row instead of a product.
+    func projected(_ embedding: UnsafePointer<Float>, rows: Int) -> [Float] {
+        let g4 = 4 * hidden
+        var table = [Float](repeating: 0, count: rows * g4)
+        table.withUnsafeMutableBufferPointer { t in
+            gemmABt(rows, g4, input, embedding, input, inputWeights, input, t.baseAddress!, g4)
+            for r in 0..<rows {
+                for g in 0..<g4 { t[r * g4 + g] += bias[g] }
+            }
+        }
+        return table
+    }
 }
 
 /// tanh as a rational approximation (the one Eigen uses for floats: a few ulp from the exact
@@ -132,19 +146,8 @@ struct Member: @unchecked Sendable {
         let embedding = try file.f32("\(p)char.weight", [chars, charDim])
         let charF = try LSTMWeights(file, "\(p)char_lstm", suffix: "", input: charDim, hidden: charHidden)
         let charB = try LSTMWeights(file, "\(p)char_lstm", suffix: "_reverse", input: charDim, hidden: charHidden)
-        func table(_ w: LSTMWeights) -> [Float] {
-            var out = [Float](repeating: 0, count: chars * 4 * charHidden)
-            for c in 0..<chars {
-                for g in 0..<(4 * charHidden) {
-                    var sum = w.bias[g]
-                    for d in 0..<charDim { sum += embedding[c * charDim + d] * w.inputWeights[g * charDim + d] }
-                    out[c * 4 * charHidden + g] = sum
-                }
-            }
-            return out
-        }
-        charTableForward = table(charF)
-        charTableBackward = table(charB)
+        charTableForward = charF.projected(embedding, rows: chars)
+        charTableBackward = charB.projected(embedding, rows: chars)
         func transposed(_ w: LSTMWeights) -> [Float] {
             var out = [Float](repeating: 0, count: 4 * charHidden * charHidden)
             for g in 0..<(4 * charHidden) {
