@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MedtagTagging
 import MedtagText
 
 #if canImport(Glibc)
@@ -51,14 +52,14 @@ public enum NeuralBenchmark {
         let tokenizer = Tokenizer(rules: .forLanguage(model.manifest.language))
         var first = Document(id: "first", text: texts[0])
         tokenizer.process(&first)
-        _ = try NeuralTagger(model: model, batchSize: batchSize).tag(sentences(first))
+        _ = try NeuralTagger(model: model, batchSize: batchSize).tag(TaggerComponent.sentences(of: first))
         let startup = ms(clock.now - t0)
         let load = ms(loaded - t0)
 
         let documents: [[[String]]] = texts.enumerated().map { k, text in
             var d = Document(id: "\(k)", text: text)
             tokenizer.process(&d)
-            return sentences(d)
+            return TaggerComponent.sentences(of: d)
         }
         let tokens = documents.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
         let sentenceCount = documents.reduce(0) { $0 + $1.count }
@@ -81,10 +82,6 @@ public enum NeuralBenchmark {
         return Report(
             documents: documents.count, tokens: tokens, sentences: sentenceCount, startupMilliseconds: startup,
             loadMilliseconds: load, peakRSSMegabytes: peakRSS(), rows: rows)
-    }
-
-    static func sentences(_ d: Document) -> [[String]] {
-        d.sentences.map { d.tokens[$0.tokens].map(\.text) }
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -97,6 +97,11 @@ extension Pipeline {
     /// Annotates a text with this pipeline, reporting its language and model.
     public func annotateRouted(id: String, text: String, source: LanguageSource = .configuration) throws -> RoutedDocument {
         let (document, timings) = try annotateTimed(id: id, text: text)
+        return routed(document, timings: timings, source: source)
+    }
+
+    /// A document this pipeline annotated, with its language, model and notes.
+    private func routed(_ document: Document, timings: [StageTiming], source: LanguageSource) -> RoutedDocument {
         var routed = RoutedDocument(
             document: document, timings: timings, language: manifest.language, languageSource: source, model: manifest.name,
             conllScheme: manifest.tagScheme)
@@ -110,13 +115,7 @@ extension Pipeline {
         _ texts: [(id: String, text: String)], sources: [LanguageSource]
     ) -> [Result<RoutedDocument, any Error>] {
         zip(annotateBatchTimed(texts), sources).map { result, source in
-            result.map { annotated in
-                var routed = RoutedDocument(
-                    document: annotated.document, timings: annotated.timings, language: manifest.language, languageSource: source,
-                    model: manifest.name, conllScheme: manifest.tagScheme)
-                if let note = normalizationNote { routed.notes.append(note) }
-                return routed
-            }
+            result.map { routed($0.document, timings: $0.timings, source: source) }
         }
     }
 
@@ -222,17 +221,22 @@ public final class LanguageRouter: Sendable {
 
     /// Annotates a text with the pipeline of its language.
     public func annotate(id: String, text: String, folder: String? = nil) throws -> RoutedDocument {
+        let route = try route(text, folder: folder)
+        var routed = try pipelines[route.language]!.annotateRouted(id: id, text: text, source: route.source)
+        if let note = route.note { routed.notes.insert(note, at: 0) }
+        return routed
+    }
+
+    /// The loaded pipeline (by language) a text goes to, how its language was chosen, and the note
+    /// saying so when an identified language without a model falls back to ``fallback``.
+    private func route(_ text: String, folder: String?) throws(RoutingError) -> (language: String, source: LanguageSource, note: String?) {
         let (language, source) = language(of: text, folder: folder)
-        if let pipeline = pipelines[language] {
-            return try pipeline.annotateRouted(id: id, text: text, source: source)
-        }
+        if pipelines[language] != nil { return (language, source, nil) }
         let why = unavailable[language] ?? "no model for language '\(language)'"
-        guard source == .detected, let pipeline = pipelines[fallback] else {
+        guard source == .detected, pipelines[fallback] != nil else {
             throw RoutingError(reason: "the text is to be annotated as '\(language)' (\(source.rawValue)) but no such model is installed: \(why)")
         }
-        var routed = try pipeline.annotateRouted(id: id, text: text, source: source)
-        routed.notes.insert("identified as '\(language)', which has no model installed (\(why)); annotated as '\(fallback)'", at: 0)
-        return routed
+        return (fallback, source, "identified as '\(language)', which has no model installed (\(why)); annotated as '\(fallback)'")
     }
 
     /// Annotates several texts, each with the pipeline of its language as ``annotate(id:text:folder:)``
@@ -243,20 +247,12 @@ public final class LanguageRouter: Sendable {
         // Per pipeline language: the requests it serves, how each was routed, and the note of a fallback.
         var groups: [String: [(index: Int, source: LanguageSource, note: String?)]] = [:]
         for (k, request) in requests.enumerated() {
-            let (language, source) = language(of: request.text, folder: request.folder)
-            if pipelines[language] != nil {
-                groups[language, default: []].append((k, source, nil))
-                continue
+            do throws(RoutingError) {
+                let route = try route(request.text, folder: request.folder)
+                groups[route.language, default: []].append((k, route.source, route.note))
+            } catch {
+                results[k] = .failure(error)
             }
-            let why = unavailable[language] ?? "no model for language '\(language)'"
-            guard source == .detected, pipelines[fallback] != nil else {
-                results[k] = .failure(
-                    RoutingError(
-                        reason: "the text is to be annotated as '\(language)' (\(source.rawValue)) but no such model is installed: \(why)"))
-                continue
-            }
-            groups[fallback, default: []].append(
-                (k, source, "identified as '\(language)', which has no model installed (\(why)); annotated as '\(fallback)'"))
         }
         for (language, members) in groups.sorted(by: { $0.key < $1.key }) {
             let annotated = pipelines[language]!.annotateBatchRouted(

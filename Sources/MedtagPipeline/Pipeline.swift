@@ -131,7 +131,7 @@ extension Pipeline {
             let tokens = max(1, live.reduce(0) { $0 + documents[$1].tokens.count })
             var next = 0
             for (j, k) in live.enumerated() {
-                tagging.apply(Array(predicted[next..<next + sentences[j].count]), to: &documents[k])
+                documents[k].setEntities(fromTokenSpans: Array(predicted[next..<next + sentences[j].count]))
                 next += sentences[j].count
                 timings[k].append(
                     StageTiming(stage: tagging.name, milliseconds: elapsed * Double(documents[k].tokens.count) / Double(tokens)))

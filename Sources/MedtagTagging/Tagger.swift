@@ -18,17 +18,12 @@ public struct TaggerComponent: DocumentComponent {
     }
 
     public func process(_ document: inout Document) throws {
-        apply(try tagger.tag(Self.sentences(of: document)), to: &document)
+        document.setEntities(fromTokenSpans: try tagger.tag(Self.sentences(of: document)))
     }
 
     /// The token texts of each sentence of a document, as the tagger takes them.
     public static func sentences(of document: Document) -> [[String]] {
         document.sentences.map { document.tokens[$0.tokens].map(\.text) }
-    }
-
-    /// Stores the tagger's mentions of each sentence (``sentences(of:)``) as the document's entities.
-    public func apply(_ predicted: [[TokenSpan]], to document: inout Document) {
-        document.setEntities(fromTokenSpans: predicted)
     }
 }
 
