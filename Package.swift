@@ -23,9 +23,10 @@ let package = Package(
         .systemLibrary(
             name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
-        .systemLibrary(
-            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]),
+        // CPU features, the BLAS interface (OpenBLAS itself, Debian's libopenblas0, is loaded at run
+        // time once its kernels are chosen) and the recurrent step's packed product, with a code path
+        // per instruction set chosen at run time.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
         // Pure logic: no files, no daemon.
         .target(name: "MedtagText"),
@@ -45,7 +46,7 @@ let package = Package(
         .target(name: "MedtagEvaluation", dependencies: ["MedtagText", "MedtagFormats"]),
         // Inference over memory-mapped weights.
         .target(
-            name: "MedtagNeural", dependencies: ["MedtagText", "MedtagTagging", "MedtagModel", "MedtagStorage", "COpenBLAS"],
+            name: "MedtagNeural", dependencies: ["MedtagText", "MedtagTagging", "MedtagModel", "MedtagStorage", "CKernels"],
             // The forward pass is optimized in debug builds too: unoptimized it is ~20× slower,
             // which makes every debug run of the pipeline crawl.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
@@ -67,7 +68,8 @@ let package = Package(
         .target(
             name: "MedtagSpool",
             dependencies: [
-                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagText", "MedtagTagging", "MedtagStorage", "CInotifyTools",
+                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagText", "MedtagTagging", "MedtagStorage", "MedtagNeural",
+                "CInotifyTools",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -77,7 +79,7 @@ let package = Package(
             name: "medtag",
             dependencies: [
                 "MedtagPipeline", "MedtagIngest", "MedtagSpool", "MedtagEvaluation", "MedtagFormats", "MedtagNormalize",
-                "MedtagTagging", "MedtagModel", "MedtagStorage",
+                "MedtagTagging", "MedtagModel", "MedtagStorage", "MedtagNeural",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -91,10 +93,11 @@ let package = Package(
         .testTarget(name: "MedtagTaggingTests", dependencies: ["MedtagTagging", "MedtagFormats"]),
         .testTarget(name: "MedtagFormatsTests", dependencies: ["MedtagFormats"]),
         .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats", "MedtagTestSupport"]),
-        .testTarget(name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagModel", "MedtagPipeline", "MedtagTestSupport"]),
+        .testTarget(
+            name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagModel", "MedtagPipeline", "CKernels", "MedtagTestSupport"]),
         .testTarget(name: "MedtagEvaluationTests", dependencies: ["MedtagEvaluation"]),
         .testTarget(name: "MedtagIngestTests", dependencies: ["MedtagIngest", "MedtagTestSupport"]),
-        .testTarget(name: "MedtagSpoolTests", dependencies: ["MedtagSpool", "MedtagTestSupport"]),
+        .testTarget(name: "MedtagSpoolTests", dependencies: ["MedtagSpool", "MedtagNeural", "MedtagTestSupport"]),
         .testTarget(
             name: "MedtagPipelineTests",
             dependencies: ["MedtagPipeline", "MedtagIngest", "MedtagModel", "MedtagFormats", "MedtagTagging", "MedtagTestSupport"]),

@@ -100,10 +100,19 @@ for r in table:
     docs = f"{r['documentsPerSecond']:8.1f}" if r["documentsPerSecond"] else f"{'':>8}"
     print(f"{r['engine']:8} {r['workers']:7d} {r['batch']:5d} {r['tokensPerSecond']:10,.0f} {docs} {r['seconds']:8.2f}")
 print(f"best engine {best_e:,.0f} tokens/s vs best PyTorch {best_p:,.0f}: ratio {best_e / best_p:.2f}x")
+a = swift.get("arithmetic")
+if a:
+    best_row = max(swift["rows"], key=lambda r: r["tokensPerSecond"])
+    print(f"kernels {swift['blas']} (chosen by {swift['blasChoice']}) on {a['cpuModel']}, {a['cores']} cores at "
+          f"{a['clockGHz']:.2f} GHz, fp32 peak {a['peakGflops']:.0f} GFLOP/s ({a['fmaLanes']} lanes x 2 x {a['fmaUnits']} FMA units a core)")
+    print(f"work {a['flopsPerToken'] / 1e6:.2f} MFLOP a token: the engine at {best_e * a['flopsPerToken'] / 1e9:.1f} GFLOP/s = "
+          f"{100 * best_row['fractionOfPeak']:.0f}% of the peak of the {best_row['workers']} core(s) it used; "
+          f"word Bi-LSTM products alone (batch 32, one core) {a['wordProductGflops']:.1f} GFLOP/s = "
+          f"{100 * a['wordProductFractionOfCorePeak']:.0f}% of a core's peak")
 print(f"start-up to first prediction {swift['startupMilliseconds']:.1f} ms (model load {swift['loadMilliseconds']:.1f} ms), "
       f"peak RSS {swift['peakRSSMegabytes']:.1f} MB")
 json.dump({"engine_tokens_per_s": round(best_e), "pytorch_tokens_per_s": round(best_p),
-           "ratio": round(best_e / best_p, 3), "startup_ms": round(swift["startupMilliseconds"], 2),
+           "ratio": round(best_e / best_p, 3), "blas": swift.get("blas"), "arithmetic": swift.get("arithmetic"), "startup_ms": round(swift["startupMilliseconds"], 2),
            "load_ms": round(swift["loadMilliseconds"], 2), "peak_rss_mb": round(swift["peakRSSMegabytes"], 1),
            "documents": swift["documents"], "tokens": n_tokens, "configs": table},
           open(args.out, "w"), indent=2)

@@ -18,6 +18,8 @@ public enum NeuralBenchmark {
         public var tokensPerSecond: Double
         public var documentsPerSecond: Double
         public var seconds: Double
+        /// Achieved GFLOP/s over the peak of the cores in use (`workers` of them).
+        public var fractionOfPeak: Double?
     }
 
     /// Everything measured.
@@ -31,6 +33,12 @@ public enum NeuralBenchmark {
         public var loadMilliseconds: Double
         public var peakRSSMegabytes: Double
         public var rows: [Row]
+        /// The kernel path in use, e.g. `blas=openblas core=SkylakeX`.
+        public var blas: String
+        /// How the kernels were chosen (`cpu-features`, `OPENBLAS_CORETYPE`, `openblas-detection`).
+        public var blasChoice: String
+        /// Work per token and the machine's peak; ``Row/fractionOfPeak`` relates the two.
+        public var arithmetic: ArithmeticFigures
     }
 
     /// Runs the benchmark on the `.txt` files of `textFolder` with the model in `modelDirectory`.
@@ -64,6 +72,11 @@ public enum NeuralBenchmark {
         let tokens = documents.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
         let sentenceCount = documents.reduce(0) { $0 + $1.count }
         let tagger = NeuralTagger(model: model, batchSize: batchSize)
+        let backend = try BLASBackend.shared()
+        let characters = documents.reduce(0) { $0 + $1.reduce(0) { $0 + $1.reduce(0) { $0 + $1.unicodeScalars.count } } }
+        let arithmetic = MachineDescription.figures(
+            model: model, averageCharacters: Double(characters) / Double(max(tokens, 1)), backend: backend)
+        let corePeak = arithmetic.peakGflops / Double(max(arithmetic.cores, 1))
         var rows: [Row] = []
         for w in workers {
             var best = Double.infinity
@@ -77,11 +90,15 @@ public enum NeuralBenchmark {
             rows.append(
                 Row(
                     engine: "swift", workers: w, batch: batchSize, tokensPerSecond: Double(tokens) / best,
-                    documentsPerSecond: Double(documents.count) / best, seconds: best))
+                    documentsPerSecond: Double(documents.count) / best, seconds: best,
+                    fractionOfPeak: corePeak > 0
+                        ? Double(tokens) / best * arithmetic.flopsPerToken / 1e9 / (corePeak * Double(min(w, arithmetic.cores)))
+                        : nil))
         }
         return Report(
             documents: documents.count, tokens: tokens, sentences: sentenceCount, startupMilliseconds: startup,
-            loadMilliseconds: load, peakRSSMegabytes: peakRSS(), rows: rows)
+            loadMilliseconds: load, peakRSSMegabytes: peakRSS(), rows: rows, blas: backend.description,
+            blasChoice: backend.choice.rawValue, arithmetic: arithmetic)
     }
 
     static func seconds(_ d: Duration) -> Double {

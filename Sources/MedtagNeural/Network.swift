@@ -1,4 +1,4 @@
-import COpenBLAS
+import CKernels
 import Foundation
 
 /// Row-major C = A · Bᵀ (+ C when `accumulate`), A [m, k] with leading dimension `lda`,
@@ -9,9 +9,9 @@ func gemmABt(
     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, accumulate: Bool = false
 ) {
     guard m > 0, n > 0, k > 0 else { return }
-    cblas_sgemm(
-        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
-        accumulate ? 1 : 0, c, Int32(ldc))
+    blasSgemm(
+        Int32(MEDTAG_CBLAS_ROW_MAJOR), Int32(MEDTAG_CBLAS_NO_TRANS), Int32(MEDTAG_CBLAS_TRANS),
+        Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), accumulate ? 1 : 0, c, Int32(ldc))
 }
 
 /// Weights of one LSTM direction, as PyTorch stores them (gates i, f, g, o).
@@ -20,6 +20,8 @@ struct LSTMWeights: @unchecked Sendable {
     let inputWeights: UnsafePointer<Float>
     /// [4H, H] in the mapping.
     let hiddenWeights: UnsafePointer<Float>
+    /// ``hiddenWeights`` packed for ``recurrentStep(_:_:_:)`` (medtag_pack).
+    let packedHidden: [Float]
     /// bias_ih + bias_hh, [4H].
     let bias: [Float]
     let hidden: Int
@@ -27,12 +29,28 @@ struct LSTMWeights: @unchecked Sendable {
 
     init(_ file: SafeTensorsFile, _ prefix: String, suffix: String, input: Int, hidden: Int) throws(NeuralModelError) {
         inputWeights = try file.f32("\(prefix).weight_ih_l0\(suffix)", [4 * hidden, input])
-        hiddenWeights = try file.f32("\(prefix).weight_hh_l0\(suffix)", [4 * hidden, hidden])
+        let recurrent = try file.f32("\(prefix).weight_hh_l0\(suffix)", [4 * hidden, hidden])
+        hiddenWeights = recurrent
+        var packed = [Float](repeating: 0, count: medtag_packed_count(Int32(4 * hidden), Int32(hidden)))
+        packed.withUnsafeMutableBufferPointer {
+            medtag_pack(recurrent, Int32(4 * hidden), Int32(hidden), Int32(hidden), $0.baseAddress!)
+        }
+        packedHidden = packed
         let bih = try file.f32("\(prefix).bias_ih_l0\(suffix)", [4 * hidden])
         let bhh = try file.f32("\(prefix).bias_hh_l0\(suffix)", [4 * hidden])
         bias = (0..<(4 * hidden)).map { bih[$0] + bhh[$0] }
         self.hidden = hidden
         self.input = input
+    }
+
+    /// gates [rows, 4H] = states [rows, H] · hiddenᵀ: one recurrent step of `rows` sequences, on
+    /// medtag's own product over the packed weights (a BLAS call would repack them at every step).
+    func recurrentStep(_ rows: Int, _ states: UnsafePointer<Float>, _ gates: UnsafeMutablePointer<Float>) {
+        packedHidden.withUnsafeBufferPointer {
+            medtag_gemm_packed(
+                Int32(rows), Int32(4 * hidden), Int32(hidden), states, Int32(hidden), $0.baseAddress!, gates,
+                Int32(4 * hidden), 0, recurrentPath)
+        }
     }
 
     /// A table of `rows` input vectors (`embedding`, [rows, input]) already projected through the

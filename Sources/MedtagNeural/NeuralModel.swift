@@ -1,4 +1,4 @@
-import COpenBLAS
+import CKernels
 import Foundation
 import MedtagModel
 import MedtagStorage
@@ -53,7 +53,7 @@ public final class NeuralModel: Sendable {
 
     /// Loads the model in `directory` described by its already decoded `manifest`.
     public init(directory: URL, manifest: ModelManifest, checksums: ChecksumPolicy = .tables) throws(NeuralModelError) {
-        openblas_set_num_threads(1)
+        _ = try BLASBackend.shared()
         self.directory = directory
         let manifestURL = directory.appendingPathComponent("manifest.json")
         guard manifest.kind == "bilstm-crf" else {
@@ -352,6 +352,7 @@ public final class NeuralModel: Sendable {
                 }
             }
             // Recurrences: sentences sorted by decreasing length, so the active ones are a prefix.
+            let path = recurrentPath
             for direction in 0..<2 {
                 let weights = direction == 0 ? member.forward : member.backward
                 let projected = direction == 0 ? gatesF : gatesB
@@ -367,14 +368,13 @@ public final class NeuralModel: Sendable {
                                     var active = batch
                                     for t in 0..<maxLength {
                                         while active > 0 && lengths[active - 1] <= t { active -= 1 }
-                                        gemmABt(active, g4, h, hs, h, weights.hiddenWeights, h, stb.baseAddress!, g4)
+                                        weights.recurrentStep(active, hs, stb.baseAddress!)
                                         for b in 0..<active {
                                             let position = direction == 0 ? t : lengths[b] - 1 - t
                                             let row = offsets[b] + position
                                             let gates = stb.baseAddress! + b * g4
                                             let input = pb.baseAddress! + row * g4
-                                            for j in 0..<g4 { gates[j] += input[j] + bias[j] }
-                                            lstmCell(gates, cs + b * h, hs + b * h, h)
+                                            medtag_lstm_cell(gates, input, bias.baseAddress!, cs + b * h, hs + b * h, Int32(h), path)
                                             let out = hb.baseAddress! + row * 2 * h + direction * h
                                             for j in 0..<h { out[j] = hs[b * h + j] }
                                         }

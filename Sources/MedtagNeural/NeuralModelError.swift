@@ -10,6 +10,8 @@ public enum NeuralModelError: Error, CustomStringConvertible, Sendable, Equatabl
     case checksumMismatch(path: String, expected: String, actual: String)
     /// The manifest or a vocabulary/table file is not what the model expects.
     case badFile(path: String, reason: String)
+    /// The BLAS library (OpenBLAS) cannot be loaded or lacks a routine.
+    case blasUnavailable(reason: String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum NeuralModelError: Error, CustomStringConvertible, Sendable, Equatabl
             return "\(path): checksum mismatch (manifest says sha256 \(expected), file has \(actual))"
         case .badFile(let path, let reason):
             return "\(path): \(reason)"
+        case .blasUnavailable(let reason):
+            return reason
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MedtagModel
+import MedtagNeural
 import MedtagPipeline
 import MedtagStorage
 import MedtagTagging
@@ -15,7 +16,11 @@ struct ModelCommand: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check every file of a model folder against the SHA-256 its manifest records.",
-            discussion: "At start-up medtag checks the manifest and the small tables; this reads the weights too.")
+            discussion: """
+                At start-up medtag checks the manifest and the small tables; this reads the weights too. For a neural \
+                model it then runs the engine, on this machine's BLAS kernels, over the sentences of the model's \
+                reference.json and compares its scores and paths with the ones PyTorch gave at export.
+                """)
 
         @Argument(help: "Model folder or installed model name (default: the default Spanish model).")
         var model: String?
@@ -25,6 +30,17 @@ struct ModelCommand: ParsableCommand {
             let manifest = try ModelLocator.manifest(in: directory)
             let roles = try manifest.verifyFiles(in: directory.path)
             print("\(manifest.name): \(roles.count == 1 ? "1 file matches" : "\(roles.count) files match") the manifest (\(roles.joined(separator: ", ")))")
+            guard manifest.kind == "bilstm-crf", let reference = manifest.files["reference"] else { return }
+            let model = try NeuralModel(directory: directory)
+            let check = try ReferenceCheck(
+                model: model, referencePath: directory.appendingPathComponent(reference.path).path)
+            let backend = try BLASBackend.shared()
+            let figures = "\(check.sentences) reference sentences, largest emission difference from PyTorch \(check.largestDifference), \(backend) (\(backend.choice.rawValue))"
+            guard check.matches else {
+                throw ValidationFailure(
+                    "\(manifest.name): the engine does not reproduce the model's PyTorch outputs on this machine: \(figures), \(check.differentPaths.count) path(s) differ (tolerance \(ReferenceCheck.tolerance))")
+            }
+            print("\(manifest.name): engine matches PyTorch: \(figures), every path equal")
         }
     }
 

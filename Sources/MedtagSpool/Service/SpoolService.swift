@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import Logging
+import MedtagNeural
 import MedtagPipeline
 import ServiceLifecycle
 import SystemPackage
@@ -109,7 +110,11 @@ public final class SpoolService: Service {
                 stage: .model, path: configuration.model?.string ?? "default model", reason: "cannot load the model: \(error)",
                 disposition: .rejected)
         }
-        logger.info("model loaded", metadata: ["medtag.model": "\(configuration.model?.string ?? "default")"])
+        // The kernel path, so a slow machine explains itself (`blas=openblas core=SkylakeX`).
+        let kernels: String
+        do { kernels = "\(try BLASBackend.shared()) (\(try BLASBackend.shared().choice.rawValue))" } catch { kernels = "unavailable: \(error)" }
+        logger.info(
+            "model loaded", metadata: ["medtag.model": "\(configuration.model?.string ?? "default")", "medtag.kernels": "\(kernels)"])
 
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
         var loop = WorkLoop(
