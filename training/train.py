@@ -54,6 +54,9 @@ ap.add_argument("--holdout", type=int, default=0,
 ap.add_argument("--aux", help="es: auxiliary corpus (token<TAB>BIO tag CoNLL): a second output trained on it")
 ap.add_argument("--aux-fraction", type=float, default=0.25, help="share of the auxiliary sentences used each epoch")
 ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the auxiliary loss")
+ap.add_argument("--keep-last", action="store_true",
+                help="train exactly --epochs epochs and keep the last (a final model on every labelled document, "
+                     "its epoch count fixed by cross-validation); --dev is then only logged")
 ap.add_argument("--max-minutes", type=float, default=0, help="stop when another epoch would pass this")
 ap.add_argument("--limit", type=int, default=0, help="en: sentences per corpus (smoke tests)")
 ap.add_argument("--charlm", help="folder with contextual character language models (charlm.py): their "
@@ -304,7 +307,7 @@ if os.path.exists(last_path):  # resume an interrupted run where its last finish
     t0 -= ck["seconds"]
     say(f"resuming after epoch {ck['epoch']} (best {best:.4f} at {best_epoch})")
 for epoch in range(first, args.epochs + 1):
-    if epoch - best_epoch > args.patience and best_epoch:
+    if epoch - best_epoch > args.patience and best_epoch and not args.keep_last:
         break
     model.train()
     order = list(range(len(train_items)))
@@ -344,7 +347,7 @@ for epoch in range(first, args.epochs + 1):
         total += float(loss.detach()) * len(idx)
     score, dev, line, fields = evaluate()
     say(f"epoch {epoch} loss {total / len(train_items):.3f} {line} ({time.time() - te:.0f}s)")
-    if score > best:
+    if score > best or args.keep_last:
         best, best_epoch, best_dev = score, epoch, dev
         state = {k: v for k, v in model.state_dict().items() if not k.startswith("aux_")}
         torch.save({"state": state, "config": model.config, "chars": chars, "labels": labels, **fields,

@@ -73,6 +73,14 @@ final class ProgressLine: Sendable {
         Self.active.withLock { if $0 === self { $0 = nil } }
     }
 
+    /// Prints a result line on standard output, flushed at once (so it is not lost if the process is
+    /// killed), with the progress line cleared first; the progress line comes back with the next update.
+    func print(_ text: String) {
+        Self.clearActive()
+        Swift.print(text)
+        fflush(nil)
+    }
+
     /// Clears the line on screen now (it comes back with the next update), so that a warning or
     /// log line starts at the beginning of a clean line.
     static func clearActive() {

@@ -28,6 +28,28 @@ public struct JobResult: Sendable {
     public var error: SpoolError?
     /// What the input held, as on its summary page; nil unless its results were published.
     public var summary: RunSummary? = nil
+
+    /// Logs how the input ended, as the daemon and `medtag ingest` both do: `annotated` at
+    /// `doneLevel`, a failure as an error (`<3>` in the journal), a retry as a warning.
+    public func log(to logger: Logger, doneLevel: Logger.Level = .info) {
+        var metadata: Logger.Metadata = [
+            "medtag.file": "\(relativePath)", "medtag.outcome": "\(outcome.rawValue)",
+            "medtag.documents": "\(record.documents)", "medtag.entities": "\(record.entities)",
+            "medtag.ms": "\(record.ms["total"] ?? 0)",
+        ]
+        switch outcome {
+        case .done:
+            if record.refused > 0 { metadata["medtag.refused"] = "\(record.refused)" }
+            logger.log(level: doneLevel, "annotated", metadata: metadata)
+        case .failed:
+            metadata["medtag.stage"] = "\(error?.stage.rawValue ?? "")"
+            metadata["medtag.error"] = "\(error?.description ?? "")"
+            logger.error("input failed; moved to failed/", metadata: metadata)
+        case .retry:
+            metadata["medtag.error"] = "\(error?.description ?? "")"
+            logger.warning("input will be retried", metadata: metadata)
+        }
+    }
 }
 
 /// Processes one claimed input: read, annotate, write every result into a staging folder, publish

@@ -221,6 +221,12 @@ struct WorkLoop {
         retention.runIfDue(now: now, layout: area.layout, configuration: configuration, scratch: area.staging, logger: logger)
         if now >= nextRescan, inboxScan == .idle {
             requestScan()
+            // Inputs of a daemon or `medtag ingest` that died (their lock is free) are taken over
+            // here too, not only at start-up.
+            if !isStopping {
+                let adopted = area.adoptAbandoned(logger: logger)
+                claimed += adopted.filter { !inFlight.contains($0) && !claimed.contains($0) }
+            }
         }
         if !retries.isEmpty {
             let due = retries.filter { $0.due <= now }
@@ -313,24 +319,13 @@ struct WorkLoop {
         do { try runLog.append(result.record) } catch {
             logger.error("cannot append to the daily log", metadata: ["medtag.error": "\(error)"])
         }
-        var metadata: Logger.Metadata = [
-            "medtag.file": "\(result.relativePath)", "medtag.outcome": "\(result.outcome.rawValue)",
-            "medtag.documents": "\(result.record.documents)", "medtag.entities": "\(result.record.entities)",
-            "medtag.ms": "\(result.record.ms["total"] ?? 0)",
-        ]
+        result.log(to: logger)
         switch result.outcome {
         case .done:
             processed += 1
-            if result.record.refused > 0 { metadata["medtag.refused"] = "\(result.record.refused)" }
-            logger.info("annotated", metadata: metadata)
         case .failed:
             failedCount += 1
-            metadata["medtag.stage"] = "\(result.error?.stage.rawValue ?? "")"
-            metadata["medtag.error"] = "\(result.error?.description ?? "")"
-            logger.error("input failed; moved to failed/", metadata: metadata)
         case .retry:
-            metadata["medtag.error"] = "\(result.error?.description ?? "")"
-            logger.warning("input will be retried", metadata: metadata)
             if !isStopping {
                 retries.append((Clock.monotonic + configuration.retryDelay, result.relativePath))
             }

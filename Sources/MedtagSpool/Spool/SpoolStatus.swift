@@ -34,6 +34,10 @@ public struct SpoolStatus: Sendable {
     public var lastErrors: [Failure]
     /// Daemons whose lock is held right now.
     public var runningInstances: [String]
+    /// Work folders holding inputs whose owner (a daemon or `medtag ingest`) is no longer running.
+    public var abandonedInstances: [String] {
+        work.keys.filter { (work[$0] ?? 0) > 0 && !runningInstances.contains($0) }.sorted()
+    }
     /// Claimed inputs whose daemon recorded how far it is.
     public var inProgress: [Progress] = []
 
@@ -87,7 +91,13 @@ public struct SpoolStatus: Sendable {
         for item in inProgress {
             let percent = item.bytes > 0 ? min(100, item.read * 100 / item.bytes) : 0
             let documents = item.documents > 0 ? "\(item.documents) document\(item.documents == 1 ? "" : "s") done, " : ""
-            lines.append("  \(item.input) (\(item.instance)): \(documents)\(percent)% read (\(item.read) of \(item.bytes) bytes)")
+            let owner = runningInstances.contains(item.instance) ? item.instance : "\(item.instance), not running"
+            lines.append("  \(item.input) (\(owner)): \(documents)\(percent)% read (\(item.read) of \(item.bytes) bytes)")
+        }
+        for instance in abandonedInstances {
+            let count = work[instance] ?? 0
+            lines.append(
+                "  \(instance) is not running: its \(count == 1 ? "input is" : "\(count) inputs are") taken over by the next medtag ingest or a daemon's next scan")
         }
         lines.append("outbox   \(outbox)")
         lines.append("done     \(done)")

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# K-fold cross-validation of the Spanish tagger over every labelled document (PharmaCoNER train + dev,
+# 750 documents, the fixed 5-fold assignment in training/cv/folds-es.tsv). For each fold: train on the
+# other four folds (early stopping on every 10th of those documents, never on the fold scored),
+# export, build a lexicon from the training documents only, then annotate and score the fold's
+# documents through the Swift pipeline (strict NER, concept indexing with codes never seen in
+# training counted as misses). Each fold's figures land in training/cv/results/es-CONFIG/fold-K.json
+# (kept in the repo); a fold whose file exists is not run again. Two folds train side by side, one
+# thread each; an interrupted fold resumes from its last epoch (training/work/cv/).
+# Configurations are named KIND-sSEED: plain-s3 (word vectors tuned), aux-s3 (plus the CardioCCC
+# auxiliary output, 16 epochs as shipped); MEMBERS="aux-s3 aux-s4" scores the emission-averaged
+# ensemble of configurations already run (no training) as CONFIG=aux-s3+aux-s4.
+# Environment: MEDTAG_CORPORA, CONFIG, MEMBERS, FLAGS (train.py options, commas for spaces, instead
+# of the configuration's), FOLDS (which folds, default "0 1 2 3 4"), PARALLEL (default 2), NICE
+# (default 10), AGAINST (a configuration to compare with, fold by fold).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
+PHARMA=$CORPORA/pharmaconer
+AUX=$CORPORA/aux-es/cardioccc-farmaco.conll
+MEMBERS=${MEMBERS:-}
+if [ -n "$MEMBERS" ]; then CONFIG=$(echo $MEMBERS | tr ' ' '+'); fi
+CONFIG=${CONFIG:-aux-s3}
+case "$CONFIG" in  # the named configurations; FLAGS overrides
+  plain-s*) DEFAULT_FLAGS="--tune-words" ;;
+  aux-s*) DEFAULT_FLAGS="--tune-words,--aux,$AUX,--epochs,16" ;;
+  *) DEFAULT_FLAGS="" ;;
+esac
+FLAGS=${FLAGS:-$DEFAULT_FLAGS}
+SEED=${CONFIG##*-s}
+case "$SEED" in ''|*[!0-9]*) SEED=1 ;; esac
+FOLDS=${FOLDS:-"0 1 2 3 4"}
+PARALLEL=${PARALLEL:-2}
+NICE=${NICE:-10}
+EPOCHS=${EPOCHS:-30}
+RESULTS=training/cv/results/es-$CONFIG
+WORK=training/work/cv/es
+PY=training/.venv/bin/python
+MEDTAG=.build/release/medtag
+
+if ! "$PY" -c "import torch, safetensors, numpy" 2>/dev/null; then
+  python3 -m venv training/.venv
+  training/.venv/bin/pip install -q -r training/requirements.txt
+fi
+swift build -c release --product medtag
+mkdir -p "$WORK" "$RESULTS"
+
+# Word vectors: those of `make train` when it has run, else the ones the shipped model carries
+# (the same fastText vectors, as the fp16 values the engine reads).
+EMB=training/work/data/emb
+if [ ! -f $EMB/vectors.npy ]; then
+  EMB=$WORK/emb
+  [ -f $EMB/vectors.npy ] || "$PY" - "$EMB" <<'PYEOF'
+import os, sys, numpy as np
+from safetensors.numpy import load_file
+out = sys.argv[1]; os.makedirs(out, exist_ok=True)
+model = "Models/es-pharmaconer-bilstm-crf"
+np.save(os.path.join(out, "vectors.npy"), load_file(os.path.join(model, "weights.safetensors"))["word.weight"].astype(np.float32))
+with open(os.path.join(model, "words.txt"), encoding="utf-8") as f, open(os.path.join(out, "words.txt"), "w", encoding="utf-8") as g:
+    g.write(f.read())
+PYEOF
+fi
+TOKENIZER="$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/MedtagText/Tokenizer.swift)"
+
+run_fold() {  # run_fold K
+  local k=$1 dir=$WORK/$CONFIG/fold-$k
+  local run=$dir/run out=$RESULTS/fold-$k.json runs=() members=()
+  mkdir -p "$run"
+  "$PY" training/cv.py split --corpus "$PHARMA" --folds training/cv/folds-es.tsv --fold "$k" --out "$dir" > /dev/null
+  $MEDTAG convert --scheme bmewov -o "$dir/train.conll" "$dir/train" > /dev/null
+  $MEDTAG convert --scheme bmewov -o "$dir/test.conll" "$dir/test" > /dev/null
+  if [ -n "$MEMBERS" ]; then
+    for m in $MEMBERS; do
+      [ -f "$WORK/$m/fold-$k/run/result.json" ] || { echo "fold $k: run CONFIG=$m first" >&2; return 1; }
+      runs+=("../$WORK/$m/fold-$k/run")
+      members+=("$WORK/$m/fold-$k/run")
+    done
+    "$PY" - "$run" "${members[@]}" <<'PYEOF'
+import json, sys  # the ensemble's facts: members' training time summed, their epochs
+rs = [json.load(open(f"{r}/result.json")) for r in sys.argv[2:]]
+json.dump({"epoch": "+".join(str(r["epoch"]) for r in rs), "seconds": sum(r["seconds"] for r in rs),
+           "selection_f1_tokens": sum(r["selection_f1_tokens"] for r in rs) / len(rs)}, open(f"{sys.argv[1]}/result.json", "w"))
+PYEOF
+  else
+    runs=("../$run")
+  fi
+  if [ ! -f "$run/result.json" ]; then
+    # --dev is only logged each epoch; the epoch kept is chosen on --holdout documents.
+    (cd training && nice -n "$NICE" .venv/bin/python train.py --train "../$dir/train.conll" --dev "../$dir/test.conll" \
+      --emb "../$EMB" --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" --scheme bmewov \
+      --seed "$SEED" --epochs "$EPOCHS" --patience 5 --holdout 10 ${FLAGS//,/ } --out "../$run" >> "../$run/stdout" 2>&1)
+  fi
+  rm -rf "$dir/model" "$dir/lexicon" "$dir/pred"
+  (cd training && .venv/bin/python export.py --runs "${runs[@]}" --emb "../$EMB" --no-dev-score --dev "../$dir/test.conll" \
+    --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" --tokenizer-version "$TOKENIZER" \
+    --corpus-note "cross-validation fold $k training part" --name "cv-$CONFIG-$k" --out "../$dir/model" > /dev/null)
+  $MEDTAG lexicon build --corpus "$dir/train" --gazetteer "$PHARMA/gazetteer.txt" \
+    --abbreviations Models/lexicon/abbreviations.tsv --out "$dir/lexicon" > /dev/null
+  MEDTAG_LEXICON="$dir/lexicon" $MEDTAG evaluate run --gold "$dir/test" --model "$dir/model" --workers 1 --quiet \
+    --format json > "$dir/scores.json"
+  "$PY" training/cv.py record --scores "$dir/scores.json" --run "$run" --fold "$k" --out "$out"
+  echo "fold $k done: $out"
+}
+
+pids=()
+for k in $FOLDS; do
+  [ -f "$RESULTS/fold-$k.json" ] && continue
+  run_fold "$k" &
+  pids+=($!)
+  if [ ${#pids[@]} -ge "$PARALLEL" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+done
+for p in "${pids[@]}"; do wait "$p"; done
+"$PY" training/cv.py summary "$RESULTS" ${AGAINST:+--against training/cv/results/es-$AGAINST}

@@ -1,0 +1,170 @@
+"""K-fold cross-validation over every labelled Spanish document (PharmaCoNER train + dev).
+
+  cv.py folds   --corpus DIR --out training/cv/folds-es.tsv     the fixed assignment (written once, kept in the repo)
+  cv.py split   --corpus DIR --folds F --fold K --out DIR       DIR/train and DIR/test: links to fold K's documents
+  cv.py record  --scores JSON --run RUN --fold K --out FILE     one fold's figures (scores + training facts)
+  cv.py summary RESULTS... [--against RESULTS]                  per fold, mean ± sd, per label; paired test
+
+Folds are by document: 5 folds of 150 documents, each with 100 train and 50 dev documents, assigned
+by a seeded shuffle of the sorted document names, so every document is scored exactly once.
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import random
+import sys
+
+FOLDS = 5
+
+
+def documents(corpus):
+    """(split, name) of every labelled document, sorted."""
+    out = []
+    for split in ("train", "dev"):
+        for path in sorted(glob.glob(os.path.join(corpus, split, "*.ann"))):
+            out.append((split, os.path.basename(path)[:-4]))
+    return out
+
+
+def read_folds(path):
+    folds = {}
+    for line in open(path, encoding="utf-8"):
+        if line.startswith("#") or not line.strip():
+            continue
+        name, split, fold = line.rstrip("\n").split("\t")
+        folds[name] = (split, int(fold))
+    return folds
+
+
+def cmd_folds(a):
+    if os.path.exists(a.out):
+        sys.exit(f"{a.out} exists: the assignment is fixed once made")
+    docs = documents(a.corpus)
+    rows = []
+    for split in ("train", "dev"):  # each fold gets the same share of train and of dev documents
+        names = [n for s, n in docs if s == split]
+        random.Random(20261206).shuffle(names)
+        rows += [(n, split, k % FOLDS) for k, n in enumerate(names)]
+    with open(a.out, "w", encoding="utf-8") as f:
+        f.write(f"# document<TAB>split<TAB>fold ({FOLDS} folds; cv.py folds)\n")
+        for n, s, k in sorted(rows):
+            f.write(f"{n}\t{s}\t{k}\n")
+    print(f"{len(rows)} documents in {FOLDS} folds -> {a.out}")
+
+
+def cmd_split(a):
+    folds = read_folds(a.folds)
+    have = {n for _, n in documents(a.corpus)}
+    missing = have ^ set(folds)
+    if missing:
+        sys.exit(f"{a.folds} and {a.corpus} disagree on {len(missing)} document(s), e.g. {sorted(missing)[:3]}")
+    for part in ("train", "test"):
+        d = os.path.join(a.out, part)
+        os.makedirs(d, exist_ok=True)
+        for f in os.listdir(d):
+            os.remove(os.path.join(d, f))
+    for name, (split, fold) in folds.items():
+        part = "test" if fold == a.fold else "train"
+        for ext in ("txt", "ann"):
+            os.symlink(os.path.abspath(os.path.join(a.corpus, split, f"{name}.{ext}")),
+                       os.path.join(a.out, part, f"{name}.{ext}"))
+    n = sum(1 for _, f in folds.values() if f == a.fold)
+    print(f"fold {a.fold}: {len(folds) - n} training documents, {n} test documents")
+
+
+def json_objects(text):
+    """The JSON objects printed one after another (`medtag evaluate run --format json`: NER, then indexing)."""
+    decoder, objects, i = json.JSONDecoder(), [], 0
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+            continue
+        obj, i = decoder.raw_decode(text, i)
+        objects.append(obj)
+    return objects
+
+
+def cmd_record(a):
+    objects = json_objects(open(a.scores, encoding="utf-8").read())
+    ner = next(o for o in objects if "labels" in o)
+    indexing = next(o for o in objects if "labels" not in o)
+    result = json.load(open(os.path.join(a.run, "result.json")))
+    out = {"fold": a.fold, "ner": ner, "indexing": indexing,
+           "best_epoch": result["epoch"], "train_seconds": result["seconds"],
+           "selection_f1_tokens": result["selection_f1_tokens"]}
+    os.makedirs(os.path.dirname(a.out), exist_ok=True)
+    tmp = a.out + ".tmp"
+    json.dump(out, open(tmp, "w"), indent=1, sort_keys=True)
+    os.replace(tmp, a.out)
+
+
+def load(folder):
+    rows = {}
+    for path in sorted(glob.glob(os.path.join(folder, "fold-*.json"))):
+        r = json.load(open(path))
+        rows[r["fold"]] = r
+    return rows
+
+
+def micro(section):
+    m = section["micro"]
+    return m["precision"], m["recall"], m["f1"]
+
+
+def mean_sd(xs):
+    m = sum(xs) / len(xs)
+    sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    return m, sd
+
+
+def cmd_summary(a):
+    for folder in a.results:
+        rows = load(folder)
+        name = os.path.basename(os.path.normpath(folder))
+        print(f"== {name}: {len(rows)} of {FOLDS} folds")
+        if not rows:
+            continue
+        print(f"{'fold':>4} {'NER P':>7} {'R':>7} {'F1':>7} {'index P':>8} {'R':>7} {'F1':>7} {'epoch':>5} {'minutes':>7}")
+        cols = {k: [] for k in ("p", "r", "f", "ip", "ir", "if")}
+        for k in sorted(rows):
+            r = rows[k]
+            p, rr, f = micro(r["ner"])
+            ip, ir, iff = micro(r["indexing"])
+            for key, v in zip(cols, (p, rr, f, ip, ir, iff)):
+                cols[key].append(v)
+            print(f"{k:>4} {p:7.4f} {rr:7.4f} {f:7.4f} {ip:8.4f} {ir:7.4f} {iff:7.4f} {r['best_epoch']:>5} "
+                  f"{r['train_seconds'] / 60:7.1f}")
+        stats = {k: mean_sd(v) for k, v in cols.items()}
+        print("mean " + " ".join(f"{stats[k][0]:.4f}±{stats[k][1]:.4f}" for k in cols))
+        labels = sorted({l for r in rows.values() for l in r["ner"]["labels"]})
+        for l in labels:
+            f1s = [r["ner"]["labels"][l]["f1"] for r in rows.values() if l in r["ner"]["labels"]]
+            support = sum(r["ner"]["labels"][l]["tp"] + r["ner"]["labels"][l]["fn"] for r in rows.values() if l in r["ner"]["labels"])
+            m, sd = mean_sd(f1s)
+            print(f"  {l:18} F1 {m:.4f}±{sd:.4f} (gold mentions {support})")
+    if a.against:
+        base, new = load(a.against), load(a.results[0])
+        common = sorted(set(base) & set(new))
+        if len(common) < 2:
+            print("paired comparison needs at least two common folds")
+            return
+        d = [micro(new[k]["ner"])[2] - micro(base[k]["ner"])[2] for k in common]
+        m, sd = mean_sd(d)
+        se = sd / math.sqrt(len(d))
+        wins = sum(x > 0 for x in d)
+        verdict = "kept" if wins >= 4 or m > 2 * se else "not shown"
+        print(f"paired NER F1 difference over {len(common)} folds: {m:+.4f} (SE {se:.4f}), wins {wins}/{len(common)}: {verdict}")
+
+
+ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+sub = ap.add_subparsers(dest="cmd", required=True)
+p = sub.add_parser("folds"); p.add_argument("--corpus", required=True); p.add_argument("--out", required=True)
+p = sub.add_parser("split"); p.add_argument("--corpus", required=True); p.add_argument("--folds", required=True)
+p.add_argument("--fold", type=int, required=True); p.add_argument("--out", required=True)
+p = sub.add_parser("record"); p.add_argument("--scores", required=True); p.add_argument("--run", required=True)
+p.add_argument("--fold", type=int, required=True); p.add_argument("--out", required=True)
+p = sub.add_parser("summary"); p.add_argument("results", nargs="+"); p.add_argument("--against")
+a = ap.parse_args()
+{"folds": cmd_folds, "split": cmd_split, "record": cmd_record, "summary": cmd_summary}[a.cmd](a)
