@@ -101,7 +101,7 @@ struct AnnotateCommand: ParsableCommand {
         var tables = ResultTables(formats: formats)
         // Documents to do are known in advance unless archives or a shard are among the inputs.
         let progress = ProgressLine(
-            total: shard == nil && !inputs.contains { InputKind(fileName: $0.url.lastPathComponent) == .archive } ? inputs.count : nil, quiet: quiet)
+            total: shard == nil && !inputs.contains { InputKind(fileName: $0.path.fileName) == .archive } ? inputs.count : nil, quiet: quiet)
         defer { progress.finish() }  // also when an error ends the command
         var collector = SummaryCollector(title: self.inputs.joined(separator: ", "), router: router, formats: formats)
         // Documents are annotated on `workers` threads, short ones several at a time; what each one
@@ -197,10 +197,9 @@ struct AnnotateCommand: ParsableCommand {
         }
         for (number, input) in inputs.enumerated() {
             defer { progress.setFraction(Double(number + 1) / Double(inputs.count)) }
-            let path = input.url.path
+            let path = input.path.string
             // Each member of an archive is a document, keyed and named <archive>/<member path without extension>.
-            let folder = (input.baseName as NSString).deletingLastPathComponent
-            let archiveKey = folder.isEmpty ? input.url.lastPathComponent : folder + "/" + input.url.lastPathComponent
+            let archiveKey = FilePath(input.baseName).removingLastComponent().appending(input.path.fileName).string
             /// Reports an input that cannot be read at all, as the daemon refuses it.
             func refuse(_ key: String, _ error: IngestError) {
                 documentCount += 1
@@ -212,8 +211,8 @@ struct AnnotateCommand: ParsableCommand {
                 }
             }
             let documents: InputDocuments
-            do throws(IngestError) { documents = try InputDocuments(path: FilePath(path), limits: limits) } catch {
-                refuse(InputKind(fileName: input.url.lastPathComponent) == .archive ? archiveKey : input.baseName, error)
+            do throws(IngestError) { documents = try InputDocuments(path: input.path, limits: limits) } catch {
+                refuse(InputKind(fileName: input.path.fileName) == .archive ? archiveKey : input.baseName, error)
                 continue
             }
             guard documents.kind == .archive else {

@@ -5,6 +5,7 @@ import MedtagPipeline
 import MedtagStorage
 import MedtagTagging
 import MedtagText
+import SystemPackage
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -111,7 +112,7 @@ struct TokenizeCommand: ParsableCommand {
         let tokenizer = Tokenizer(rules: .forLanguage(language))
         var out = ""
         for file in files {
-            let text = try readDocumentText(URL(fileURLWithPath: file))
+            let text = try readDocumentText(FilePath(file))
             var document = Document(id: file, text: text)
             tokenizer.process(&document)
             for sentence in document.sentences {

@@ -5,6 +5,7 @@ import MedtagNormalize
 import MedtagPipeline
 import MedtagStorage
 import MedtagText
+import SystemPackage
 
 /// `medtag lexicon …`: build, import, query, evaluate and time the SNOMED-CT lexicon.
 struct LexiconCommand: ParsableCommand {
@@ -205,14 +206,14 @@ struct LexiconCommand: ParsableCommand {
         func run() throws {
             func codes(_ folder: String) throws -> [String: Set<String>] {
                 var out: [String: Set<String>] = [:]
-                for (url, base, _) in try collectInputs([folder], extensions: ["ann"]) {
+                for (path, base, _) in try collectInputs([folder], extensions: ["ann"]) {
                     let text: String
-                    do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-                        throw ValidationFailure("\(url.path): cannot read: \(error.localizedDescription)")
+                    do { text = try String(contentsOf: URL(fileURLWithPath: path.string), encoding: .utf8) } catch {
+                        throw ValidationFailure("\(path): cannot read: \(error.localizedDescription)")
                     }
                     let entities: [MedtagText.Entity]
-                    do { entities = try BRAT.parse(text) } catch { throw ValidationFailure("\(url.path): \(error)") }
-                    out[URL(fileURLWithPath: base).lastPathComponent] = Set(entities.compactMap(\.code))
+                    do { entities = try BRAT.parse(text) } catch { throw ValidationFailure("\(path): \(error)") }
+                    out[FilePath(base).fileName] = Set(entities.compactMap(\.code))
                 }
                 return out
             }
@@ -317,7 +318,7 @@ private func addCorpus(_ folder: String, to builder: inout LexiconBuilder) throw
             mentions += 1
         }
     }
-    builder.sourceNotes.append("annotated corpus \(URL(fileURLWithPath: folder).lastPathComponent): \(documents.count) documents, \(mentions) coded mentions")
+    builder.sourceNotes.append("annotated corpus \(FilePath(folder).fileName): \(documents.count) documents, \(mentions) coded mentions")
 }
 
 private func addGazetteer(_ path: String, to builder: inout LexiconBuilder) throws {
@@ -327,7 +328,7 @@ private func addGazetteer(_ path: String, to builder: inout LexiconBuilder) thro
     }
     let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     for name in names { builder.addName(name) }
-    builder.sourceNotes.append("name list \(URL(fileURLWithPath: path).lastPathComponent): \(names.count) names without codes")
+    builder.sourceNotes.append("name list \(FilePath(path).fileName): \(names.count) names without codes")
 }
 
 private func addSources(_ sources: LexiconCommand.SourceOptions, to builder: inout LexiconBuilder) throws {
