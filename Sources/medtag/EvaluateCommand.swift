@@ -61,16 +61,26 @@ struct EvaluateCommand: ParsableCommand {
             commandName: "indexing",
             abstract: "Score concept indexing: GOLD and PRED are folders of .ann or subtrack-2 .tsv files, or single .tsv files.")
 
-        @Argument var gold: String
-        @Argument var pred: String
+        @Argument(help: "Gold: a folder of NAME.ann (codes in AnnotatorNotes lines) or of NAME.tsv, or one .tsv table.")
+        var gold: String
+        @Argument(
+            help: ArgumentHelp(
+                "Predictions: a folder of NAME.ann or of NAME.tsv (OUT/subtrack2), or one .tsv table (OUT/tables/medtag-all.tsv).",
+                discussion: "A file in a folder is a prediction even when it is empty (no code). A table lists only documents with a code, so a gold document it does not name is one with no code."))
+        var pred: String
         @Flag(help: "Leave <null> out of both sides.")
         var ignoreNull = false
         @OptionGroup var output: Output
 
         func run() throws {
             let goldCodes = try readCodes(gold).mapValues { $0 ?? [] }
+            var predicted = try readCodes(pred)
+            if try isTable(pred) {
+                // A table has a row per code: a document with none has no row, and is no missing file.
+                for id in goldCodes.keys where predicted[id] == nil { predicted[id] = Set<String>() }
+            }
             let evaluation = IndexingEvaluation(
-                gold: goldCodes, predicted: try readCodes(pred), skipMissing: output.skipMissing, ignoreNull: ignoreNull)
+                gold: goldCodes, predicted: predicted, skipMissing: output.skipMissing, ignoreNull: ignoreNull)
             warnMissing(evaluation.missingDocuments, skipped: output.skipMissing)
             print(render(indexing: evaluation, output))
         }
@@ -201,7 +211,7 @@ func lexiconSource(_ lexicon: URL, naming gold: URL) -> String? {
 func readCodes(_ path: String) throws -> [String: Set<String>?] {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw ValidationFailure("\(path): No such file or directory")
+        throw missingPath(path)
     }
     if !isDirectory.boolValue {
         return SubtrackTSV.parse(try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)).mapValues { Optional($0) }
@@ -225,6 +235,13 @@ func readCodes(_ path: String) throws -> [String: Set<String>?] {
         }
     }
     return result
+}
+
+/// Whether `path` is one file (a table of many documents' codes) rather than a folder.
+func isTable(_ path: String) throws -> Bool {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw missingPath(path) }
+    return !isDirectory.boolValue
 }
 
 func warnMissing(_ missing: [String], skipped: Bool) {

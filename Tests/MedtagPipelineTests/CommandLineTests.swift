@@ -253,4 +253,37 @@ struct EvaluateCommandTests {
         #expect(indexing.out.contains("\"tp\" : 2"))
         #expect(indexing.out.contains("\"d2\""))
     }
+
+    /// A prediction with no code is a prediction: an empty `.ann` or `.tsv` file in a folder, and a
+    /// document a table does not name (a table has a row per code), are scored as predicting nothing,
+    /// without the warning about missing files.
+    @Test func anEmptyPredictionIsNoMissingFile() throws {
+        let dir = try temporaryDirectory("evaluate-empty")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gold = dir.appendingPathComponent("gold")
+        try FileManager.default.createDirectory(at: gold, withIntermediateDirectories: true)
+        try Data("T1\tX 0 5\talpha\n#1\tAnnotatorNotes T1\t1\n".utf8).write(to: gold.appendingPathComponent("d1.ann"))
+        try Data("T1\tX 0 3\tdel\n#1\tAnnotatorNotes T1\t3\n".utf8).write(to: gold.appendingPathComponent("d2.ann"))
+        try Data().write(to: gold.appendingPathComponent("d3.ann"))
+        let annFolder = dir.appendingPathComponent("ann")
+        let tsvFolder = dir.appendingPathComponent("tsv")
+        for folder in [annFolder, tsvFolder] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        try Data("T1\tX 0 5\talpha\n#1\tAnnotatorNotes T1\t1\n".utf8).write(to: annFolder.appendingPathComponent("d1.ann"))
+        try Data("d1\t1\n".utf8).write(to: tsvFolder.appendingPathComponent("d1.tsv"))
+        for name in ["d2", "d3"] {
+            try Data().write(to: annFolder.appendingPathComponent("\(name).ann"))
+            try Data().write(to: tsvFolder.appendingPathComponent("\(name).tsv"))
+        }
+        let table = dir.appendingPathComponent("medtag-all.tsv")
+        try Data("d1\t1\n".utf8).write(to: table)
+        for pred in [annFolder, tsvFolder, table] {
+            let result = try run(Paths.medtag, ["evaluate", "indexing", gold.path, pred.path, "--format", "csv"])
+            #expect(result.status == 0, "\(pred.lastPathComponent): \(result.err)")
+            #expect(!result.err.contains("no prediction file"), "\(pred.lastPathComponent): \(result.err)")
+            // tp 1 (d1); fn 1 (d2's code 3, predicted nothing).
+            #expect(result.out.contains("micro,codes,1,0,1,1.0000,0.5000,0.6667"), "\(pred.lastPathComponent): \(result.out)")
+            let skipped = try run(Paths.medtag, ["evaluate", "indexing", gold.path, pred.path, "--format", "csv", "--skip-missing"])
+            #expect(skipped.out.contains("micro,codes,1,0,1,"), "nothing to skip: \(pred.lastPathComponent): \(skipped.out)")
+        }
+    }
 }
