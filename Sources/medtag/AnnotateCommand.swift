@@ -13,13 +13,19 @@ struct AnnotateCommand: ParsableCommand {
         commandName: "annotate",
         abstract: "Annotate text and XML files once and write the results to a folder.",
         discussion: """
-            For a document X.txt (or X.xml) medtag writes, in the output folder, X.ann and X.txt (BRAT)
-            and X.conll; for the whole run one table of every entity, medtag-all.csv, and one of every
-            code, subtrack2/medtag-all.tsv (PharmaCoNER subtrack 2). csv-documents and tsv-documents
-            add X.csv and subtrack2/X.tsv. The folder can be opened with BRAT or scored with the
-            PharmaCoNER tools (no .tsv beside the .ann files). Folders are searched recursively for .txt and .xml
-            files and their structure is kept. A file that cannot be read, or whose type medtag does
-            not read, is reported and skipped; the exit status is then 1.
+            For a document X.txt (or X.xml) medtag writes, in the output folder, X.ann and X.txt (BRAT) \
+            and X.conll, and subtrack2/X.tsv (its PharmaCoNER subtrack-2 codes, empty when it has none); \
+            for the whole run one table of every entity, medtag-all.csv, and one of every code, \
+            tables/medtag-all.tsv. csv-documents adds X.csv. Folders are searched recursively for .txt \
+            and .xml files and their structure is kept.
+
+            The folder can be opened with BRAT and scored with the official PharmaCoNER script as it \
+            is: OUT for subtrack 1 (.ann files, no .tsv beside them), OUT/subtrack2 for subtrack 2 (one \
+            .tsv per document, nothing else); `medtag convert --to tsv` writes the gold side's .tsv \
+            files.
+
+            A file that cannot be read, or whose type medtag does not read, is reported and skipped; \
+            the exit status is then 1.
             """)
 
     @Argument(help: "Files or folders to annotate.")
@@ -29,7 +35,7 @@ struct AnnotateCommand: ParsableCommand {
     var out: String
 
     @Option(help: "Comma-separated formats: brat, conll, csv, tsv, csv-documents, tsv-documents.")
-    var formats: String = "brat,conll,csv,tsv"
+    var formats: String = "brat,conll,csv,tsv,tsv-documents"
 
     @Option(help: "Model name under Models/ or a model folder (default: the best model installed for each document's language).")
     var model: String?

@@ -258,12 +258,12 @@ struct DaemonTests {
         let daemon = try MedtagProcess.serve(spool)
         try spool.drop("antes.txt", text: spanishNote)
         try waitUntil("the first input is done", timeout: 30) { spool.files(in: spool.done) == ["antes.txt"] }
-        #expect(!spool.files(in: spool.outbox).contains("antes.txt/subtrack2/medtag-all.tsv"))
+        #expect(!spool.files(in: spool.outbox).contains("antes.txt/tables/medtag-all.tsv"))
         try spool.writeConfig(
             """
             spool = \(spool.spool.path)
             model = \(testModel.path)
-            formats = brat, tsv
+            formats = brat, tsv, tsv-documents
             settle_time = 0.7
             """)
         daemon.signal(SIGHUP)
@@ -276,7 +276,7 @@ struct DaemonTests {
         try waitUntil("the second input is done", timeout: 30) { spool.files(in: spool.done).count == 2 }
         #expect(
             spool.files(in: spool.outbox.appendingPathComponent("despues.txt")) == [
-                "despues.ann", "despues.txt", "medtag-report.json", "subtrack2/medtag-all.tsv", "summary.html",
+                "despues.ann", "despues.txt", "medtag-report.json", "subtrack2/despues.tsv", "summary.html", "tables/medtag-all.tsv",
             ])
         daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit() == 0)
