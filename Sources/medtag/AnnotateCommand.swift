@@ -68,13 +68,14 @@ struct AnnotateCommand: ParsableCommand {
         help: ArgumentHelp(
             "Documents annotated at once (default: one per CPU core).",
             discussion: "Results are the same whatever the number; they are written in the order of the inputs."))
-    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+    var workers: Int?
 
     @Flag(help: "Show no progress line on the terminal.")
     var quiet = false
 
     func run() throws {
         guard pieceSize >= 1024 else { throw ValidationError("--piece-size must be at least 1024 bytes") }
+        let workers = self.workers ?? ProcessInfo.processInfo.activeProcessorCount
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         let limits = {
             var limits = InputLimits()

@@ -12,10 +12,10 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Score predictions against gold annotations with the PharmaCoNER measures.",
         discussion: """
-            ner: strict span+label micro precision, recall and F1, overall and per label (the official
-            PharmaCoNER subtrack 1 measure), or the lenient overlap match. indexing: per-document sets
-            of SNOMED-CT codes (subtrack 2). run: annotate the gold texts with a model, then score.
-            A gold document with no prediction file is reported and scored as all misses;
+            ner: strict span+label micro precision, recall and F1, overall and per label (the official \
+            PharmaCoNER subtrack 1 measure), or the lenient overlap match. indexing: per-document sets \
+            of SNOMED-CT codes (subtrack 2). run: annotate the gold texts with a model, then score. \
+            A gold document with no prediction file is reported and scored as all misses; \
             --skip-missing leaves it out instead, as the official script does.
             """,
         subcommands: [NER.self, Indexing.self, Run.self, CoNLLFiles.self])

@@ -59,7 +59,8 @@ struct LexiconCommand: ParsableCommand {
                 English (International edition):
                   medtag lexicon import-rf2 SnomedCT_InternationalRF2_PRODUCTION_.../ \\
                     --language en --out /var/lib/medtag/lexicon-en
-                then `lexicon_en = /var/lib/medtag/lexicon-en` in medtag.conf, or MEDTAG_LEXICON_EN.
+
+                Then set `lexicon_en = /var/lib/medtag/lexicon-en` in medtag.conf, or MEDTAG_LEXICON_EN.
                 """)
 
         @Argument(help: "RF2 release folder.")
@@ -125,8 +126,8 @@ struct LexiconCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Concept-indexing P/R/F1 on gold spans (normalization alone), with per-step figures.",
             discussion: """
-                With --train, a lexicon is built from those folders only (plus --gazetteer) in a temporary
-                folder, so the figures on --gold are not inflated by its own annotations. Without it,
+                With --train, a lexicon is built from those folders only (plus --gazetteer) in a temporary \
+                folder, so the figures on --gold are not inflated by its own annotations. Without it, \
                 --lexicon (default Models/lexicon) is evaluated as is.
                 """)
 
@@ -228,8 +229,8 @@ struct LexiconCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure normalization lookups per second (full cascade).",
             discussion: """
-                Queries are the mentions of --mentions (a BRAT folder) with their labels, or, without it,
-                up to 2,000 lexicon keys each looked up as is and with one letter dropped (a typo), so
+                Queries are the mentions of --mentions (a BRAT folder) with their labels, or, without it, \
+                up to 2,000 lexicon keys each looked up as is and with one letter dropped (a typo), so \
                 the exact, Levenshtein and fuzzy steps all run.
                 """)
 

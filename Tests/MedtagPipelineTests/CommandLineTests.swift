@@ -121,6 +121,40 @@ struct CommandLineTests {
         }
     }
 
+    /// Every command's help, at a width that wraps nothing, keeps each paragraph on one line: two
+    /// lines in a row that start at the margin (or in an option's discussion) are a paragraph broken
+    /// in the source. No default is said twice, and every argument says what it takes.
+    @Test func helpTextsKeepParagraphsWhole() throws {
+        var commands: [[String]] = [[]]
+        var checked = 0
+        while !commands.isEmpty {
+            let command = commands.removeFirst()
+            let help = try run(Paths.medtag, command + ["--help"], environment: ["COLUMNS": "1000"])
+            #expect(help.status == 0, "\(command): \(help.err)")
+            let name = (["medtag"] + command).joined(separator: " ")
+            let lines = help.out.components(separatedBy: "\n")
+            for (line, next) in zip(lines, lines.dropFirst()) where !line.isEmpty && !next.isEmpty {
+                let atMargin = !line.hasPrefix(" ") && !next.hasPrefix(" ")
+                let inOptionDiscussion = line.hasPrefix("        ") && next.hasPrefix("        ") && !line.hasPrefix("          ")
+                #expect(!atMargin && !inOptionDiscussion, "\(name): a paragraph broken after \"\(line)\"")
+            }
+            #expect(help.out.range(of: #"\(default: [^)]*\)\. \(default:"#, options: .regularExpression) == nil, "\(name): a default said twice")
+            if let arguments = help.out.components(separatedBy: "ARGUMENTS:\n").dropFirst().first?.components(separatedBy: "\n\n").first {
+                for line in arguments.components(separatedBy: "\n") where line.range(of: #"^  <[^>]+>( \.\.\.)?\s*$"#, options: .regularExpression) != nil {
+                    Issue.record("\(name): the argument \(line.trimmingCharacters(in: .whitespaces)) has no description")
+                }
+            }
+            if let list = help.out.components(separatedBy: "SUBCOMMANDS:\n").dropFirst().first {
+                for line in list.components(separatedBy: "\n") {
+                    guard line.hasPrefix("  "), !line.hasPrefix("   "), let sub = line.split(separator: " ").first, sub != "See", sub != "help" else { continue }
+                    commands.append(command + [String(sub)])
+                }
+            }
+            checked += 1
+        }
+        #expect(checked > 20, "every command and subcommand: \(checked)")
+    }
+
     @Test func modelsAreNamedByTheirInstalledName() throws {
         let out = try temporaryDirectory("model-name")
         defer { try? FileManager.default.removeItem(at: out) }
