@@ -25,6 +25,7 @@ struct BenchCommand: ParsableCommand {
     var texts: String
 
     func run() throws {
+        try requireExisting([texts])
         let counts = workers.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let report = try NeuralBenchmark.run(
             modelDirectory: try ModelLocator.resolve(model), textFolder: URL(fileURLWithPath: texts), workers: counts,

@@ -46,6 +46,7 @@ struct ConvertCommand: ParsableCommand {
         guard let scheme = TagScheme(rawValue: scheme) else {
             throw ValidationError("unknown scheme '\(scheme)'; choose bio, bioes or bmewov")
         }
+        try requireExisting(inputs + [texts])
         switch to {
         case "conll": try toCoNLL(scheme)
         case "brat": try toBRAT(scheme)
@@ -148,6 +149,7 @@ struct TokenizeCommand: ParsableCommand {
     var files: [String]
 
     func run() throws {
+        try requireExisting(files)
         let tokenizer = Tokenizer(rules: .forLanguage(language))
         var out = ""
         for file in files {

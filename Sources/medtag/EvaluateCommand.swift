@@ -48,6 +48,7 @@ struct EvaluateCommand: ParsableCommand {
         @OptionGroup var output: Output
 
         func run() throws {
+            try requireExisting([gold, pred])
             let goldMentions = try readBRATFolder(gold)
             let predMentions = try readBRATFolder(pred)
             try reportNER(
@@ -105,6 +106,7 @@ struct EvaluateCommand: ParsableCommand {
         @OptionGroup var output: Output
 
         func run() throws {
+            try requireExisting([gold])
             let pipeline = try Pipeline.load(modelDirectory: try model.map { try ModelLocator.resolve($0) })
             let goldURL = URL(fileURLWithPath: gold)
             let ids = try BRATCorpus.documentIDs(in: goldURL)

@@ -38,6 +38,7 @@ struct IngestCommand: ParsableCommand {
     func run() throws {
         var logger = try makeLogger(level: logLevel)
         logger.handler = ProgressLine.ClearingLogHandler(inner: logger.handler)
+        try requireExisting(files + from)
         var (configuration, _) = try spoolOptions.load()
         if let model { configuration.model = FilePath(model) }
         let inputs = try Ingest.collect(files: files.map { FilePath($0) }, folders: from.map { FilePath($0) })

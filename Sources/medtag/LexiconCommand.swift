@@ -27,6 +27,9 @@ struct LexiconCommand: ParsableCommand {
 
         @Option(name: .shortAndLong, help: "Output lexicon folder (lexicon.mtlx + lexicon.json).")
         var out: String
+
+        /// The files and folders these options read.
+        var paths: [String?] { corpus + [gazetteer, abbreviations] }
     }
 
     struct Build: ParsableCommand {
@@ -39,6 +42,7 @@ struct LexiconCommand: ParsableCommand {
         var rf2: String?
 
         func run() throws {
+            try requireExisting(sources.paths + [rf2])
             var builder = LexiconBuilder()
             try addSources(sources, to: &builder)
             if let rf2 {
@@ -84,6 +88,7 @@ struct LexiconCommand: ParsableCommand {
         var allHierarchies = false
 
         func run() throws {
+            try requireExisting(sources.paths + [directory])
             var builder = LexiconBuilder()
             try addSources(sources, to: &builder)
             let summary = try RF2Import.load(
@@ -156,6 +161,7 @@ struct LexiconCommand: ParsableCommand {
         var uncodedNames: String = NormalizerOptions().uncodedNames.rawValue
 
         func run() throws {
+            try requireExisting([gold, gazetteer, abbreviations, lexicon] + train)
             var options = NormalizerOptions()
             options.useAbbreviations = !noAbbreviations
             guard let policy = NormalizerOptions.UncodedNamePolicy(rawValue: uncodedNames) else {
@@ -246,6 +252,7 @@ struct LexiconCommand: ParsableCommand {
         func run() throws {
             let normalizer = try ConceptNormalizer.load(directory: try lexiconDirectory(lexicon))
             var queries: [(text: String, label: String)] = []
+            try requireExisting([mentions])
             if let mentions {
                 queries = try readGold(mentions).flatMap(\.mentions).map { ($0.text, $0.label) }
             } else {
@@ -285,7 +292,10 @@ struct LexiconCommand: ParsableCommand {
 
 /// The lexicon folder: the one given, else the default under `Models/`.
 private func lexiconDirectory(_ path: String?) throws -> URL {
-    if let path { return URL(fileURLWithPath: path) }
+    if let path {
+        try requireExisting([path])
+        return URL(fileURLWithPath: path)
+    }
     if let url = LexiconLocator.defaultDirectory(modelsRoot: ModelLocator.modelsRoot()) { return url }
     throw ValidationFailure("no lexicon found: pass --lexicon or set MEDTAG_LEXICON (expected Models/lexicon/lexicon.json)")
 }

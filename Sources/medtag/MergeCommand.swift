@@ -21,6 +21,7 @@ struct MergeCommand: ParsableCommand {
     var shards: Int?
 
     func run() throws {
+        try requireExisting([out])
         do {
             let summary = try ShardMerge.merge(URL(fileURLWithPath: out), expected: shards)
             let languages = summary.languages.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

@@ -67,6 +67,12 @@ func missingPath(_ path: String) -> ValidationFailure {
     ValidationFailure("\(path): No such file or directory")
 }
 
+/// Checks, before a command does anything, that every path it was given to read exists (nil: an
+/// option not given); the first that does not is reported as ``missingPath(_:)`` words it.
+func requireExisting(_ paths: [String?]) throws {
+    for case let path? in paths where !FileManager.default.fileExists(atPath: path) { throw missingPath(path) }
+}
+
 /// An error shown to the user as is.
 struct ValidationFailure: Error, CustomStringConvertible {
     var description: String

@@ -50,6 +50,7 @@ struct TagCoNLLCommand: ParsableCommand {
         guard LanguageSetting.supported.contains(language) else {
             throw ValidationError("unknown language '\(language)'; choose \(LanguageSetting.supported.joined(separator: " or "))")
         }
+        try requireExisting([input])
         let pipeline = try Pipeline.load(
             modelDirectory: try model.map { try ModelLocator.resolve($0) } ?? ModelLocator.defaultModelDirectory(language: language))
         guard let tagger = pipeline.tagger else { throw ValidationFailure("model \(pipeline.manifest.name) has no tagger") }
@@ -146,6 +147,7 @@ extension EvaluateCommand {
         var labels: String?
 
         func run() throws {
+            try requireExisting([gold, pred])
             let keep = labels.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
             func tags(_ path: String) throws -> [[String]] {
                 let all = try CoNLL.parse(try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)).flatMap {
