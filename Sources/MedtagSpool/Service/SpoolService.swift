@@ -109,7 +109,9 @@ public final class SpoolService: Service {
                 stage: .model, path: configuration.model?.string ?? "default model", reason: "cannot load the model: \(error)",
                 disposition: .rejected)
         }
-        logger.info("model loaded", metadata: ["medtag.model": "\(configuration.model?.string ?? "default")"])
+        for model in annotator.loadedModels {
+            logger.info("model loaded", metadata: Self.metadata(of: model))
+        }
 
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
         var loop = WorkLoop(
@@ -158,6 +160,17 @@ public final class SpoolService: Service {
         continuation.finish()
         area.release()
         logger.info("medtag daemon stopped", metadata: ["medtag.processed": "\(loop.processed)", "medtag.failed": "\(loop.failedCount)"])
+    }
+}
+
+extension SpoolService {
+    /// What the log says of a loaded model: its name, the checksum of its manifest (which names every
+    /// file of it), its language and its folder.
+    static func metadata(of model: LoadedModel) -> Logger.Metadata {
+        [
+            "medtag.model": "\(model.name)", "medtag.model_sha256": "\(model.checksum)", "medtag.language": "\(model.language)",
+            "medtag.model_path": "\(model.directory.path)",
+        ]
     }
 }
 
