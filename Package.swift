@@ -34,7 +34,7 @@ let package = Package(
         // lexicons and every result.
         .target(
             name: "MedtagStorage",
-            dependencies: ["CLinux"],
+            dependencies: ["CLinux", .product(name: "SystemPackage", package: "swift-system")],
             // Checksums of model and lexicon files run optimized in debug builds too (unoptimized
             // SHA-256 reads about 1 MB/s, which makes every debug check of a weights file crawl).
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),

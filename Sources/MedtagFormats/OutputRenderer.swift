@@ -11,7 +11,7 @@ public enum OutputFormat: String, CaseIterable, Sendable, Codable {
     case csv
     /// A spreadsheet table per document, `<name>.csv`.
     case csvDocuments = "csv-documents"
-    /// PharmaCoNER subtrack 2: each document's distinct codes, all documents in one file
+    /// PharmaCoNER subtrack 2: each document's distinct codes, all documents in one table
     /// (``ResultTable/tsvName``).
     case tsv
     /// PharmaCoNER subtrack 2, a file per document: `subtrack2/<name>.tsv`.
@@ -43,11 +43,15 @@ public enum OutputFormat: String, CaseIterable, Sendable, Codable {
 public enum ResultTable {
     /// Every entity of every document: `medtag-all.csv`.
     public static let csvName = "medtag-all.csv"
-    /// Subtrack-2 files live in a folder of their own, so that a scorer reading every `.ann` and
-    /// `.tsv` of the results folder never takes a `.tsv` for the document of the same name.
+    /// Each document's subtrack-2 file (`tsv-documents`) lives in a folder of its own, so that a
+    /// scorer reading every `.ann` and `.tsv` of the results folder never takes a `.tsv` for the
+    /// document of the same name; the folder holds nothing else, so the PharmaCoNER script, which
+    /// reads every `.tsv` of the folder it is given as one document, scores it document by document.
     public static let subtrack2Folder = "subtrack2"
-    /// Every document's codes: `subtrack2/medtag-all.tsv`.
-    public static let tsvName = "\(subtrack2Folder)/medtag-all.tsv"
+    /// Where the subtrack-2 table of the whole run goes: a folder the scorer is never pointed at.
+    public static let tablesFolder = "tables"
+    /// Every document's codes: `tables/medtag-all.tsv`.
+    public static let tsvName = "\(tablesFolder)/medtag-all.tsv"
 
     /// The tables written for `formats`, in the order ``PieceRenderer`` gives them.
     public static func names(for formats: [OutputFormat]) -> [String] {

@@ -11,13 +11,16 @@ public struct EntityTally: Sendable, Equatable {
         public var code: String?
         public var term: String?
         public var method: String?
+        /// The normalizer's score (for a rejected candidate, its similarity).
+        public var score: Double?
 
-        public init(text: String, label: String, code: String? = nil, term: String? = nil, method: String? = nil) {
+        public init(text: String, label: String, code: String? = nil, term: String? = nil, method: String? = nil, score: Double? = nil) {
             self.text = text
             self.label = label
             self.code = code
             self.term = term
             self.method = method
+            self.score = score
         }
 
         /// Whether a curator should look at it: no code, or `<null>` for any reason other than a
@@ -25,6 +28,27 @@ public struct EntityTally: Sendable, Equatable {
         public var needsReview: Bool {
             guard let code else { return true }
             return code == RunSummary.nullCode && method != "label"
+        }
+
+        /// Why it has no code, in words a curator acts on (the normalizer's step names only say
+        /// which step decided: `exact` there means the lexicon holds the mention as `<null>`).
+        /// Nil for a mention with a code.
+        public var reasonWithoutCode: String? {
+            guard let code else { return "not normalized: no lexicon for its language" }
+            guard code == RunSummary.nullCode else { return nil }
+            switch method {
+            case "none": return "no lexicon entry, and none close enough"
+            case "exact": return "in the lexicon without a code (<null> in the annotated corpus)"
+            case "abbreviation": return "its expansion is in the lexicon without a code (<null>)"
+            case "brand": return "its substance is in the lexicon without a code (<null>)"
+            case "fuzzy-rejected":
+                let similarity = score.map { " (similarity \(CSVTable.formatScore($0)))" } ?? ""
+                return "closest candidate rejected\(similarity)"
+            case "uncoded-name": return "a known name with no code in the lexicon (name list)"
+            case "label": return "label the guidelines leave uncoded"
+            case let other?: return "<null> (\(other))"
+            case nil: return "<null>"
+            }
         }
     }
 
@@ -54,7 +78,7 @@ public struct EntityTally: Sendable, Equatable {
             labels[entity.label, default: 0] += 1
             methods[Self.outcome(of: entity), default: 0] += 1
             let code = entity.code.flatMap { $0.isEmpty ? nil : $0 }
-            let mention = Mention(text: entity.text, label: entity.label, code: code, term: entity.term, method: entity.method)
+            let mention = Mention(text: entity.text, label: entity.label, code: code, term: entity.term, method: entity.method, score: entity.score)
             mentions[mention, default: 0] += 1
         }
     }

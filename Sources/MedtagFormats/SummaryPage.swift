@@ -125,7 +125,7 @@ public enum SummaryPage {
             if coded {
                 table += "<td>\(Markup.escape(mention.code ?? ""))</td><td>\(Markup.escape(mention.term ?? ""))</td><td>\(Markup.escape(mention.method ?? ""))</td>"
             } else {
-                let why = mention.code == nil ? "not normalized (no lexicon)" : mention.method ?? RunSummary.nullCode
+                let why = mention.reasonWithoutCode ?? ""
                 table += "<td>\(Markup.escape(why))</td><td>\(Markup.escape(mention.term ?? ""))</td>"
             }
             table += "<td class=\"n\">\(number(count))</td></tr>\n"

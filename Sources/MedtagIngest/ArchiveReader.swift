@@ -1,11 +1,17 @@
 import CArchive
 import SystemPackage
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One entry of an archive as the reader saw it, before its content is read.
 struct ArchiveMember: Sendable {
     enum Kind: Sendable, Equatable { case file, directory, symlink, hardlink, special }
     /// The name as stored in the archive.
     var rawPath: String
+    /// Why the name could not be read (libarchive's words), when it could not; `rawPath` is then empty.
+    var unreadableName: String?
     var kind: Kind
     /// Declared size, when the format records it.
     var declaredSize: Int?
@@ -76,6 +82,23 @@ final class ArchiveReader {
     var bytesRead: Int { max(Int(archive_filter_bytes(handle, -1)), 0) }
 
     func nextMember() throws(ArchiveFailure) -> ArchiveMember? {
+        try withUTF8Names { () throws(ArchiveFailure) -> ArchiveMember? in try readHeader() }
+    }
+
+    /// A C locale with UTF-8 characters. libarchive converts member names to the character set of
+    /// the C library's current locale, which is ASCII in a process that never set one (the daemon
+    /// under systemd, a test runner): a zip member whose name is marked UTF-8 and holds an `é` would
+    /// come back without a name. Headers are read under this locale, set for the calling thread only.
+    nonisolated(unsafe) private static let utf8Locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", nil)
+
+    private func withUTF8Names<T>(_ body: () throws(ArchiveFailure) -> T) throws(ArchiveFailure) -> T {
+        guard let locale = Self.utf8Locale else { return try body() }
+        let previous = uselocale(locale)
+        defer { uselocale(previous) }
+        return try body()
+    }
+
+    private func readHeader() throws(ArchiveFailure) -> ArchiveMember? {
         var entry: OpaquePointer?
         let status = archive_read_next_header(handle, &entry)
         if status == ARCHIVE_EOF { return nil }
@@ -87,12 +110,14 @@ final class ArchiveReader {
             throw ArchiveFailure(reason: "more than \(limits.maxMembers) members (archive_max_members)")
         }
         let rawPath: String
+        var unreadableName: String?
         if let utf8 = archive_entry_pathname_utf8(entry) {
             rawPath = String(cString: utf8)
         } else if let plain = archive_entry_pathname(entry) {
             rawPath = String(cString: plain)
         } else {
             rawPath = ""
+            unreadableName = status == ARCHIVE_WARN ? errorString : "the archive gives it no name"
         }
         let kind: ArchiveMember.Kind
         if archive_entry_hardlink(entry) != nil {
@@ -106,7 +131,7 @@ final class ArchiveReader {
             }
         }
         let size = archive_entry_size_is_set(entry) != 0 ? Int(archive_entry_size(entry)) : nil
-        return ArchiveMember(rawPath: rawPath, kind: kind, declaredSize: size)
+        return ArchiveMember(rawPath: rawPath, unreadableName: unreadableName, kind: kind, declaredSize: size)
     }
 
     /// Reads the current member's content. Returns nil (and skips the rest) when it is larger than the

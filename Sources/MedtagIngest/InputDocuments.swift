@@ -271,6 +271,10 @@ public final class InputDocuments {
             }
             if member.kind == .directory { continue }
             membersRead += 1
+            if let reason = member.unreadableName {
+                // Refused rather than skipped: a member never vanishes without a word.
+                return .refused(path: "\(archive.prefix)member \(archive.reader.memberCount)", reason: "its name cannot be read: \(reason)")
+            }
             let shownPath = archive.prefix + member.rawPath
             let safe: String
             switch MemberPath.check(member.rawPath) {

@@ -1,3 +1,5 @@
+import Foundation
+import MedtagStorage
 import MedtagTagging
 import MedtagText
 
@@ -17,6 +19,33 @@ public protocol DocumentAnnotator: Sendable {
     /// Annotates several texts, each as ``annotateRouted(id:text:folder:)`` would, in their order.
     /// Implementations may tag them together for speed; the results must not depend on it.
     func annotateBatch(_ requests: [AnnotationRequest]) -> [Result<RoutedDocument, any Error>]
+    /// The models it annotates with, one per language, in language order (for logs: which model a
+    /// running daemon uses, down to its files).
+    var loadedModels: [LoadedModel] { get }
+}
+
+/// A loaded model as logs name it.
+public struct LoadedModel: Sendable, Equatable {
+    /// The language of the documents it annotates.
+    public var language: String
+    /// The name its manifest gives it.
+    public var name: String
+    /// The first 12 hex digits of the SHA-256 of its `manifest.json` (empty when the file cannot be
+    /// read). The manifest records the checksum of every file of the model, so two folders with the
+    /// same value hold the same model.
+    public var checksum: String
+    /// The model folder.
+    public var directory: URL
+
+    public init(language: String, name: String, checksum: String, directory: URL) {
+        self.language = language
+        self.name = name
+        self.checksum = checksum
+        self.directory = directory
+    }
+
+    /// Digits of the SHA-256 kept in ``checksum``: enough to tell models apart, short enough to read.
+    public static let checksumDigits = 12
 }
 
 extension DocumentAnnotator {
@@ -32,11 +61,21 @@ extension DocumentAnnotator {
     public func annotateBatch(_ requests: [AnnotationRequest]) -> [Result<RoutedDocument, any Error>] {
         requests.map { request in Result { try annotateRouted(id: request.id, text: request.text, folder: request.folder) } }
     }
+
+    /// No model to name.
+    public var loadedModels: [LoadedModel] { [] }
 }
 
 extension Pipeline: DocumentAnnotator {
     /// The scheme the model was trained with.
     public var conllScheme: TagScheme { manifest.tagScheme }
+
+    /// Its one model; the checksum is read from the model folder's `manifest.json`.
+    public var loadedModels: [LoadedModel] {
+        let bytes = FileManager.default.contents(atPath: modelDirectory.appendingPathComponent("manifest.json").path)
+        let checksum = bytes.map { String(SHA256.hex(Array($0)).prefix(LoadedModel.checksumDigits)) } ?? ""
+        return [LoadedModel(language: manifest.language, name: manifest.name, checksum: checksum, directory: modelDirectory)]
+    }
 
     /// One model for every document: the folder is not looked at.
     public func annotateRouted(id: String, text: String, folder: String?) throws -> RoutedDocument {
@@ -63,5 +102,10 @@ extension LanguageRouter: DocumentAnnotator {
 
     public func annotateRouted(id: String, text: String, folder: String?) throws -> RoutedDocument {
         try annotate(id: id, text: text, folder: folder)
+    }
+
+    /// The model of each language, in language order.
+    public var loadedModels: [LoadedModel] {
+        pipelines.sorted { $0.key < $1.key }.flatMap(\.value.loadedModels)
     }
 }

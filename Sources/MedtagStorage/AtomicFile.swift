@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -77,10 +78,11 @@ public enum AtomicFile {
         /// With `checksum`, ``commit()`` and ``Batch/add(_:)`` give the SHA-256 of what was written.
         public init(path: String, mode: mode_t = 0o644, checksum: Bool = true) throws(AtomicFileError) {
             self.path = path
-            let folder = (path as NSString).deletingLastPathComponent
-            let name = (path as NSString).lastPathComponent
+            let file = FilePath(path)
+            let folder = file.removingLastComponent().string
+            let name = file.lastComponent?.string ?? path
             try AtomicFile.makeFolders(folder)
-            temporary = (folder.isEmpty ? "" : folder + "/") + ".\(name).\(getpid()).tmp"
+            temporary = (folder.isEmpty ? "" : folder + "/") + AtomicFile.temporaryName(for: name, pid: getpid())
             fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
             guard fd >= 0 else { throw AtomicFile.failure("cannot create", temporary) }
             hasher = checksum ? SHA256.Hasher() : nil
@@ -188,7 +190,7 @@ public enum AtomicFile {
             var folders: Set<String> = []
             for file in files {
                 guard rename(file.temporary, file.path) == 0 else { throw failure("cannot rename into place", file.path) }
-                folders.insert((file.path as NSString).deletingLastPathComponent)
+                folders.insert(FilePath(file.path).removingLastComponent().string)
             }
             for folder in folders.sorted() { try syncDirectory(folder.isEmpty ? "." : folder) }
         }
@@ -204,6 +206,31 @@ public enum AtomicFile {
 
         deinit { drop() }
     }
+
+    /// The name a file `name` is written under before it is renamed into place: `.NAME.PID.tmp`.
+    /// When that would pass the 255-byte limit of a file name, NAME is cut (at a character) and a
+    /// hash of the whole name added, so a long name can still be written and two long names that
+    /// start alike never share a temporary.
+    static func temporaryName(for name: String, pid: pid_t) -> String {
+        let suffix = ".\(pid).tmp"
+        let whole = "." + name + suffix
+        guard whole.utf8.count > nameLimit else { return whole }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let tag = "~" + String(hash, radix: 16)
+        let room = nameLimit - 1 - tag.utf8.count - suffix.utf8.count
+        var prefix = String.UnicodeScalarView()
+        var bytes = 0
+        for scalar in name.unicodeScalars {
+            bytes += UTF8.width(scalar)
+            guard bytes <= room else { break }
+            prefix.append(scalar)
+        }
+        return "." + String(prefix) + tag + suffix
+    }
+
+    /// The longest file name the file systems medtag writes to take, in bytes (`NAME_MAX`).
+    static let nameLimit = 255
 
     /// `syncfs(2)` of the file system holding `path`: flushes everything written to it.
     public static func syncFileSystem(holding path: String) throws(AtomicFileError) {
@@ -234,7 +261,7 @@ public enum AtomicFile {
             var st = stat()
             guard stat(folder, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { throw failure("cannot create the folder", folder) }
         case ENOENT:
-            try makeFolders((folder as NSString).deletingLastPathComponent)
+            try makeFolders(FilePath(folder).removingLastComponent().string)
             guard mkdir(folder, 0o777) == 0 || errno == EEXIST else { throw failure("cannot create the folder", folder) }
         default:
             throw failure("cannot create the folder", folder)
@@ -242,7 +269,7 @@ public enum AtomicFile {
     }
 
     private static func syncFolder(of path: String) throws(AtomicFileError) {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = FilePath(path).removingLastComponent().string
         try syncDirectory(folder.isEmpty ? "." : folder)
     }
 

@@ -13,13 +13,19 @@ struct AnnotateCommand: ParsableCommand {
         commandName: "annotate",
         abstract: "Annotate text and XML files once and write the results to a folder.",
         discussion: """
-            For a document X.txt (or X.xml) medtag writes, in the output folder, X.ann and X.txt (BRAT)
-            and X.conll; for the whole run one table of every entity, medtag-all.csv, and one of every
-            code, subtrack2/medtag-all.tsv (PharmaCoNER subtrack 2). csv-documents and tsv-documents
-            add X.csv and subtrack2/X.tsv. The folder can be opened with BRAT or scored with the
-            PharmaCoNER tools (no .tsv beside the .ann files). Folders are searched recursively for .txt and .xml
-            files and their structure is kept. A file that cannot be read, or whose type medtag does
-            not read, is reported and skipped; the exit status is then 1.
+            For a document X.txt (or X.xml) medtag writes, in the output folder, X.ann and X.txt (BRAT) \
+            and X.conll, and subtrack2/X.tsv (its PharmaCoNER subtrack-2 codes, empty when it has none); \
+            for the whole run one table of every entity, medtag-all.csv, and one of every code, \
+            tables/medtag-all.tsv. csv-documents adds X.csv. Folders are searched recursively for .txt \
+            and .xml files and their structure is kept.
+
+            The folder can be opened with BRAT and scored with the official PharmaCoNER script as it \
+            is: OUT for subtrack 1 (.ann files, no .tsv beside them), OUT/subtrack2 for subtrack 2 (one \
+            .tsv per document, nothing else); `medtag convert --to tsv` writes the gold side's .tsv \
+            files.
+
+            A file that cannot be read, or whose type medtag does not read, is reported and skipped; \
+            the exit status is then 1.
             """)
 
     @Argument(help: "Files or folders to annotate.")
@@ -29,7 +35,7 @@ struct AnnotateCommand: ParsableCommand {
     var out: String
 
     @Option(help: "Comma-separated formats: brat, conll, csv, tsv, csv-documents, tsv-documents.")
-    var formats: String = "brat,conll,csv,tsv"
+    var formats: String = "brat,conll,csv,tsv,tsv-documents"
 
     @Option(help: "Model name under Models/ or a model folder (default: the best model installed for each document's language).")
     var model: String?
@@ -62,13 +68,14 @@ struct AnnotateCommand: ParsableCommand {
         help: ArgumentHelp(
             "Documents annotated at once (default: one per CPU core).",
             discussion: "Results are the same whatever the number; they are written in the order of the inputs."))
-    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+    var workers: Int?
 
     @Flag(help: "Show no progress line on the terminal.")
     var quiet = false
 
     func run() throws {
         guard pieceSize >= 1024 else { throw ValidationError("--piece-size must be at least 1024 bytes") }
+        let workers = self.workers ?? ProcessInfo.processInfo.activeProcessorCount
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         let limits = {
             var limits = InputLimits()
@@ -101,7 +108,7 @@ struct AnnotateCommand: ParsableCommand {
         var tables = ResultTables(formats: formats)
         // Documents to do are known in advance unless archives or a shard are among the inputs.
         let progress = ProgressLine(
-            total: shard == nil && !inputs.contains { InputKind(fileName: $0.url.lastPathComponent) == .archive } ? inputs.count : nil, quiet: quiet)
+            total: shard == nil && !inputs.contains { InputKind(fileName: $0.path.fileName) == .archive } ? inputs.count : nil, quiet: quiet)
         defer { progress.finish() }  // also when an error ends the command
         var collector = SummaryCollector(title: self.inputs.joined(separator: ", "), router: router, formats: formats)
         // Documents are annotated on `workers` threads, short ones several at a time; what each one
@@ -197,10 +204,9 @@ struct AnnotateCommand: ParsableCommand {
         }
         for (number, input) in inputs.enumerated() {
             defer { progress.setFraction(Double(number + 1) / Double(inputs.count)) }
-            let path = input.url.path
+            let path = input.path.string
             // Each member of an archive is a document, keyed and named <archive>/<member path without extension>.
-            let folder = (input.baseName as NSString).deletingLastPathComponent
-            let archiveKey = folder.isEmpty ? input.url.lastPathComponent : folder + "/" + input.url.lastPathComponent
+            let archiveKey = FilePath(input.baseName).removingLastComponent().appending(input.path.fileName).string
             /// Reports an input that cannot be read at all, as the daemon refuses it.
             func refuse(_ key: String, _ error: IngestError) {
                 documentCount += 1
@@ -212,8 +218,8 @@ struct AnnotateCommand: ParsableCommand {
                 }
             }
             let documents: InputDocuments
-            do throws(IngestError) { documents = try InputDocuments(path: FilePath(path), limits: limits) } catch {
-                refuse(InputKind(fileName: input.url.lastPathComponent) == .archive ? archiveKey : input.baseName, error)
+            do throws(IngestError) { documents = try InputDocuments(path: input.path, limits: limits) } catch {
+                refuse(InputKind(fileName: input.path.fileName) == .archive ? archiveKey : input.baseName, error)
                 continue
             }
             guard documents.kind == .archive else {

@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure the neural tagger's speed on a folder of texts.",
         discussion: """
-            Prints start-up time to the first prediction, tokens and documents per second with 1 and
+            Prints start-up time to the first prediction, tokens and documents per second with 1 and \
             2 workers, and peak memory, as JSON.
             """)
 
@@ -25,6 +25,7 @@ struct BenchCommand: ParsableCommand {
     var texts: String
 
     func run() throws {
+        try requireExisting([texts])
         let counts = workers.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let report = try NeuralBenchmark.run(
             modelDirectory: try ModelLocator.resolve(model), textFolder: URL(fileURLWithPath: texts), workers: counts,

@@ -5,19 +5,26 @@ import MedtagPipeline
 import MedtagStorage
 import MedtagTagging
 import MedtagText
+import SystemPackage
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert annotations between BRAT folders and CoNLL files.",
+        abstract: "Convert annotations between BRAT folders, CoNLL files and subtrack-2 .tsv files.",
         discussion: """
-            brat → conll: tokenizes each NAME.txt of the input folders with medtag's tokenizer and
+            brat → conll: tokenizes each NAME.txt of the input folders with medtag's tokenizer and \
             encodes the mentions of NAME.ann in the chosen tag scheme, one CoNLL file for all.
-            conll → brat: reads a CoNLL file with offsets and writes NAME.ann files; the texts
+
+            conll → brat: reads a CoNLL file with offsets and writes NAME.ann files; the texts \
             (--texts) give each mention its exact text.
+
+            brat → tsv: writes NAME.tsv for each NAME.ann of the input folders: the document's \
+            distinct codes (its AnnotatorNotes lines) as `NAME<TAB>code` lines, empty when it has none. \
+            That is the gold side of PharmaCoNER subtrack 2 as the official script reads it, one file \
+            per document in a folder of their own.
             """)
 
-    @Option(help: "Target format: conll or brat.")
+    @Option(help: "Target format: conll, brat or tsv.")
     var to: String = "conll"
 
     @Option(help: "Tag scheme: bio, bioes or bmewov.")
@@ -29,20 +36,22 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "With --to brat: the folder holding NAME.txt for each document.")
     var texts: String?
 
-    @Option(name: .shortAndLong, help: "Output file (conll) or folder (brat).")
+    @Option(name: .shortAndLong, help: "Output file (conll) or folder (brat, tsv).")
     var out: String
 
-    @Argument(help: "BRAT folders (to conll) or one CoNLL file (to brat).")
+    @Argument(help: "BRAT folders (to conll or tsv) or one CoNLL file (to brat).")
     var inputs: [String]
 
     func run() throws {
         guard let scheme = TagScheme(rawValue: scheme) else {
             throw ValidationError("unknown scheme '\(scheme)'; choose bio, bioes or bmewov")
         }
+        try requireExisting(inputs + [texts])
         switch to {
         case "conll": try toCoNLL(scheme)
         case "brat": try toBRAT(scheme)
-        default: throw ValidationError("unknown target '\(to)'; choose conll or brat")
+        case "tsv": try toTSV()
+        default: throw ValidationError("unknown target '\(to)'; choose conll, brat or tsv")
         }
     }
 
@@ -92,6 +101,38 @@ struct ConvertCommand: ParsableCommand {
     }
 }
 
+extension ConvertCommand {
+    /// Writes `NAME.tsv` (PharmaCoNER subtrack 2) for each `NAME.ann` directly in the input folders.
+    func toTSV() throws {
+        var written = 0
+        var codes = 0
+        var seen: [String: String] = [:]
+        for input in inputs {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else { throw missingPath(input) }
+            guard isDirectory.boolValue else { throw ValidationFailure("\(input): not a folder; give the folder of the .ann files") }
+            let folder = FilePath(input)
+            let names = try FileManager.default.contentsOfDirectory(atPath: input)
+                .filter { !$0.hasPrefix(".") && FilePath($0).extension == "ann" }.sorted()
+            for name in names {
+                let file = folder.appending(name)
+                let id = FilePath(name).stem ?? name
+                if let first = seen.updateValue(file.string, forKey: id) {
+                    throw ValidationFailure("\(file): document \(id) is also in \(first); convert each folder into its own --out folder")
+                }
+                var document = Document(id: id, text: "")
+                let text = try String(contentsOf: URL(fileURLWithPath: file.string), encoding: .utf8)
+                do { document.entities = try BRAT.parse(text) } catch { throw ValidationFailure("\(file): \(error)") }
+                let tsv = SubtrackTSV.render(document)
+                codes += tsv.split(separator: "\n").count
+                try AtomicFile.write(Array(tsv.utf8), toPath: FilePath(out).appending("\(id).tsv").string)
+                written += 1
+            }
+        }
+        print("\(written) documents, \(codes) distinct codes → \(out)")
+    }
+}
+
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
@@ -108,10 +149,11 @@ struct TokenizeCommand: ParsableCommand {
     var files: [String]
 
     func run() throws {
+        try requireExisting(files)
         let tokenizer = Tokenizer(rules: .forLanguage(language))
         var out = ""
         for file in files {
-            let text = try readDocumentText(URL(fileURLWithPath: file))
+            let text = try readDocumentText(FilePath(file))
             var document = Document(id: file, text: text)
             tokenizer.process(&document)
             for sentence in document.sentences {

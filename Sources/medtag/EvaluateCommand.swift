@@ -12,10 +12,10 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Score predictions against gold annotations with the PharmaCoNER measures.",
         discussion: """
-            ner: strict span+label micro precision, recall and F1, overall and per label (the official
-            PharmaCoNER subtrack 1 measure), or the lenient overlap match. indexing: per-document sets
-            of SNOMED-CT codes (subtrack 2). run: annotate the gold texts with a model, then score.
-            A gold document with no prediction file is reported and scored as all misses;
+            ner: strict span+label micro precision, recall and F1, overall and per label (the official \
+            PharmaCoNER subtrack 1 measure), or the lenient overlap match. indexing: per-document sets \
+            of SNOMED-CT codes (subtrack 2). run: annotate the gold texts with a model, then score. \
+            A gold document with no prediction file is reported and scored as all misses; \
             --skip-missing leaves it out instead, as the official script does.
             """,
         subcommands: [NER.self, Indexing.self, Run.self, CoNLLFiles.self])
@@ -48,6 +48,7 @@ struct EvaluateCommand: ParsableCommand {
         @OptionGroup var output: Output
 
         func run() throws {
+            try requireExisting([gold, pred])
             let goldMentions = try readBRATFolder(gold)
             let predMentions = try readBRATFolder(pred)
             try reportNER(
@@ -61,16 +62,26 @@ struct EvaluateCommand: ParsableCommand {
             commandName: "indexing",
             abstract: "Score concept indexing: GOLD and PRED are folders of .ann or subtrack-2 .tsv files, or single .tsv files.")
 
-        @Argument var gold: String
-        @Argument var pred: String
+        @Argument(help: "Gold: a folder of NAME.ann (codes in AnnotatorNotes lines) or of NAME.tsv, or one .tsv table.")
+        var gold: String
+        @Argument(
+            help: ArgumentHelp(
+                "Predictions: a folder of NAME.ann or of NAME.tsv (OUT/subtrack2), or one .tsv table (OUT/tables/medtag-all.tsv).",
+                discussion: "A file in a folder is a prediction even when it is empty (no code). A table lists only documents with a code, so a gold document it does not name is one with no code."))
+        var pred: String
         @Flag(help: "Leave <null> out of both sides.")
         var ignoreNull = false
         @OptionGroup var output: Output
 
         func run() throws {
             let goldCodes = try readCodes(gold).mapValues { $0 ?? [] }
+            var predicted = try readCodes(pred)
+            if try isTable(pred) {
+                // A table has a row per code: a document with none has no row, and is no missing file.
+                for id in goldCodes.keys where predicted[id] == nil { predicted[id] = Set<String>() }
+            }
             let evaluation = IndexingEvaluation(
-                gold: goldCodes, predicted: try readCodes(pred), skipMissing: output.skipMissing, ignoreNull: ignoreNull)
+                gold: goldCodes, predicted: predicted, skipMissing: output.skipMissing, ignoreNull: ignoreNull)
             warnMissing(evaluation.missingDocuments, skipped: output.skipMissing)
             print(render(indexing: evaluation, output))
         }
@@ -95,6 +106,7 @@ struct EvaluateCommand: ParsableCommand {
         @OptionGroup var output: Output
 
         func run() throws {
+            try requireExisting([gold])
             let pipeline = try Pipeline.load(modelDirectory: try model.map { try ModelLocator.resolve($0) })
             let goldURL = URL(fileURLWithPath: gold)
             let ids = try BRATCorpus.documentIDs(in: goldURL)
@@ -201,7 +213,7 @@ func lexiconSource(_ lexicon: URL, naming gold: URL) -> String? {
 func readCodes(_ path: String) throws -> [String: Set<String>?] {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw ValidationFailure("\(path): No such file or directory")
+        throw missingPath(path)
     }
     if !isDirectory.boolValue {
         return SubtrackTSV.parse(try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)).mapValues { Optional($0) }
@@ -225,6 +237,13 @@ func readCodes(_ path: String) throws -> [String: Set<String>?] {
         }
     }
     return result
+}
+
+/// Whether `path` is one file (a table of many documents' codes) rather than a folder.
+func isTable(_ path: String) throws -> Bool {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw missingPath(path) }
+    return !isDirectory.boolValue
 }
 
 func warnMissing(_ missing: [String], skipped: Bool) {

@@ -53,8 +53,12 @@ struct IngestCommand: ParsableCommand {
     func run() throws {
         var logger = try makeLogger(level: logLevel)
         logger.handler = ProgressLine.ClearingLogHandler(inner: logger.handler)
+        try requireExisting(from)
         var (configuration, _) = try spoolOptions.load()
         if let model { configuration.model = FilePath(model) }
+        // A file gone because an interrupted run took it (now in work/, owner dead) or a finished run
+        // moved it to done/ is accounted for: the same command may be run again.
+        try requireExisting(files.filter { !Ingest.accountsFor(FilePath($0), spool: configuration.spool) })
         let inputs = try Ingest.collect(files: files.map { FilePath($0) }, folders: from.map { FilePath($0) })
         // Inputs of interrupted runs (their owner gone) are taken over even when nothing new is given.
         if inputs.isEmpty && SpoolStatus.gather(root: configuration.spool).abandonedInstances.isEmpty {

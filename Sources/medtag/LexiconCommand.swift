@@ -5,6 +5,7 @@ import MedtagNormalize
 import MedtagPipeline
 import MedtagStorage
 import MedtagText
+import SystemPackage
 
 /// `medtag lexicon …`: build, import, query, evaluate and time the SNOMED-CT lexicon.
 struct LexiconCommand: ParsableCommand {
@@ -26,6 +27,9 @@ struct LexiconCommand: ParsableCommand {
 
         @Option(name: .shortAndLong, help: "Output lexicon folder (lexicon.mtlx + lexicon.json).")
         var out: String
+
+        /// The files and folders these options read.
+        var paths: [String?] { corpus + [gazetteer, abbreviations] }
     }
 
     struct Build: ParsableCommand {
@@ -38,6 +42,7 @@ struct LexiconCommand: ParsableCommand {
         var rf2: String?
 
         func run() throws {
+            try requireExisting(sources.paths + [rf2])
             var builder = LexiconBuilder()
             try addSources(sources, to: &builder)
             if let rf2 {
@@ -58,7 +63,8 @@ struct LexiconCommand: ParsableCommand {
                 English (International edition):
                   medtag lexicon import-rf2 SnomedCT_InternationalRF2_PRODUCTION_.../ \\
                     --language en --out /var/lib/medtag/lexicon-en
-                then `lexicon_en = /var/lib/medtag/lexicon-en` in medtag.conf, or MEDTAG_LEXICON_EN.
+
+                Then set `lexicon_en = /var/lib/medtag/lexicon-en` in medtag.conf, or MEDTAG_LEXICON_EN.
                 """)
 
         @Argument(help: "RF2 release folder.")
@@ -82,6 +88,7 @@ struct LexiconCommand: ParsableCommand {
         var allHierarchies = false
 
         func run() throws {
+            try requireExisting(sources.paths + [directory])
             var builder = LexiconBuilder()
             try addSources(sources, to: &builder)
             let summary = try RF2Import.load(
@@ -124,8 +131,8 @@ struct LexiconCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Concept-indexing P/R/F1 on gold spans (normalization alone), with per-step figures.",
             discussion: """
-                With --train, a lexicon is built from those folders only (plus --gazetteer) in a temporary
-                folder, so the figures on --gold are not inflated by its own annotations. Without it,
+                With --train, a lexicon is built from those folders only (plus --gazetteer) in a temporary \
+                folder, so the figures on --gold are not inflated by its own annotations. Without it, \
                 --lexicon (default Models/lexicon) is evaluated as is.
                 """)
 
@@ -154,6 +161,7 @@ struct LexiconCommand: ParsableCommand {
         var uncodedNames: String = NormalizerOptions().uncodedNames.rawValue
 
         func run() throws {
+            try requireExisting([gold, gazetteer, abbreviations, lexicon] + train)
             var options = NormalizerOptions()
             options.useAbbreviations = !noAbbreviations
             guard let policy = NormalizerOptions.UncodedNamePolicy(rawValue: uncodedNames) else {
@@ -205,14 +213,14 @@ struct LexiconCommand: ParsableCommand {
         func run() throws {
             func codes(_ folder: String) throws -> [String: Set<String>] {
                 var out: [String: Set<String>] = [:]
-                for (url, base, _) in try collectInputs([folder], extensions: ["ann"]) {
+                for (path, base, _) in try collectInputs([folder], extensions: ["ann"]) {
                     let text: String
-                    do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-                        throw ValidationFailure("\(url.path): cannot read: \(error.localizedDescription)")
+                    do { text = try String(contentsOf: URL(fileURLWithPath: path.string), encoding: .utf8) } catch {
+                        throw ValidationFailure("\(path): cannot read: \(error.localizedDescription)")
                     }
                     let entities: [MedtagText.Entity]
-                    do { entities = try BRAT.parse(text) } catch { throw ValidationFailure("\(url.path): \(error)") }
-                    out[URL(fileURLWithPath: base).lastPathComponent] = Set(entities.compactMap(\.code))
+                    do { entities = try BRAT.parse(text) } catch { throw ValidationFailure("\(path): \(error)") }
+                    out[FilePath(base).fileName] = Set(entities.compactMap(\.code))
                 }
                 return out
             }
@@ -227,8 +235,8 @@ struct LexiconCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure normalization lookups per second (full cascade).",
             discussion: """
-                Queries are the mentions of --mentions (a BRAT folder) with their labels, or, without it,
-                up to 2,000 lexicon keys each looked up as is and with one letter dropped (a typo), so
+                Queries are the mentions of --mentions (a BRAT folder) with their labels, or, without it, \
+                up to 2,000 lexicon keys each looked up as is and with one letter dropped (a typo), so \
                 the exact, Levenshtein and fuzzy steps all run.
                 """)
 
@@ -244,6 +252,7 @@ struct LexiconCommand: ParsableCommand {
         func run() throws {
             let normalizer = try ConceptNormalizer.load(directory: try lexiconDirectory(lexicon))
             var queries: [(text: String, label: String)] = []
+            try requireExisting([mentions])
             if let mentions {
                 queries = try readGold(mentions).flatMap(\.mentions).map { ($0.text, $0.label) }
             } else {
@@ -283,7 +292,10 @@ struct LexiconCommand: ParsableCommand {
 
 /// The lexicon folder: the one given, else the default under `Models/`.
 private func lexiconDirectory(_ path: String?) throws -> URL {
-    if let path { return URL(fileURLWithPath: path) }
+    if let path {
+        try requireExisting([path])
+        return URL(fileURLWithPath: path)
+    }
     if let url = LexiconLocator.defaultDirectory(modelsRoot: ModelLocator.modelsRoot()) { return url }
     throw ValidationFailure("no lexicon found: pass --lexicon or set MEDTAG_LEXICON (expected Models/lexicon/lexicon.json)")
 }
@@ -317,7 +329,7 @@ private func addCorpus(_ folder: String, to builder: inout LexiconBuilder) throw
             mentions += 1
         }
     }
-    builder.sourceNotes.append("annotated corpus \(URL(fileURLWithPath: folder).lastPathComponent): \(documents.count) documents, \(mentions) coded mentions")
+    builder.sourceNotes.append("annotated corpus \(FilePath(folder).fileName): \(documents.count) documents, \(mentions) coded mentions")
 }
 
 private func addGazetteer(_ path: String, to builder: inout LexiconBuilder) throws {
@@ -327,7 +339,7 @@ private func addGazetteer(_ path: String, to builder: inout LexiconBuilder) thro
     }
     let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     for name in names { builder.addName(name) }
-    builder.sourceNotes.append("name list \(URL(fileURLWithPath: path).lastPathComponent): \(names.count) names without codes")
+    builder.sourceNotes.append("name list \(FilePath(path).fileName): \(names.count) names without codes")
 }
 
 private func addSources(_ sources: LexiconCommand.SourceOptions, to builder: inout LexiconBuilder) throws {

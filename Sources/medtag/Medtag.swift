@@ -9,7 +9,7 @@ struct Medtag: AsyncParsableCommand {
         commandName: "medtag",
         abstract: "Find drugs, compounds and proteins in clinical text and link them to SNOMED-CT.",
         discussion: """
-            medtag works offline. `annotate` runs the pipeline once over files or folders; the other
+            medtag works offline. `annotate` runs the pipeline once over files or folders; the other \
             commands prepare data and models.
             """,
         version: version,

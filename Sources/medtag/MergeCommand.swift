@@ -7,10 +7,10 @@ struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Join the shards of a batch run (OUT/shard-K-of-N/) into one result set in OUT.",
         discussion: """
-            Checks that every shard 0..N-1 is present, complete, and that each file matches the
-            checksum in its manifest; a missing or partial shard is reported by number and nothing is
-            written (re-run that shard: it replaces its folder). Then writes each document's files, one
-            combined CSV (medtag-all.csv, header once), one subtrack-2 TSV (medtag-all.tsv) and a
+            Checks that every shard 0..N-1 is present, complete, and that each file matches the \
+            checksum in its manifest; a missing or partial shard is reported by number and nothing is \
+            written (re-run that shard: it replaces its folder). Then writes each document's files, one \
+            combined CSV (medtag-all.csv, header once), one subtrack-2 TSV (tables/medtag-all.tsv) and a \
             summary (medtag-summary.json) into OUT.
             """)
 
@@ -21,6 +21,7 @@ struct MergeCommand: ParsableCommand {
     var shards: Int?
 
     func run() throws {
+        try requireExisting([out])
         do {
             let summary = try ShardMerge.merge(URL(fileURLWithPath: out), expected: shards)
             let languages = summary.languages.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

@@ -65,6 +65,7 @@ struct ModelCommand: ParsableCommand {
         var out: String
 
         func run() throws {
+            try requireExisting(corpus + [terms])
             let tokenizer = Tokenizer(rules: .spanish)
             var documents: [Document] = []
             for folder in corpus { documents += try BRATCorpus.read(URL(fileURLWithPath: folder), tokenizer: tokenizer) }

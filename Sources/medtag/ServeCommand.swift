@@ -25,6 +25,7 @@ struct SpoolOptions: ParsableArguments {
     }
 
     func load() throws -> (SpoolConfiguration, FilePath?) {
+        try requireExisting([config])
         let file = configurationFile()
         var configuration = try file.map { path throws(SpoolError) in try SpoolConfiguration.load(from: path) } ?? SpoolConfiguration()
         if let spool { configuration.spool = FilePath(spool) }

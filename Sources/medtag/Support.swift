@@ -1,5 +1,6 @@
 import Foundation
 import MedtagFormats
+import SystemPackage
 
 /// Prints to standard error.
 func warn(_ message: String) {
@@ -10,41 +11,66 @@ func warn(_ message: String) {
 /// Input files: each argument is a file, or a folder searched recursively for `extensions`.
 /// Returns each file with the name its outputs take (the path inside the folder, no extension) and
 /// the name of the argument it was found through (`input`: the file's or the folder's name).
+///
+/// Names are handled as ``FilePath``s, whatever they hold (one character, dots, spaces, non-ASCII).
 func collectInputs(
     _ paths: [String], extensions: Set<String>, alsoAccept: (String) -> Bool = { _ in false }
-) throws -> [(url: URL, baseName: String, input: String)] {
-    var inputs: [(URL, String, String)] = []
+) throws -> [(path: FilePath, baseName: String, input: String)] {
+    var inputs: [(FilePath, String, String)] = []
     let fm = FileManager.default
     for path in paths {
         var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ValidationFailure("\(path): No such file or directory")
-        }
-        let url = URL(fileURLWithPath: path)
+        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { throw missingPath(path) }
+        let argument = FilePath(path)
+        let input = argument.lastComponent?.string ?? path
         if isDirectory.boolValue {
             guard let walker = fm.enumerator(atPath: path) else { continue }
-            var found: [String] = []
+            var found: [FilePath] = []
             while let relative = walker.nextObject() as? String {
-                let name = (relative as NSString).lastPathComponent
-                if name.hasPrefix(".") { continue }
-                if extensions.contains((relative as NSString).pathExtension.lowercased()) || alsoAccept(name) {
-                    found.append(relative)
+                let relativePath = FilePath(relative)
+                guard let name = relativePath.lastComponent, !name.string.hasPrefix(".") else { continue }
+                if extensions.contains(name.extension?.lowercased() ?? "") || alsoAccept(name.string) {
+                    found.append(relativePath)
                 }
             }
-            for relative in found.sorted() {
-                inputs.append((url.appendingPathComponent(relative), (relative as NSString).deletingPathExtension, url.lastPathComponent))
+            for relative in found.sorted(by: { $0.string < $1.string }) {
+                inputs.append((argument.pushing(relative), relative.removingExtension.string, input))
             }
         } else {
-            inputs.append((url, url.deletingPathExtension().lastPathComponent, url.lastPathComponent))
+            inputs.append((argument, argument.lastComponent?.stem ?? path, input))
         }
     }
     return inputs
 }
 
+extension FilePath {
+    /// The path without the extension of its last component: `a/n.txt` → `a/n`, `n` → `n`.
+    var removingExtension: FilePath {
+        var path = self
+        path.extension = nil
+        return path
+    }
+
+    /// The last component's name (`n.txt`), empty for a root.
+    var fileName: String { lastComponent?.string ?? "" }
+}
+
 /// Reads an input file as text: `.xml` through the XML extractor, everything else as UTF-8.
-func readDocumentText(_ url: URL) throws -> String {
-    let bytes = Array(try Data(contentsOf: url))
-    return url.pathExtension.lowercased() == "xml" ? try XMLText.extract(bytes) : try TextInput.decode(bytes)
+func readDocumentText(_ path: FilePath) throws -> String {
+    let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path.string)))
+    return path.extension?.lowercased() == "xml" ? try XMLText.extract(bytes) : try TextInput.decode(bytes)
+}
+
+/// The error for a path given on the command line that does not exist, worded as every command
+/// reports it: `medtag: PATH: No such file or directory`.
+func missingPath(_ path: String) -> ValidationFailure {
+    ValidationFailure("\(path): No such file or directory")
+}
+
+/// Checks, before a command does anything, that every path it was given to read exists (nil: an
+/// option not given); the first that does not is reported as ``missingPath(_:)`` words it.
+func requireExisting(_ paths: [String?]) throws {
+    for case let path? in paths where !FileManager.default.fileExists(atPath: path) { throw missingPath(path) }
 }
 
 /// An error shown to the user as is.

@@ -13,15 +13,15 @@ struct TagCoNLLCommand: ParsableCommand {
         commandName: "tag-conll",
         abstract: "Tag pre-tokenized text: one token a line (first column), blank lines between sentences.",
         discussion: """
-            Writes `token<TAB>tag` lines (BIO tags) with the same tokens and sentence breaks, so
-            corpora distributed as token-per-line files can be scored as their authors score them,
+            Writes `token<TAB>tag` lines (BIO tags) with the same tokens and sentence breaks, so \
+            corpora distributed as token-per-line files can be scored as their authors score them, \
             with `medtag evaluate conll GOLD PRED`.
 
-            By default only the tagger runs, one sentence at a time. With --postprocess or
-            --document-sentences the model's document steps (or those named) run too, over the
-            sentences of each document: a `-DOCSTART-` line starts a document, and
-            --document-sentences N takes each run of N sentences as one (the way to score files
-            without document boundaries). A document's text is its tokens joined by single spaces,
+            By default only the tagger runs, one sentence at a time. With --postprocess or \
+            --document-sentences the model's document steps (or those named) run too, over the \
+            sentences of each document: a `-DOCSTART-` line starts a document, and \
+            --document-sentences N takes each run of N sentences as one (the way to score files \
+            without document boundaries). A document's text is its tokens joined by single spaces, \
             one sentence a line; the steps' mentions are written back as tags on the same tokens.
             """)
 
@@ -50,6 +50,7 @@ struct TagCoNLLCommand: ParsableCommand {
         guard LanguageSetting.supported.contains(language) else {
             throw ValidationError("unknown language '\(language)'; choose \(LanguageSetting.supported.joined(separator: " or "))")
         }
+        try requireExisting([input])
         let pipeline = try Pipeline.load(
             modelDirectory: try model.map { try ModelLocator.resolve($0) } ?? ModelLocator.defaultModelDirectory(language: language))
         guard let tagger = pipeline.tagger else { throw ValidationFailure("model \(pipeline.manifest.name) has no tagger") }
@@ -133,8 +134,10 @@ extension EvaluateCommand {
             abstract: "Entity-level P/R/F1 per label between two token-per-line files (conlleval rules).",
             discussion: "Both files hold the same tokens in the same order; the tag is the last column.")
 
-        @Argument var gold: String
-        @Argument var pred: String
+        @Argument(help: "Gold file: one token a line, the tag in the last column, blank lines between sentences.")
+        var gold: String
+        @Argument(help: "Predicted file: the same tokens in the same order (what `medtag tag-conll` writes).")
+        var pred: String
         @Option(help: "Output: table, json or csv.")
         var format: ReportFormat = .table
         @Option(
@@ -144,6 +147,7 @@ extension EvaluateCommand {
         var labels: String?
 
         func run() throws {
+            try requireExisting([gold, pred])
             let keep = labels.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
             func tags(_ path: String) throws -> [[String]] {
                 let all = try CoNLL.parse(try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)).flatMap {

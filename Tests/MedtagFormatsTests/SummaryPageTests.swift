@@ -61,6 +61,39 @@ private func entity(_ id: Int, _ label: String, _ text: String, code: String? = 
         #expect(tally.withoutCodeCount == (2, 2))
     }
 
+    /// The page says why a mention has no code, not which step of the cascade decided: `exact`
+    /// there means the lexicon holds the mention as `<null>`, which a curator would read as a match.
+    @Test func mentionsWithoutACodeSayWhy() throws {
+        var found = EntityTally()
+        found.add([
+            entity(1, "PROTEINAS", "AZFa", code: "<null>", method: "exact"),
+            entity(2, "NORMALIZABLES", "Kreón", code: "<null>", term: "enzimas pancreáticas [443590003]", method: "fuzzy-rejected"),
+            entity(3, "NORMALIZABLES", "Matrix", code: "<null>", method: "none"),
+            entity(4, "PROTEINAS", "Antígeno", code: "<null>", method: "uncoded-name"),
+            entity(5, "PROTEINAS", "IgG", code: nil),
+            entity(6, "NO_NORMALIZABLES", "fármacos", code: "<null>", method: "label"),
+        ])
+        var scored = found
+        var rejected = entity(7, "NORMALIZABLES", "calcimimético", code: "<null>", term: "calcio [5540006]", method: "fuzzy-rejected")
+        rejected.score = 0.6154
+        scored.add([rejected])
+        var summary = RunSummary(title: "noche.zip")
+        summary.add(RunSummary.DocumentRow(path: "n1", tokens: 9, entities: 7), entities: scored, lexicon: "lexicon")
+        let page = SummaryPage.html(summary)
+        let section = try #require(page.components(separatedBy: "Mentions without a code").last?.components(separatedBy: "</table>").first)
+        func row(_ mention: String) -> String { section.components(separatedBy: "<tr>").first { $0.hasPrefix("<td>\(Markup.escape(mention))</td>") } ?? "" }
+        #expect(row("AZFa").contains("<td>in the lexicon without a code (&lt;null&gt; in the annotated corpus)</td>"), "\(row("AZFa"))")
+        #expect(row("Kreón").contains("<td>closest candidate rejected</td><td>enzimas pancreáticas [443590003]</td>"), "\(row("Kreón"))")
+        #expect(row("calcimimético").contains("<td>closest candidate rejected (similarity 0.6154)</td><td>calcio [5540006]</td>"), "\(row("calcimimético"))")
+        #expect(row("Matrix").contains("<td>no lexicon entry, and none close enough</td>"), "\(row("Matrix"))")
+        #expect(row("Antígeno").contains("<td>a known name with no code in the lexicon (name list)</td>"), "\(row("Antígeno"))")
+        #expect(row("IgG").contains("<td>not normalized: no lexicon for its language</td>"), "\(row("IgG"))")
+        #expect(row("fármacos").isEmpty, "a label the guidelines leave uncoded is not for review")
+        for step in ["exact", "none", "fuzzy-rejected", "uncoded-name"] {
+            #expect(!section.contains("<td>\(step)</td>"), "the step name \(step) is no reason")
+        }
+    }
+
     @Test func summariesOfInputsAddUpUnderTheirFolders() {
         var one = RunSummary(title: "a.tar.gz")
         var found = EntityTally()

@@ -112,13 +112,53 @@ struct CommandLineTests {
             ["annotate", missing, "--out", out], ["tokenize", missing], ["convert", "--to", "conll", missing, "--out", out + ".conll"],
             ["tag-conll", missing, "--out", out + ".tsv"], ["merge", missing], ["evaluate", "ner", missing, missing],
             ["evaluate", "indexing", missing, missing], ["evaluate", "run", "--gold", missing], ["evaluate", "conll", missing, missing],
-            ["status", "--spool", missing],
+            ["status", "--spool", missing], ["status", "--config", missing], ["serve", "--config", missing],
+            ["ingest", "--spool", out, missing], ["ingest", "--spool", out, "--from", missing], ["ingest", "--config", missing, "--spool", out],
+            ["lexicon", "build", "--corpus", missing, "--out", out], ["lexicon", "build", "--gazetteer", missing, "--out", out],
+            ["lexicon", "import-rf2", missing, "--out", out], ["lexicon", "evaluate", "--gold", missing], ["lexicon", "lookup", "--lexicon", missing, "x"],
+            ["lexicon", "bench", "--mentions", missing], ["lexicon", "score", "--predicted", missing, "--gold", missing],
+            ["model", "build-gazetteer", "--corpus", missing, "--out", out], ["bench", "--model", "es-pharmaconer-fast", missing],
+            ["convert", "--to", "tsv", missing, "--out", out],
         ] {
             let result = try run(Paths.medtag, arguments)
             #expect(result.status != 0, "\(arguments)")
             #expect(result.err.hasPrefix("medtag: \(missing): No such file or directory"), "\(arguments): \(result.err)")
-            #expect(!result.err.contains("NSCocoaErrorDomain"), "\(arguments): \(result.err)")
+            #expect(!result.err.contains("NSCocoaErrorDomain") && !result.err.contains("Error: "), "\(arguments): \(result.err)")
         }
+    }
+
+    /// Every command's help, at a width that wraps nothing, keeps each paragraph on one line: two
+    /// lines in a row that start at the margin (or in an option's discussion) are a paragraph broken
+    /// in the source. No default is said twice, and every argument says what it takes.
+    @Test func helpTextsKeepParagraphsWhole() throws {
+        var commands: [[String]] = [[]]
+        var checked = 0
+        while !commands.isEmpty {
+            let command = commands.removeFirst()
+            let help = try run(Paths.medtag, command + ["--help"], environment: ["COLUMNS": "1000"])
+            #expect(help.status == 0, "\(command): \(help.err)")
+            let name = (["medtag"] + command).joined(separator: " ")
+            let lines = help.out.components(separatedBy: "\n")
+            for (line, next) in zip(lines, lines.dropFirst()) where !line.isEmpty && !next.isEmpty {
+                let atMargin = !line.hasPrefix(" ") && !next.hasPrefix(" ")
+                let inOptionDiscussion = line.hasPrefix("        ") && next.hasPrefix("        ") && !line.hasPrefix("          ")
+                #expect(!atMargin && !inOptionDiscussion, "\(name): a paragraph broken after \"\(line)\"")
+            }
+            #expect(help.out.range(of: #"\(default: [^)]*\)\. \(default:"#, options: .regularExpression) == nil, "\(name): a default said twice")
+            if let arguments = help.out.components(separatedBy: "ARGUMENTS:\n").dropFirst().first?.components(separatedBy: "\n\n").first {
+                for line in arguments.components(separatedBy: "\n") where line.range(of: #"^  <[^>]+>( \.\.\.)?\s*$"#, options: .regularExpression) != nil {
+                    Issue.record("\(name): the argument \(line.trimmingCharacters(in: .whitespaces)) has no description")
+                }
+            }
+            if let list = help.out.components(separatedBy: "SUBCOMMANDS:\n").dropFirst().first {
+                for line in list.components(separatedBy: "\n") {
+                    guard line.hasPrefix("  "), !line.hasPrefix("   "), let sub = line.split(separator: " ").first, sub != "See", sub != "help" else { continue }
+                    commands.append(command + [String(sub)])
+                }
+            }
+            checked += 1
+        }
+        #expect(checked > 20, "every command and subcommand: \(checked)")
     }
 
     @Test func modelsAreNamedByTheirInstalledName() throws {
@@ -252,5 +292,38 @@ struct EvaluateCommandTests {
         #expect(indexing.out.contains("\"fn\" : 1"))
         #expect(indexing.out.contains("\"tp\" : 2"))
         #expect(indexing.out.contains("\"d2\""))
+    }
+
+    /// A prediction with no code is a prediction: an empty `.ann` or `.tsv` file in a folder, and a
+    /// document a table does not name (a table has a row per code), are scored as predicting nothing,
+    /// without the warning about missing files.
+    @Test func anEmptyPredictionIsNoMissingFile() throws {
+        let dir = try temporaryDirectory("evaluate-empty")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gold = dir.appendingPathComponent("gold")
+        try FileManager.default.createDirectory(at: gold, withIntermediateDirectories: true)
+        try Data("T1\tX 0 5\talpha\n#1\tAnnotatorNotes T1\t1\n".utf8).write(to: gold.appendingPathComponent("d1.ann"))
+        try Data("T1\tX 0 3\tdel\n#1\tAnnotatorNotes T1\t3\n".utf8).write(to: gold.appendingPathComponent("d2.ann"))
+        try Data().write(to: gold.appendingPathComponent("d3.ann"))
+        let annFolder = dir.appendingPathComponent("ann")
+        let tsvFolder = dir.appendingPathComponent("tsv")
+        for folder in [annFolder, tsvFolder] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        try Data("T1\tX 0 5\talpha\n#1\tAnnotatorNotes T1\t1\n".utf8).write(to: annFolder.appendingPathComponent("d1.ann"))
+        try Data("d1\t1\n".utf8).write(to: tsvFolder.appendingPathComponent("d1.tsv"))
+        for name in ["d2", "d3"] {
+            try Data().write(to: annFolder.appendingPathComponent("\(name).ann"))
+            try Data().write(to: tsvFolder.appendingPathComponent("\(name).tsv"))
+        }
+        let table = dir.appendingPathComponent("medtag-all.tsv")
+        try Data("d1\t1\n".utf8).write(to: table)
+        for pred in [annFolder, tsvFolder, table] {
+            let result = try run(Paths.medtag, ["evaluate", "indexing", gold.path, pred.path, "--format", "csv"])
+            #expect(result.status == 0, "\(pred.lastPathComponent): \(result.err)")
+            #expect(!result.err.contains("no prediction file"), "\(pred.lastPathComponent): \(result.err)")
+            // tp 1 (d1); fn 1 (d2's code 3, predicted nothing).
+            #expect(result.out.contains("micro,codes,1,0,1,1.0000,0.5000,0.6667"), "\(pred.lastPathComponent): \(result.out)")
+            let skipped = try run(Paths.medtag, ["evaluate", "indexing", gold.path, pred.path, "--format", "csv", "--skip-missing"])
+            #expect(skipped.out.contains("micro,codes,1,0,1,"), "nothing to skip: \(pred.lastPathComponent): \(skipped.out)")
+        }
     }
 }

@@ -64,7 +64,13 @@ struct ResultLayoutTests {
         #expect(!files.contains { $0.hasSuffix(".csv") && $0 != ResultTable.csvName }, "\(files)")
         let tsv = try String(contentsOf: out.appendingPathComponent(ResultTable.tsvName), encoding: .utf8)
         #expect(Set(tsv.split(separator: "\n").map { String($0.split(separator: "\t")[0]) }).contains("a.tar.gz/notas/n1"))
-        #expect(files.filter { $0.hasSuffix(".tsv") } == [ResultTable.tsvName])
+        // By default each document's subtrack-2 file too, in subtrack2/ under the document's key;
+        // the table lies apart, in tables/, and no .tsv sits beside the .ann files.
+        #expect(
+            files.filter { $0.hasSuffix(".tsv") } == [
+                "subtrack2/a.tar.gz/notas/n1.tsv", "subtrack2/b.tar.gz/notas/n1.tsv", "subtrack2/nota.tsv", "subtrack2/ward3/nota.tsv",
+                ResultTable.tsvName,
+            ], "\(files)")
 
         // Per-document tables on request: the same rows, a header in each.
         let each = root.appendingPathComponent("each")
@@ -163,5 +169,139 @@ struct ResultLayoutTests {
         let fromFolder = try run(Paths.medtag, ["evaluate", "indexing", gold.path, out.appendingPathComponent("subtrack2").path, "--format", "csv"])
         #expect(fromTable.status == 0 && fromFolder.status == 0, "\(fromTable.err)\(fromFolder.err)")
         #expect(fromTable.out == fromFolder.out && fromTable.out.contains("micro"), "\(fromTable.out)\n\(fromFolder.out)")
+    }
+
+    /// The README's recipe for the official PharmaCoNER script: its code block, `medtag` lines only.
+    static func readmeRecipe() throws -> (commands: [String], block: String) {
+        let readme = try String(contentsOf: Paths.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        guard let heading = readme.range(of: "**Scoring with the official PharmaCoNER script.**"),
+            let open = readme.range(of: "```sh\n", range: heading.upperBound..<readme.endIndex),
+            let close = readme.range(of: "```", range: open.upperBound..<readme.endIndex)
+        else { throw TestFailure("README.md has no code block after **Scoring with the official PharmaCoNER script.**") }
+        let block = String(readme[open.upperBound..<close.lowerBound])
+        return (block.split(separator: "\n").map(String.init), block)
+    }
+
+    /// The PharmaCoNER script's concept indexing as it reads two folders: every `.tsv` directly in
+    /// each, a document named by the file's stem, its codes the second column; micro-averaged over
+    /// the documents. Returns the F1 and the documents that match nothing on the other side (the
+    /// script prints a warning for each).
+    static func officialIndexing(gold: URL, system: URL) throws -> (f1: Double, unmatched: Set<String>) {
+        func read(_ folder: URL) throws -> [String: Set<String>] {
+            var documents: [String: Set<String>] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".tsv") {
+                let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+                documents[String(name.dropLast(4))] = Set(text.split(separator: "\n").compactMap { line in
+                    let fields = line.split(separator: "\t")
+                    return fields.count >= 2 ? String(fields[1]) : nil
+                })
+            }
+            return documents
+        }
+        let goldDocuments = try read(gold)
+        let systemDocuments = try read(system)
+        var tp = 0, fp = 0, fn = 0
+        for (id, codes) in goldDocuments {
+            let predicted = systemDocuments[id] ?? []
+            tp += codes.intersection(predicted).count
+            fn += codes.subtracting(predicted).count
+            fp += predicted.subtracting(codes).count
+        }
+        let unmatched = Set(goldDocuments.keys).symmetricDifference(systemDocuments.keys)
+        let precision = Double(tp) / Double(max(tp + fp, 1))
+        let recall = Double(tp) / Double(max(tp + fn, 1))
+        return (precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall), unmatched)
+    }
+
+    /// The micro F1 of a `medtag evaluate ... --format csv` run, and its standard error.
+    static func medtagF1(_ arguments: [String]) throws -> (f1: Double, err: String) {
+        let result = try run(Paths.medtag, arguments + ["--format", "csv"])
+        #expect(result.status == 0, "\(arguments): \(result.err)")
+        let micro = try #require(result.out.split(separator: "\n").first { $0.hasPrefix("micro,") }, "\(arguments): \(result.out)")
+        return (try #require(Double(micro.split(separator: ",").last.map(String.init) ?? "")), result.err)
+    }
+
+    @Test(.enabled(if: Paths.hasPharmaconer, "PharmaCoNER corpus not found (set MEDTAG_CORPORA)"))
+    func theREADMERecipeForTheOfficialScriptScoresEachDocument() throws {
+        let root = try temporaryDirectory("recipe")
+        defer { try? FileManager.default.removeItem(at: root) }
+        // DEV: the first 30 PharmaCoNER dev documents, and one with no mention (an empty .ann).
+        let dev = root.appendingPathComponent("DEV")
+        try FileManager.default.createDirectory(at: dev, withIntermediateDirectories: true)
+        let corpus = Paths.pharmaconer.appendingPathComponent("dev")
+        let ids = Array(try FileManager.default.contentsOfDirectory(atPath: corpus.path).filter { $0.hasSuffix(".ann") }.sorted().prefix(30))
+            .map { String($0.dropLast(4)) } + ["sin-menciones"]
+        for id in ids.dropLast() {
+            for ext in ["txt", "ann"] {
+                try FileManager.default.copyItem(at: corpus.appendingPathComponent("\(id).\(ext)"), to: dev.appendingPathComponent("\(id).\(ext)"))
+            }
+        }
+        try Data("Paciente de 40 años sin antecedentes de interés.\n".utf8).write(to: dev.appendingPathComponent("sin-menciones.txt"))
+        try Data().write(to: dev.appendingPathComponent("sin-menciones.ann"))
+
+        // The recipe's commands as written, with DEV, OUT and DEV-tsv standing for folders here.
+        let recipe = try Self.readmeRecipe()
+        func resolve(_ word: String) -> String {
+            for (name, folder) in [("DEV-tsv", "DEV-tsv"), ("DEV", "DEV"), ("OUT", "OUT")] where word == name || word.hasPrefix(name + "/") {
+                return root.appendingPathComponent(folder + word.dropFirst(name.count)).path
+            }
+            return word
+        }
+        func words(_ command: Substring) -> [String] { command.split(separator: " ").map { resolve(String($0)) } }
+        var scripts: [(subtrack: String, gold: URL, system: URL, same: [String])] = []
+        for line in recipe.commands {
+            let command = line.split(separator: "#", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces)
+            let parts = words(Substring(command))
+            if parts.first == "medtag" {
+                let result = try run(Paths.medtag, Array(parts.dropFirst()))
+                #expect(result.status == 0, "\(command): \(result.err)")
+            } else if parts.starts(with: ["python3", "evaluate.py"]) {
+                // The external script: what it reads is checked below; the comment names the medtag
+                // command that gives its figure.
+                let comment = try #require(line.split(separator: "#", maxSplits: 1).last?.components(separatedBy: "as ").last, "\(line)")
+                scripts.append((parts[2], URL(fileURLWithPath: parts[3]), URL(fileURLWithPath: parts[4]), Array(words(Substring(comment)).dropFirst())))
+            } else {
+                Issue.record("a line of the recipe that is neither medtag nor the script: \(line)")
+            }
+        }
+        #expect(scripts.map(\.subtrack) == ["ner", "indexing"], "\(recipe.block)")
+
+        let out = root.appendingPathComponent("OUT")
+        let documentFiles = { (ext: String) in Set(ids.map { "\($0).\(ext)" }) }
+        func tsvFiles(_ folder: URL) throws -> Set<String> {
+            Set(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tsv") })
+        }
+        for script in scripts {
+            let medtag = try Self.medtagF1(script.same)
+            #expect(!medtag.err.contains("WARNING"), "\(script.same): \(medtag.err)")
+            switch script.subtrack {
+            case "ner":
+                // Subtrack 1: the .ann files of OUT, and no .tsv among them to take a document's place.
+                #expect(try tsvFiles(script.system).isEmpty, "no .tsv beside the .ann files")
+                let official = try Self.officialScorerF1(gold: script.gold, system: script.system)
+                #expect(abs(official - medtag.f1) < 0.00005, "official scorer \(official), \(script.same): \(medtag.f1)")
+            default:
+                // Subtrack 2: one .tsv per document on each side and nothing else (the script takes
+                // every .tsv for a document), the empty ones of documents without a code included.
+                #expect(script.system == out.appendingPathComponent(ResultTable.subtrack2Folder))
+                #expect(try FileManager.default.contentsOfDirectory(atPath: script.system.path).sorted() == documentFiles("tsv").sorted())
+                #expect(try FileManager.default.contentsOfDirectory(atPath: script.gold.path).sorted() == documentFiles("tsv").sorted())
+                let empty = { (folder: URL) in try ids.filter { try Data(contentsOf: folder.appendingPathComponent("\($0).tsv")).isEmpty } }
+                #expect(try empty(script.gold).contains("sin-menciones"), "a gold document without a code has an empty file")
+                #expect(try !empty(script.system).isEmpty, "documents without a code have an empty file")
+                let official = try Self.officialIndexing(gold: script.gold, system: script.system)
+                #expect(official.unmatched.isEmpty, "the script would warn about \(official.unmatched)")
+                #expect(abs(official.f1 - medtag.f1) < 0.00005, "official script \(official.f1), \(script.same): \(medtag.f1)")
+                // medtag reads the same folders, and the run's table, to the same per-document figure.
+                for arguments in [
+                    ["evaluate", "indexing", script.gold.path, script.system.path],
+                    ["evaluate", "indexing", dev.path, out.appendingPathComponent(ResultTable.tsvName).path],
+                ] {
+                    let again = try Self.medtagF1(arguments)
+                    #expect(again.f1 == medtag.f1 && !again.err.contains("WARNING"), "\(arguments): \(again)")
+                }
+            }
+        }
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(ResultTable.tsvName).path), "the run's table")
     }
 }

@@ -56,7 +56,7 @@ struct ShardTests {
         // The summary page describes one run: each shard has its own, the merged folder none.
         let plainFiles = try FileManager.default.subpathsOfDirectory(atPath: plain.path)
             .filter { $0.contains(".") && $0 != "summary.html" }.sorted()
-        #expect(plainFiles.count == 24 * 3 + 2, "BRAT (2 files) and CoNLL per document, one CSV and one TSV table")
+        #expect(plainFiles.count == 24 * 4 + 2, "BRAT (2 files), CoNLL and subtrack 2 per document, one CSV and one TSV table")
         for file in plainFiles {
             let a = try Data(contentsOf: plain.appendingPathComponent(file))
             let b = try Data(contentsOf: sharded.appendingPathComponent(file))
@@ -164,8 +164,8 @@ struct ArchiveShardTests {
         #expect(merged.status == 0, "\(merged.err)")
         #expect(merged.out.contains("21 documents"))
         let files = try FileManager.default.subpathsOfDirectory(atPath: plain.path).filter { $0.hasSuffix(".ann") || $0.hasSuffix(".csv") || $0.hasSuffix(".conll") || $0.hasSuffix(".txt") || $0.hasSuffix(".tsv") }
-        #expect(files.count == 21 * 3 + 2)
-        #expect(files.contains("notas.tar.gz/ward/n7.ann"))
+        #expect(files.count == 21 * 4 + 2, "BRAT (2 files), CoNLL and subtrack 2 per document, one CSV and one TSV table")
+        #expect(files.contains("notas.tar.gz/ward/n7.ann") && files.contains("subtrack2/notas.tar.gz/ward/n7.tsv"))
         for file in files {
             #expect(try Data(contentsOf: plain.appendingPathComponent(file)) == Data(contentsOf: sharded.appendingPathComponent(file)), "\(file)")
         }

@@ -36,6 +36,14 @@ struct DaemonTests {
 
         let daemon = try MedtagProcess.serve(spool)
         #expect(daemon.log.contains(spool.inbox.path), "the start-up log names the inbox")
+        // And the model: its name and the checksum of its manifest (which lists every file's own).
+        let manifestSHA = try runTool("/usr/bin/sha256sum", [testModel.appendingPathComponent("manifest.json").path]).output.prefix(12)
+        let loaded = daemon.log.split(separator: "\n").filter { $0.contains(" model loaded ") }
+        #expect(loaded.count == 2, "one line per language (the English model is the installed default): \(daemon.log)")
+        let spanish = loaded.first { $0.contains("medtag.language=es") }.map(String.init) ?? ""
+        #expect(
+            spanish.contains("medtag.model=es-pharmaconer-gazetteer") && spanish.split(separator: " ").contains("medtag.model_sha256=\(manifestSHA)")
+                && spanish.contains("medtag.model_path=\(testModel.path)"), "\(loaded)")
 
         // While running: a careful producer, a plain write, a sub-folder, and a slow writer.
         try spool.drop("durante.txt", text: spanishNote)
@@ -258,12 +266,12 @@ struct DaemonTests {
         let daemon = try MedtagProcess.serve(spool)
         try spool.drop("antes.txt", text: spanishNote)
         try waitUntil("the first input is done", timeout: 30) { spool.files(in: spool.done) == ["antes.txt"] }
-        #expect(!spool.files(in: spool.outbox).contains("antes.txt/subtrack2/medtag-all.tsv"))
+        #expect(!spool.files(in: spool.outbox).contains("antes.txt/tables/medtag-all.tsv"))
         try spool.writeConfig(
             """
             spool = \(spool.spool.path)
             model = \(testModel.path)
-            formats = brat, tsv
+            formats = brat, tsv, tsv-documents
             settle_time = 0.7
             """)
         daemon.signal(SIGHUP)
@@ -276,7 +284,7 @@ struct DaemonTests {
         try waitUntil("the second input is done", timeout: 30) { spool.files(in: spool.done).count == 2 }
         #expect(
             spool.files(in: spool.outbox.appendingPathComponent("despues.txt")) == [
-                "despues.ann", "despues.txt", "medtag-report.json", "subtrack2/medtag-all.tsv", "summary.html",
+                "despues.ann", "despues.txt", "medtag-report.json", "subtrack2/despues.tsv", "summary.html", "tables/medtag-all.tsv",
             ])
         daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit() == 0)

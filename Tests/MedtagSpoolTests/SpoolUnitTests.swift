@@ -39,6 +39,9 @@ struct SpoolUnitTests {
         ("\nformats = pdf", "medtag.conf:2: formats: unknown format `pdf`"),
         ("colour = blue", "medtag.conf:1: unknown key `colour`"),
         ("just words", "medtag.conf:1: expected `key = value`"),
+        // A key given twice: the later line is named, with the line it repeats.
+        ("workers = 2\n# more workers\nWorkers = 4", "medtag.conf:3: workers: given again: line 1 sets it already"),
+        ("model = /opt/m\nspool = /srv\nmodel =", "medtag.conf:3: model: given again: line 1 sets it already"),
     ])
     func errors(text: String, message: String) {
         #expect {

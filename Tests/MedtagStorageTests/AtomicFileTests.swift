@@ -54,4 +54,30 @@ import MedtagTestSupport
             (error as? AtomicFileError)?.code == ENOENT && "\(error)".contains("no-existe: cannot read")
         }
     }
+
+    /// Names of one character, non-ASCII names and names up to the 255-byte limit are written in
+    /// place, alone and in a batch; two long names that start alike never share a temporary.
+    @Test func oddAndLongNamesAreWrittenInPlace() throws {
+        let root = try temporaryDirectory("atomic-names")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let longest = String(repeating: "ñ", count: 125) + ".ann"  // 254 bytes
+        let alike = [String(repeating: "a", count: 250) + ".ann", String(repeating: "a", count: 250) + ".txt"]
+        for name in ["n", "é", "m/é", ".oculta", "a.b.c", "con espacio", longest] {
+            let path = root.appendingPathComponent("uno/\(name)").path
+            try AtomicFile.write(Array(name.utf8), toPath: path)
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == name)
+        }
+        let batch = AtomicFile.Batch()
+        for name in alike + [longest] {
+            let writer = try AtomicFile.Writer(path: root.appendingPathComponent("lote/\(name)").path)
+            try writer.write(Array(name.utf8))
+            _ = batch.add(writer)
+        }
+        try batch.commit()
+        for name in alike + [longest] {
+            #expect(try String(contentsOfFile: root.appendingPathComponent("lote/\(name)").path, encoding: .utf8) == name)
+        }
+        let left = try FileManager.default.subpathsOfDirectory(atPath: root.path).filter { $0.hasSuffix(".tmp") }
+        #expect(left.isEmpty, "\(left)")
+    }
 }

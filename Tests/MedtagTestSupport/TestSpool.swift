@@ -25,16 +25,16 @@ public final class TestSpool: @unchecked Sendable {
         spool = root.appendingPathComponent("spool")
         try FileManager.default.createDirectory(at: spool.appendingPathComponent("inbox"), withIntermediateDirectories: true)
         configFile = root.appendingPathComponent("medtag.conf")
+        // A key is given once: what `extra` sets replaces the quick-test value.
+        let settings = [
+            ("spool", spool.path), ("model", testModel.path), ("workers", "\(workers)"), ("settle_time", "0.7"),
+            ("rescan_interval", "1"), ("shutdown_grace", "10"),
+        ]
+        let overridden = Set(extra.split(separator: "\n").compactMap { line in
+            line.split(separator: "=", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        })
         try writeConfig(
-            """
-            spool = \(spool.path)
-            model = \(testModel.path)
-            workers = \(workers)
-            settle_time = 0.7
-            rescan_interval = 1
-            shutdown_grace = 10
-            \(extra)
-            """)
+            settings.filter { !overridden.contains($0.0) }.map { "\($0.0) = \($0.1)\n" }.joined() + extra + "\n")
     }
 
     public func writeConfig(_ text: String) throws {

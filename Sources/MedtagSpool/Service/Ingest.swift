@@ -144,6 +144,20 @@ public enum Ingest {
         return matches.contains { (try? Sys.lstat(workFolder.appending($0)))?.st_size == st.st_size }
     }
 
+    /// Whether `file`, named on the command line but missing, is accounted for by the spool: an input
+    /// of that name (or a numbered one) is in `done/`, or in the work folder of a run no longer running.
+    public static func accountsFor(_ file: FilePath, spool: FilePath) -> Bool {
+        guard (try? Sys.lstat(file)) == nil, let dropped = file.lastComponent?.string else { return false }
+        let layout = SpoolLayout(root: spool)
+        if ingestedEarlier(dropped, layout: layout) != nil { return true }
+        let status = SpoolStatus.gather(root: spool)
+        return status.abandonedInstances.contains { instance in
+            SpoolLayout.files(under: layout.work.appending(instance)).contains { name in
+                name == dropped || (2...999).contains { WorkArea.numbered(dropped, $0) == name }
+            }
+        }
+    }
+
     /// The name in `done/` of an earlier input dropped as `dropped` (itself or a numbered one), if any.
     static func ingestedEarlier(_ dropped: String, layout: SpoolLayout) -> String? {
         ([dropped] + (2...99).map { WorkArea.numbered(dropped, $0) }).last { Sys.exists(layout.done.appending($0)) }

@@ -110,11 +110,9 @@ public final class SpoolService: Service {
                 stage: .model, path: configuration.model?.string ?? "default model", reason: "cannot load the model: \(error)",
                 disposition: .rejected)
         }
-        // The kernel path, so a slow machine explains itself (`blas=openblas core=SkylakeX`).
-        let kernels: String
-        do { kernels = "\(try BLASBackend.shared()) (\(try BLASBackend.shared().choice.rawValue))" } catch { kernels = "unavailable: \(error)" }
-        logger.info(
-            "model loaded", metadata: ["medtag.model": "\(configuration.model?.string ?? "default")", "medtag.kernels": "\(kernels)"])
+        for model in annotator.loadedModels {
+            logger.info("model loaded", metadata: Self.metadata(of: model))
+        }
 
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
         var loop = WorkLoop(
@@ -163,6 +161,25 @@ public final class SpoolService: Service {
         continuation.finish()
         area.release()
         logger.info("medtag daemon stopped", metadata: ["medtag.processed": "\(loop.processed)", "medtag.failed": "\(loop.failedCount)"])
+    }
+}
+
+extension SpoolService {
+    /// What the log says of a loaded model: its name, the checksum of its manifest (which names every
+    /// file of it), its language and its folder.
+    static func metadata(of model: LoadedModel) -> Logger.Metadata {
+        [
+            "medtag.model": "\(model.name)", "medtag.model_sha256": "\(model.checksum)", "medtag.language": "\(model.language)",
+            "medtag.model_path": "\(model.directory.path)", "medtag.kernels": "\(kernels)",
+        ]
+    }
+
+    /// The kernel path, so a slow machine explains itself (`blas=openblas core=SkylakeX lstm=avx512 (cpu-features)`).
+    static var kernels: String {
+        do {
+            let backend = try BLASBackend.shared()
+            return "\(backend) (\(backend.choice.rawValue))"
+        } catch { return "unavailable: \(error)" }
     }
 }
 

@@ -385,6 +385,7 @@ struct WorkLoop {
             configuration = next
             annotator = reloaded.annotator
             logger.info("reloaded", metadata: ["medtag.workers": "\(next.workers)", "medtag.formats": "\(next.formats.map(\.rawValue))"])
+            for model in annotator.loadedModels { logger.info("model loaded", metadata: SpoolService.metadata(of: model)) }
         case .failure(let error):
             logger.error("reload failed; keeping the running configuration and model", metadata: ["medtag.error": "\(error)"])
         }

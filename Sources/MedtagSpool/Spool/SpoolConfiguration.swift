@@ -84,10 +84,12 @@ public struct SpoolConfiguration: Sendable, Equatable {
         return try parse(String(decoding: bytes, as: UTF8.self), path: path.string)
     }
 
-    /// Parses configuration text; `path` only names the file in error messages.
+    /// Parses configuration text; `path` only names the file in error messages. A key given twice
+    /// is an error that names both lines: which of the two was meant cannot be guessed.
     public static func parse(_ text: String, path: String = "medtag.conf") throws(SpoolError) -> SpoolConfiguration {
         var configuration = SpoolConfiguration()
         var lineNumber = 0
+        var firstLine: [String: Int] = [:]
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
             var line = Substring(rawLine)
@@ -100,6 +102,10 @@ public struct SpoolConfiguration: Sendable, Equatable {
             let key = trimmed[..<equals].trimmingSpaces.lowercased()
             let value = String(trimmed[trimmed.index(after: equals)...].trimmingSpaces)
             func fail(_ what: String) -> SpoolError { configurationError(path, lineNumber, "\(key): \(what)") }
+            if let first = firstLine[key] {
+                throw fail("given again: line \(first) sets it already; keep one of the two")
+            }
+            firstLine[key] = lineNumber
             switch key {
             case "spool": configuration.spool = FilePath(value)
             case "model": configuration.model = value.isEmpty ? nil : FilePath(value)
