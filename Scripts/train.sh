@@ -10,27 +10,34 @@
 #   (training/charlm.py: a forward and a backward character LSTM trained on raw-es and the
 #   PharmaCoNER train texts) and exports them as es-pharmaconer-contextual; see the model card for
 #   what they measured.
-# Interrupted runs resume from their last epoch (training/work/runs/NAME/last.pt).
-# Environment: MEDTAG_CORPORA, RUNS, FAST_RUNS, LM_RUNS, EPOCHS, OUT, OUT_FAST, OUT_CONTEXTUAL,
-# LM_EPOCHS, TRAIN_ON (train, or train+dev for a final model).
+# SPLIT=all (the default, what ships): every labelled document (PharmaCoNER train + dev, 750), no
+#   document held out, each network trained for FINAL_EPOCHS epochs (fixed from the cross-validation
+#   runs of `make cv`: the median best epoch over the folds) and its last epoch kept; dev is then
+#   part of training and is not scored.
+# SPLIT=train: train only, early stopping on every 10th training document, EPOCHS at most; the
+#   models' dev figure is printed at the end and `medtag evaluate run --gold DEV` reproduces it.
+# Interrupted runs resume from their last epoch (training/work/runs[-all]/NAME/last.pt).
+# Environment: MEDTAG_CORPORA, SPLIT, RUNS, FAST_RUNS, LM_RUNS, EPOCHS, FINAL_EPOCHS, OUT, OUT_FAST,
+# OUT_CONTEXTUAL, LM_EPOCHS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 PHARMA=$CORPORA/pharmaconer
 RAW=$CORPORA/raw-es
 AUX=$CORPORA/aux-es/cardioccc-farmaco.conll
-# Networks: NAME:SEED:FLAGS (flags joined with commas). The default model is all of RUNS, the fast
-# model the two networks with the auxiliary CardioCCC output (FAST_RUNS).
-RUNS=${RUNS:-"aux-3:3:--tune-words,--aux,$AUX,--epochs,16 aux-4:4:--tune-words,--aux,$AUX,--epochs,16 plain-3:3:--tune-words plain-4:4:--tune-words"}
-FAST_RUNS=${FAST_RUNS:-"aux-3 aux-4"}
+# Networks: NAME:SEED:FLAGS (flags joined with commas). The default model is all of RUNS (two
+# networks with the auxiliary CardioCCC output), the fast model FAST_RUNS (one of them).
+RUNS=${RUNS:-"aux-3:3:--tune-words,--aux,$AUX aux-4:4:--tune-words,--aux,$AUX"}
+FAST_RUNS=${FAST_RUNS:-"aux-3"}
 # Networks that read the character language models' states too, e.g.
-# LM_RUNS="lm-aux-3:3:--tune-words,--aux,$AUX,--epochs,30,--charlm,work/charlm lm-aux-4:4:..."
+# LM_RUNS="lm-aux-3:3:--tune-words,--aux,$AUX,--charlm,work/charlm lm-aux-4:4:..."
 LM=work/charlm
 LM_RUNS=${LM_RUNS:-}
 LM_EPOCHS=${LM_EPOCHS:-1}
-TRAIN_ON=${TRAIN_ON:-train}
+SPLIT=${SPLIT:-all}
 SCHEME=${SCHEME:-bmewov}
-EPOCHS=${EPOCHS:-30}
+EPOCHS=${EPOCHS:-16}
+FINAL_EPOCHS=${FINAL_EPOCHS:-15}
 OUT=$(realpath -m "${OUT:-Models/es-pharmaconer-bilstm-crf}")
 OUT_FAST=$(realpath -m "${OUT_FAST:-Models/es-pharmaconer-fast}")
 OUT_CONTEXTUAL=$(realpath -m "${OUT_CONTEXTUAL:-Models/es-pharmaconer-contextual}")
@@ -50,10 +57,16 @@ $MEDTAG convert --scheme bmewov -o $WORK/data/train.conll "$PHARMA/train"
 $MEDTAG convert --scheme bmewov -o $WORK/data/dev.conll "$PHARMA/dev"
 TRAIN_CONLL=work/data/train.conll
 NOTE="PharmaCoNER train (500 documents)"
-if [ "$TRAIN_ON" = "train+dev" ]; then
+RUNS_DIR=$WORK/runs
+SCHEDULE="--epochs $EPOCHS --patience 5 --holdout 10"
+if [ "$SPLIT" = "all" ]; then
   cat $WORK/data/train.conll $WORK/data/dev.conll > $WORK/data/train+dev.conll
   TRAIN_CONLL=work/data/train+dev.conll
-  NOTE="PharmaCoNER train and dev (750 documents)"
+  NOTE="PharmaCoNER train and dev (750 documents), $FINAL_EPOCHS epochs"
+  RUNS_DIR=$WORK/runs-all
+  SCHEDULE="--epochs $FINAL_EPOCHS --keep-last"
+elif [ "$SPLIT" != "train" ]; then
+  echo "SPLIT is all or train, not '$SPLIT'" >&2; exit 2
 fi
 $MEDTAG tokenize "$RAW"/*.txt "$PHARMA"/train/*.txt "$PHARMA"/dev/*.txt > $WORK/data/corpus.tok
 
@@ -83,13 +96,13 @@ train_runs() {  # train_runs SPEC...: NAME:SEED:FLAGS, two at a time
   pids=()
   for spec in "$@"; do
     IFS=: read -r name seed flags <<< "$spec"
-    run=$WORK/runs/$name
+    run=$RUNS_DIR/$name
     runs+=("$run")
     if [ ! -f "$run/result.json" ]; then
       mkdir -p "$run"
       (cd training && .venv/bin/python train.py --train $TRAIN_CONLL --dev work/data/dev.conll \
         --emb work/data/emb --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
-        --scheme $SCHEME --seed "$seed" --epochs $EPOCHS --patience 5 --holdout 10 ${flags//,/ } \
+        --scheme $SCHEME --seed "$seed" $SCHEDULE ${flags//,/ } \
         --out "../$run" >> "../$run/stdout" 2>&1) &
       pids+=($!)
       if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
@@ -108,13 +121,15 @@ fi
 
 echo "== export"
 TOKENIZER="$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/MedtagText/Tokenizer.swift)"
+DEV_SCORE=""
+[ "$SPLIT" = "all" ] && DEV_SCORE="--no-dev-score"  # dev was trained on
 export_model() {  # export_model OUT NAME FLAGS RUN...
-  local out=$1 name=$2 flags=$3; shift 3
+  local out=$1 name=$2 flags="$3 $DEV_SCORE"; shift 3
   (cd training && .venv/bin/python export.py --runs "$@" $flags --emb work/data/emb \
     --dev work/data/dev.conll --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
     --tokenizer-version "$TOKENIZER" --corpus-note "$NOTE" --name "$name" --out "$out")
 }
-fast_runs=(); for r in $FAST_RUNS; do fast_runs+=("$PWD/$WORK/runs/$r"); done
+fast_runs=(); for r in $FAST_RUNS; do fast_runs+=("$PWD/$RUNS_DIR/$r"); done
 export_model "$OUT" es-pharmaconer-bilstm-crf "" "${default_runs[@]/#/$PWD/}"
 export_model "$OUT_FAST" es-pharmaconer-fast "" "${fast_runs[@]}"
 models=("$OUT" "$OUT_FAST")
@@ -123,6 +138,10 @@ if [ -n "$LM_RUNS" ]; then
   models+=("$OUT_CONTEXTUAL")
 fi
 
+if [ "$SPLIT" = "all" ]; then
+  echo "== trained on dev too: no dev figure; make cv gives the cross-validated one"
+  exit 0
+fi
 echo "== strict dev F1 through the Swift pipeline"
 swift build -c release --product medtag
 for model in "${models[@]}"; do
