@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "MedtagModel", dependencies: ["MedtagText", "MedtagTagging", "MedtagStorage"]),
         .target(name: "MedtagFormats", dependencies: ["MedtagText", "MedtagTagging"]),
         .target(name: "MedtagNormalize", dependencies: ["MedtagText", "MedtagStorage"]),
-        .target(name: "MedtagEvaluation", dependencies: ["MedtagText", "MedtagFormats"]),
+        .target(name: "MedtagEvaluation", dependencies: ["MedtagFormats"]),
         // Inference over memory-mapped weights.
         .target(
             name: "MedtagNeural", dependencies: ["MedtagText", "MedtagTagging", "MedtagModel", "MedtagStorage", "CKernels"],
@@ -55,7 +55,7 @@ let package = Package(
             name: "MedtagPipeline",
             dependencies: [
                 "MedtagText", "MedtagTagging", "MedtagModel", "MedtagFormats", "MedtagNormalize", "MedtagNeural",
-                "MedtagStorage", "MedtagIngest", "CLinux",
+                "MedtagStorage", "MedtagIngest",
             ]),
         // Reading inputs: files, XML and archives (recursively, within limits) as a stream of documents,
         // for the daemon, `medtag ingest` and `medtag annotate` alike.
@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "MedtagSpool",
             dependencies: [
-                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagText", "MedtagTagging", "MedtagStorage", "MedtagNeural",
+                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagText", "MedtagStorage", "MedtagNeural",
                 "CInotifyTools",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -79,7 +79,7 @@ let package = Package(
             name: "medtag",
             dependencies: [
                 "MedtagPipeline", "MedtagIngest", "MedtagSpool", "MedtagEvaluation", "MedtagFormats", "MedtagNormalize",
-                "MedtagTagging", "MedtagModel", "MedtagStorage", "MedtagNeural",
+                "MedtagTagging", "MedtagModel", "MedtagStorage", "MedtagNeural", "MedtagText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,17 +90,27 @@ let package = Package(
         .target(name: "MedtagTestSupport", path: "Tests/MedtagTestSupport"),
         .testTarget(name: "MedtagTextTests", dependencies: ["MedtagText"]),
         .testTarget(name: "MedtagStorageTests", dependencies: ["MedtagStorage", "MedtagTestSupport"]),
-        .testTarget(name: "MedtagTaggingTests", dependencies: ["MedtagTagging", "MedtagFormats"]),
-        .testTarget(name: "MedtagFormatsTests", dependencies: ["MedtagFormats"]),
-        .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats", "MedtagTestSupport"]),
+        .testTarget(name: "MedtagTaggingTests", dependencies: ["MedtagTagging", "MedtagText"]),
+        .testTarget(name: "MedtagFormatsTests", dependencies: ["MedtagFormats", "MedtagTagging", "MedtagText"]),
+        .testTarget(name: "MedtagNormalizeTests", dependencies: ["MedtagNormalize", "MedtagFormats", "MedtagText", "MedtagTestSupport"]),
         .testTarget(
-            name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagModel", "MedtagPipeline", "CKernels", "MedtagTestSupport"]),
+            name: "MedtagNeuralTests", dependencies: ["MedtagNeural", "MedtagTagging", "MedtagPipeline", "CKernels", "MedtagTestSupport"]),
         .testTarget(name: "MedtagEvaluationTests", dependencies: ["MedtagEvaluation"]),
-        .testTarget(name: "MedtagIngestTests", dependencies: ["MedtagIngest", "MedtagTestSupport"]),
-        .testTarget(name: "MedtagSpoolTests", dependencies: ["MedtagSpool", "MedtagNeural", "MedtagTestSupport"]),
+        .testTarget(
+            name: "MedtagIngestTests",
+            dependencies: ["MedtagIngest", "MedtagTestSupport", .product(name: "SystemPackage", package: "swift-system")]),
+        .testTarget(
+            name: "MedtagSpoolTests",
+            dependencies: [
+                "MedtagSpool", "MedtagNeural", "MedtagFormats", "MedtagTestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "SystemPackage", package: "swift-system"),
+            ]),
         .testTarget(
             name: "MedtagPipelineTests",
-            dependencies: ["MedtagPipeline", "MedtagIngest", "MedtagModel", "MedtagFormats", "MedtagTagging", "MedtagTestSupport"]),
+            dependencies: [
+                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagTagging", "MedtagNormalize", "MedtagText",
+                "MedtagTestSupport", .product(name: "SystemPackage", package: "swift-system"),
+            ]),
     ]
 )
 
