@@ -1,4 +1,5 @@
 import Foundation
+import MedtagNeural
 import Testing
 
 #if canImport(Glibc)
@@ -44,6 +45,9 @@ struct DaemonTests {
         #expect(
             spanish.contains("medtag.model=es-pharmaconer-gazetteer") && spanish.split(separator: " ").contains("medtag.model_sha256=\(manifestSHA)")
                 && spanish.contains("medtag.model_path=\(testModel.path)"), "\(loaded)")
+        // And the kernel path, so a slow machine explains itself.
+        let best = try #require(BLASBackend.runnableCoreTypes.first)
+        #expect(spanish.contains("medtag.kernels=\"blas=openblas core=\(best) "), "\(loaded)")
 
         // While running: a careful producer, a plain write, a sub-folder, and a slow writer.
         try spool.drop("durante.txt", text: spanishNote)
