@@ -12,7 +12,8 @@
 # ensemble of configurations already run (no training) as CONFIG=aux-s3+aux-s4.
 # Environment: MEDTAG_CORPORA, CONFIG, MEMBERS, FLAGS (train.py options, commas for spaces, instead
 # of the configuration's), FOLDS (which folds, default "0 1 2 3 4"), PARALLEL (default 2), NICE
-# (default 10), AGAINST (a configuration to compare with, fold by fold).
+# (default 10), AGAINST (a configuration to compare with, fold by fold), MARKDOWN=1 (tables as in
+# the model card).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
@@ -110,4 +111,4 @@ for k in $FOLDS; do
   if [ ${#pids[@]} -ge "$PARALLEL" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
 done
 for p in "${pids[@]}"; do wait "$p"; done
-"$PY" training/cv.py summary "$RESULTS" ${AGAINST:+--against training/cv/results/es-$AGAINST}
+"$PY" training/cv.py summary "$RESULTS" ${AGAINST:+--against training/cv/results/es-$AGAINST} ${MARKDOWN:+--markdown}

@@ -120,30 +120,48 @@ def mean_sd(xs):
 
 
 def cmd_summary(a):
+    md = a.markdown
     for folder in a.results:
         rows = load(folder)
         name = os.path.basename(os.path.normpath(folder))
-        print(f"== {name}: {len(rows)} of {FOLDS} folds")
+        print(f"\n{'**' if md else '== '}{name}{'**' if md else ''}: {len(rows)} of {FOLDS} folds\n")
         if not rows:
             continue
-        print(f"{'fold':>4} {'NER P':>7} {'R':>7} {'F1':>7} {'index P':>8} {'R':>7} {'F1':>7} {'epoch':>5} {'minutes':>7}")
+        head = ["fold", "NER P", "R", "F1", "indexing P", "R", "F1", "best epoch", "training minutes"]
+        if md:
+            print("| " + " | ".join(head) + " |")
+            print("|" + "---|" * len(head))
+        else:
+            print(f"{'fold':>4} {'NER P':>7} {'R':>7} {'F1':>7} {'index P':>8} {'R':>7} {'F1':>7} {'epoch':>5} {'minutes':>7}")
         cols = {k: [] for k in ("p", "r", "f", "ip", "ir", "if")}
         for k in sorted(rows):
             r = rows[k]
-            p, rr, f = micro(r["ner"])
-            ip, ir, iff = micro(r["indexing"])
-            for key, v in zip(cols, (p, rr, f, ip, ir, iff)):
+            values = micro(r["ner"]) + micro(r["indexing"])
+            for key, v in zip(cols, values):
                 cols[key].append(v)
-            print(f"{k:>4} {p:7.4f} {rr:7.4f} {f:7.4f} {ip:8.4f} {ir:7.4f} {iff:7.4f} {r['best_epoch']:>5} "
-                  f"{r['train_seconds'] / 60:7.1f}")
+            cells = [str(k)] + [f"{v:.4f}" for v in values] + [str(r["best_epoch"]), f"{r['train_seconds'] / 60:.1f}"]
+            if md:
+                print("| " + " | ".join(cells) + " |")
+            else:
+                print(f"{cells[0]:>4} " + " ".join(f"{c:>7}" for c in cells[1:4]) + f" {cells[4]:>8} "
+                      + " ".join(f"{c:>7}" for c in cells[5:7]) + f" {cells[7]:>5} {cells[8]:>7}")
         stats = {k: mean_sd(v) for k, v in cols.items()}
-        print("mean " + " ".join(f"{stats[k][0]:.4f}±{stats[k][1]:.4f}" for k in cols))
+        cells = [f"{stats[k][0]:.4f} ± {stats[k][1]:.4f}" for k in cols]
+        if md:
+            print("| **mean ± sd** | " + " | ".join(cells) + " | | |")
+        else:
+            print("mean " + "  ".join(cells))
         labels = sorted({l for r in rows.values() for l in r["ner"]["labels"]})
+        if md:
+            print("\n| label | F1, mean ± sd over folds | gold mentions |\n|---|---|---|")
         for l in labels:
-            f1s = [r["ner"]["labels"][l]["f1"] for r in rows.values() if l in r["ner"]["labels"]]
-            support = sum(r["ner"]["labels"][l]["tp"] + r["ner"]["labels"][l]["fn"] for r in rows.values() if l in r["ner"]["labels"])
-            m, sd = mean_sd(f1s)
-            print(f"  {l:18} F1 {m:.4f}±{sd:.4f} (gold mentions {support})")
+            present = [r["ner"]["labels"][l] for r in rows.values() if l in r["ner"]["labels"]]
+            m, sd = mean_sd([x["f1"] for x in present])
+            support = sum(x["tp"] + x["fn"] for x in present)
+            if md:
+                print(f"| {l} | {m:.4f} ± {sd:.4f} | {support} |")
+            else:
+                print(f"  {l:18} F1 {m:.4f}±{sd:.4f} (gold mentions {support})")
     if a.against:
         base, new = load(a.against), load(a.results[0])
         common = sorted(set(base) & set(new))
@@ -154,8 +172,10 @@ def cmd_summary(a):
         m, sd = mean_sd(d)
         se = sd / math.sqrt(len(d))
         wins = sum(x > 0 for x in d)
-        verdict = "kept" if wins >= 4 or m > 2 * se else "not shown"
-        print(f"paired NER F1 difference over {len(common)} folds: {m:+.4f} (SE {se:.4f}), wins {wins}/{len(common)}: {verdict}")
+        verdict = ("kept: wins on at least 4 of 5 folds" if wins >= 4 else
+                   "kept: mean gain over twice the standard error" if m > 2 * se else "not shown to help")
+        print(f"\npaired NER F1 difference {os.path.basename(a.results[0])} − {os.path.basename(a.against)} over "
+              f"{len(common)} folds: {m:+.4f} (SE {se:.4f}), wins {wins}/{len(common)}: {verdict}")
 
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -166,5 +186,6 @@ p.add_argument("--fold", type=int, required=True); p.add_argument("--out", requi
 p = sub.add_parser("record"); p.add_argument("--scores", required=True); p.add_argument("--run", required=True)
 p.add_argument("--fold", type=int, required=True); p.add_argument("--out", required=True)
 p = sub.add_parser("summary"); p.add_argument("results", nargs="+"); p.add_argument("--against")
+p.add_argument("--markdown", action="store_true", help="tables as in the model cards")
 a = ap.parse_args()
 {"folds": cmd_folds, "split": cmd_split, "record": cmd_record, "summary": cmd_summary}[a.cmd](a)
