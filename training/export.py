@@ -189,10 +189,11 @@ manifest = {
     "features": {"maxChars": MAX_CHARS, "casingClasses": CASING_CLASSES, "affixMinRest": AFFIX_MIN_REST,
                  "wordKey": "lowercase, ASCII digits folded to 0; unknown words -> index 0"},
     "files": files,
-    "devScores": {
+    # Without a dev score (a model trained on dev too), no dev figure at all, not even an old one.
+    **({} if args.no_dev_score else {"devScores": {
         "tokenSpanF1": {**token_scores, "how": lang.score_how},
         **{k: v for k, v in old.get("devScores", {}).items() if k != "tokenSpanF1"},
-    },
+    }}),
     "training": {"seeds": [c["seed"] for c in ckpts], "epochs": [c["epoch"] for c in ckpts],
                  "corpus": args.corpus_note or lang.corpus_note},
 }
