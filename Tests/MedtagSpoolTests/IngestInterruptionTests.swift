@@ -14,15 +14,22 @@ import Glibc
 /// ends as after an undisturbed run, with every document's results once.
 @Suite("ingest interrupted", .serialized)
 struct IngestInterruptionTests {
-    /// 2,000 notes (the PharmaCoNER dev texts, cut short, eight times over) in one .tar.gz.
+    /// 2,000 short clinical notes, each different, in one .tar.gz.
     static func makeNightly(in folder: URL) throws -> URL {
-        let dev = Paths.corpora.appendingPathComponent("pharmaconer/dev")
-        let texts = try FileManager.default.contentsOfDirectory(atPath: dev.path).filter { $0.hasSuffix(".txt") }.sorted()
+        let drugs = ["omeprazol", "paracetamol", "enalapril", "metformina", "amoxicilina", "ibuprofeno", "heparina", "insulina"]
         let notes = folder.appendingPathComponent("notes")
         try FileManager.default.createDirectory(at: notes, withIntermediateDirectories: true)
         for k in 0..<2000 {
-            let text = try String(contentsOf: dev.appendingPathComponent(texts[k % texts.count]), encoding: .utf8)
-            try String(text.prefix(600)).write(
+            let a = drugs[k % drugs.count], b = drugs[(k / drugs.count) % drugs.count]
+            let text = """
+                Paciente de \(20 + k % 70) años que ingresa por dolor torácico. Se inició tratamiento con \(a) \
+                \(10 * (1 + k % 9)) mg cada 8 horas y \(b) por vía oral. La analítica mostró una creatinina de \
+                \(k % 3).\(k % 10) mg/dl y proteína C reactiva elevada. Nota número \(k).
+
+                Al alta se suspendió \(a) y se mantuvo \(b); control en consultas externas.
+
+                """
+            try text.write(
                 to: notes.appendingPathComponent(String(format: "nota%04d.txt", k)), atomically: false, encoding: .utf8)
         }
         let archive = folder.appendingPathComponent("lote.tar.gz")
