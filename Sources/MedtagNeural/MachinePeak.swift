@@ -93,8 +93,8 @@ enum MachineDescription {
 
     static func figures(model: NeuralModel, averageCharacters: Double, backend: BLASBackend) -> ArithmeticFigures {
         let (name, ghz) = cpu()
-        let lanes = backend.core.hasPrefix("SkylakeX") || backend.core == "Cooperlake" || backend.core.hasPrefix("SapphireRapids")
-            ? 16 : backend.core == "Haswell" || backend.core.hasPrefix("Zen") ? 8 : 4
+        // The instruction set of the kernels in use, as the loader decided it from the core and the CPU.
+        let lanes = ["avx512": 16, "avx2": 8][backend.recurrent] ?? 4
         let units = 2
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let corePeak = ghz * Double(lanes * 2 * units)

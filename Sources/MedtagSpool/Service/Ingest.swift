@@ -135,9 +135,7 @@ public enum Ingest {
     /// one and, moved there, gone from where it was; copied there (`keep`), still there with the
     /// same size as the copy.
     static func wasTakenOver(_ dropped: String, from file: FilePath, _ takenOver: [String], workFolder: FilePath, keep: Bool) -> Bool {
-        let matches = takenOver.filter { name in
-            name == dropped || (2...999).contains { WorkArea.numbered(dropped, $0) == name }
-        }
+        let matches = takenOver.filter { WorkArea.isNumbered($0, of: dropped) }
         guard !matches.isEmpty else { return false }
         guard let st = try? Sys.lstat(file) else { return true }
         guard keep else { return false }
@@ -152,9 +150,7 @@ public enum Ingest {
         if ingestedEarlier(dropped, layout: layout) != nil { return true }
         let status = SpoolStatus.gather(root: spool)
         return status.abandonedInstances.contains { instance in
-            SpoolLayout.files(under: layout.work.appending(instance)).contains { name in
-                name == dropped || (2...999).contains { WorkArea.numbered(dropped, $0) == name }
-            }
+            SpoolLayout.files(under: layout.work.appending(instance)).contains { WorkArea.isNumbered($0, of: dropped) }
         }
     }
 

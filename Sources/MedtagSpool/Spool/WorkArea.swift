@@ -203,6 +203,11 @@ public final class WorkArea: Sendable {
         return path.removingLastComponent().appending(numbered).string
     }
 
+    /// Whether `name` is `dropped` or one of its numbered names (``numbered(_:_:)``, up to `~999`).
+    static func isNumbered(_ name: String, of dropped: String) -> Bool {
+        name == dropped || (2...999).contains { numbered(dropped, $0) == name }
+    }
+
     /// Files already in this work folder: left by a previous run of the same instance name.
     func leftovers() -> [String] {
         SpoolLayout.files(under: folder)
