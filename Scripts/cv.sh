@@ -9,7 +9,9 @@
 # thread each; an interrupted fold resumes from its last epoch (training/work/cv/).
 # Configurations are named KIND-sSEED: plain-s3 (word vectors tuned), aux-s3 (plus the CardioCCC
 # auxiliary output, 16 epochs as shipped); MEMBERS="aux-s3 aux-s4" scores the emission-averaged
-# ensemble of configurations already run (no training) as CONFIG=aux-s3+aux-s4.
+# ensemble of configurations already run (no training) as CONFIG=aux-s3+aux-s4; distil-s3 is aux-s3
+# plus the fold's teacher labels of unlabelled clinical text (training/distil.py; TEACHER, default
+# aux-s3+aux-s4, a configuration already run, labels it for each fold).
 # Environment: MEDTAG_CORPORA, CONFIG, MEMBERS, FLAGS (train.py options, commas for spaces, instead
 # of the configuration's), FOLDS (which folds, default "0 1 2 3 4"), PARALLEL (default 2), NICE
 # (default 10), AGAINST (a configuration to compare with, fold by fold), MARKDOWN=1 (tables as in
@@ -24,13 +26,14 @@ if [ -n "$MEMBERS" ]; then CONFIG=$(echo $MEMBERS | tr ' ' '+'); fi
 CONFIG=${CONFIG:-aux-s3}
 case "$CONFIG" in  # the named configurations; FLAGS overrides
   plain-s*) DEFAULT_FLAGS="--tune-words" ;;
-  aux-s*) DEFAULT_FLAGS="--tune-words,--aux,$AUX,--epochs,16" ;;
+  aux-s*|distil-s*) DEFAULT_FLAGS="--tune-words,--aux,$AUX,--epochs,16" ;;
   *) DEFAULT_FLAGS="" ;;
 esac
 FLAGS=${FLAGS:-$DEFAULT_FLAGS}
 SEED=${CONFIG##*-s}
 case "$SEED" in ''|*[!0-9]*) SEED=1 ;; esac
 FOLDS=${FOLDS:-"0 1 2 3 4"}
+TEACHER=${TEACHER:-aux-s3+aux-s4}
 PARALLEL=${PARALLEL:-2}
 NICE=${NICE:-10}
 EPOCHS=${EPOCHS:-30}
@@ -61,6 +64,11 @@ with open(os.path.join(model, "words.txt"), encoding="utf-8") as f, open(os.path
     g.write(f.read())
 PYEOF
 fi
+if [[ $CONFIG == distil-* ]] && [ ! -f "$WORK/distil/raw/.done" ]; then
+  rm -rf "$WORK/distil/raw"
+  "$PY" training/distil.py prepare --corpus "$PHARMA" --raw "$CORPORA/raw-es" --out "$WORK/distil/raw"
+  touch "$WORK/distil/raw/.done"
+fi
 TOKENIZER="$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/MedtagText/Tokenizer.swift)"
 
 run_fold() {  # run_fold K
@@ -85,11 +93,23 @@ PYEOF
   else
     runs=("../$run")
   fi
+  local silver=()
+  if [[ $CONFIG == distil-* ]]; then  # the fold's teacher labels the unlabelled text
+    [ -f "$WORK/$TEACHER/fold-$k/model/manifest.json" ] || { echo "fold $k: run CONFIG=$TEACHER first" >&2; return 1; }
+    if [ ! -f "$dir/silver.conll" ]; then
+      rm -rf "$dir/teacher"
+      $MEDTAG annotate "$WORK/distil/raw" --model "$WORK/$TEACHER/fold-$k/model" --language es --formats conll \
+        --scheme bmewov --workers 1 --quiet --out "$dir/teacher"
+      "$PY" training/distil.py join --pred "$dir/teacher" --out "$dir/silver.conll" > /dev/null
+      rm -rf "$dir/teacher"
+    fi
+    silver=(--silver "../$dir/silver.conll")
+  fi
   if [ ! -f "$run/result.json" ]; then
     # --dev is only logged each epoch; the epoch kept is chosen on --holdout documents.
     (cd training && nice -n "$NICE" .venv/bin/python train.py --train "../$dir/train.conll" --dev "../$dir/test.conll" \
       --emb "../$EMB" --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" --scheme bmewov \
-      --seed "$SEED" --epochs "$EPOCHS" --patience 5 --holdout 10 ${FLAGS//,/ } --out "../$run" >> "../$run/stdout" 2>&1)
+      --seed "$SEED" --epochs "$EPOCHS" --patience 5 --holdout 10 ${FLAGS//,/ } "${silver[@]}" --out "../$run" >> "../$run/stdout" 2>&1)
   fi
   rm -rf "$dir/model" "$dir/lexicon" "$dir/pred"
   (cd training && .venv/bin/python export.py --runs "${runs[@]}" --emb "../$EMB" --no-dev-score --dev "../$dir/test.conll" \

@@ -1,34 +1,39 @@
 #!/usr/bin/env bash
-# Trains the Spanish Bi-LSTM-CRF end to end and writes Models/es-pharmaconer-bilstm-crf and
-# Models/es-pharmaconer-fast (and, with LM_RUNS, Models/es-pharmaconer-contextual).
+# Trains the Spanish Bi-LSTM-CRF end to end and writes Models/es-pharmaconer-bilstm-crf (one
+# network, the default) and Models/es-pharmaconer-ensemble (two networks averaged), and, with
+# LM_RUNS, Models/es-pharmaconer-contextual.
 #   data: medtag convert (BMEWO-V CoNLL) + medtag tokenize (fastText corpus: all of raw-es), so
 #   training sees exactly the runtime's tokens; fastText skip-gram; RUNS trained two at a time
-#   (1 thread each), early stopping on every 10th training document (dev is never used to choose),
-#   CardioCCC drug mentions as an auxiliary output; export of the emission-averaged ensemble with
-#   the document-consistency step; strict dev F1 measured through the Swift pipeline.
+#   (1 thread each), CardioCCC drug mentions as an auxiliary output; export of the emission-averaged
+#   ensemble with the document-consistency step.
+#   Distillation: the ensemble labels unlabelled Spanish clinical text (raw-es's case reports, less
+#   every document sharing text with a labelled one: training/distil.py), and one network, STUDENT,
+#   learns from the gold documents and those labels (a share of them each epoch). It is the
+#   default model: as fast as one network, more accurate than one trained on gold alone (see the
+#   model card's cross-validation table).
 #   LM_RUNS (empty by default) trains networks that also read contextual character language models
 #   (training/charlm.py: a forward and a backward character LSTM trained on raw-es and the
 #   PharmaCoNER train texts) and exports them as es-pharmaconer-contextual; see the model card for
 #   what they measured.
 # SPLIT=all (the default, what ships): every labelled document (PharmaCoNER train + dev, 750), no
-#   document held out, each network trained for FINAL_EPOCHS epochs (fixed from the cross-validation
-#   runs of `make cv`: the median best epoch over the folds) and its last epoch kept; dev is then
-#   part of training and is not scored.
+#   document held out, each network trained for a fixed number of epochs (FINAL_EPOCHS for RUNS,
+#   STUDENT_EPOCHS for the student: the median best epoch over the folds of `make cv`) and its last
+#   epoch kept; dev is then part of training and is not scored.
 # SPLIT=train: train only, early stopping on every 10th training document, EPOCHS at most; the
 #   models' dev figure is printed at the end and `medtag evaluate run --gold DEV` reproduces it.
 # Interrupted runs resume from their last epoch (training/work/runs[-all]/NAME/last.pt).
-# Environment: MEDTAG_CORPORA, SPLIT, RUNS, FAST_RUNS, LM_RUNS, EPOCHS, FINAL_EPOCHS, OUT, OUT_FAST,
-# OUT_CONTEXTUAL, LM_EPOCHS.
+# Environment: MEDTAG_CORPORA, SPLIT, RUNS, STUDENT, LM_RUNS, EPOCHS, FINAL_EPOCHS, STUDENT_EPOCHS,
+# OUT, OUT_ENSEMBLE, OUT_CONTEXTUAL, LM_EPOCHS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 PHARMA=$CORPORA/pharmaconer
 RAW=$CORPORA/raw-es
 AUX=$CORPORA/aux-es/cardioccc-farmaco.conll
-# Networks: NAME:SEED:FLAGS (flags joined with commas). The default model is all of RUNS (two
-# networks with the auxiliary CardioCCC output), the fast model FAST_RUNS (one of them).
+# Networks: NAME:SEED:FLAGS (flags joined with commas). The ensemble is all of RUNS (two networks
+# with the auxiliary CardioCCC output); the default model is STUDENT, taught by the ensemble.
 RUNS=${RUNS:-"aux-3:3:--tune-words,--aux,$AUX aux-4:4:--tune-words,--aux,$AUX"}
-FAST_RUNS=${FAST_RUNS:-"aux-3"}
+STUDENT=${STUDENT:-"distil-3:3:--tune-words,--aux,$AUX"}
 # Networks that read the character language models' states too, e.g.
 # LM_RUNS="lm-aux-3:3:--tune-words,--aux,$AUX,--charlm,work/charlm lm-aux-4:4:..."
 LM=work/charlm
@@ -37,9 +42,10 @@ LM_EPOCHS=${LM_EPOCHS:-1}
 SPLIT=${SPLIT:-all}
 SCHEME=${SCHEME:-bmewov}
 EPOCHS=${EPOCHS:-16}
-FINAL_EPOCHS=${FINAL_EPOCHS:-15}
+FINAL_EPOCHS=${FINAL_EPOCHS:-13}
+STUDENT_EPOCHS=${STUDENT_EPOCHS:-STUDENT_EPOCHS_DEFAULT}
 OUT=$(realpath -m "${OUT:-Models/es-pharmaconer-bilstm-crf}")
-OUT_FAST=$(realpath -m "${OUT_FAST:-Models/es-pharmaconer-fast}")
+OUT_ENSEMBLE=$(realpath -m "${OUT_ENSEMBLE:-Models/es-pharmaconer-ensemble}")
 OUT_CONTEXTUAL=$(realpath -m "${OUT_CONTEXTUAL:-Models/es-pharmaconer-contextual}")
 WORK=training/work
 PY=training/.venv/bin/python
@@ -59,12 +65,14 @@ TRAIN_CONLL=work/data/train.conll
 NOTE="PharmaCoNER train (500 documents)"
 RUNS_DIR=$WORK/runs
 SCHEDULE="--epochs $EPOCHS --patience 5 --holdout 10"
+STUDENT_SCHEDULE=$SCHEDULE
 if [ "$SPLIT" = "all" ]; then
   cat $WORK/data/train.conll $WORK/data/dev.conll > $WORK/data/train+dev.conll
   TRAIN_CONLL=work/data/train+dev.conll
   NOTE="PharmaCoNER train and dev (750 documents), $FINAL_EPOCHS epochs"
   RUNS_DIR=$WORK/runs-all
   SCHEDULE="--epochs $FINAL_EPOCHS --keep-last"
+  STUDENT_SCHEDULE="--epochs $STUDENT_EPOCHS --keep-last"
 elif [ "$SPLIT" != "train" ]; then
   echo "SPLIT is all or train, not '$SPLIT'" >&2; exit 2
 fi
@@ -91,7 +99,7 @@ if [ -n "$LM_RUNS" ] && { [ ! -f $WORK/charlm/forward/done ] || [ ! -f $WORK/cha
   wait
 fi
 
-train_runs() {  # train_runs SPEC...: NAME:SEED:FLAGS, two at a time
+train_runs() {  # train_runs SPEC...: NAME:SEED:FLAGS (SCHEDULE, EXTRA: more flags), two at a time
   runs=()
   pids=()
   for spec in "$@"; do
@@ -102,7 +110,7 @@ train_runs() {  # train_runs SPEC...: NAME:SEED:FLAGS, two at a time
       mkdir -p "$run"
       (cd training && .venv/bin/python train.py --train $TRAIN_CONLL --dev work/data/dev.conll \
         --emb work/data/emb --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
-        --scheme $SCHEME --seed "$seed" $SCHEDULE ${flags//,/ } \
+        --scheme $SCHEME --seed "$seed" $SCHEDULE ${flags//,/ } ${EXTRA:-} \
         --out "../$run" >> "../$run/stdout" 2>&1) &
       pids+=($!)
       if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
@@ -129,10 +137,26 @@ export_model() {  # export_model OUT NAME FLAGS RUN...
     --dev work/data/dev.conll --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
     --tokenizer-version "$TOKENIZER" --corpus-note "$NOTE" --name "$name" --out "$out")
 }
-fast_runs=(); for r in $FAST_RUNS; do fast_runs+=("$PWD/$RUNS_DIR/$r"); done
-export_model "$OUT" es-pharmaconer-bilstm-crf "" "${default_runs[@]/#/$PWD/}"
-export_model "$OUT_FAST" es-pharmaconer-fast "" "${fast_runs[@]}"
-models=("$OUT" "$OUT_FAST")
+export_model "$OUT_ENSEMBLE" es-pharmaconer-ensemble "" "${default_runs[@]/#/$PWD/}"
+models=("$OUT_ENSEMBLE")
+
+echo "== distillation: the ensemble labels unlabelled clinical text; $STUDENT learns from it"
+if [ ! -f $WORK/distil/raw/.done ]; then
+  rm -rf $WORK/distil/raw
+  $PY training/distil.py prepare --corpus "$PHARMA" --raw "$RAW" --out $WORK/distil/raw
+  touch $WORK/distil/raw/.done
+fi
+SILVER=$WORK/distil/silver-$SPLIT.conll
+if [ ! -f "$SILVER" ]; then
+  rm -rf $WORK/distil/teacher
+  $MEDTAG annotate $WORK/distil/raw --model "$OUT_ENSEMBLE" --language es --formats conll --scheme bmewov \
+    --workers 2 --quiet --out $WORK/distil/teacher
+  $PY training/distil.py join --pred $WORK/distil/teacher --out "$SILVER"
+  rm -rf $WORK/distil/teacher
+fi
+SCHEDULE=$STUDENT_SCHEDULE EXTRA="--silver ../$SILVER" train_runs $STUDENT
+export_model "$OUT" es-pharmaconer-bilstm-crf "" "${runs[@]/#/$PWD/}"
+models=("$OUT" "${models[@]}")
 if [ -n "$LM_RUNS" ]; then
   export_model "$OUT_CONTEXTUAL" es-pharmaconer-contextual "--charlm $LM" "${lm_runs[@]/#/$PWD/}"
   models+=("$OUT_CONTEXTUAL")

@@ -54,9 +54,16 @@ ap.add_argument("--holdout", type=int, default=0,
 ap.add_argument("--aux", help="es: auxiliary corpus (token<TAB>BIO tag CoNLL): a second output trained on it")
 ap.add_argument("--aux-fraction", type=float, default=0.25, help="share of the auxiliary sentences used each epoch")
 ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the auxiliary loss")
+ap.add_argument("--silver", help="es: a teacher's labels of unlabelled text (medtag CoNLL, the --scheme's tags): "
+                "sentences sampled each epoch and trained like gold (distillation)")
+ap.add_argument("--silver-tokens", type=int, default=0,
+                help="tokens of --silver sentences sampled each epoch (0: as many as the gold training part has)")
+ap.add_argument("--silver-weight", type=float, default=1.0, help="weight of the --silver loss")
 ap.add_argument("--keep-last", action="store_true",
                 help="train exactly --epochs epochs and keep the last (a final model on every labelled document, "
                      "its epoch count fixed by cross-validation); --dev is then only logged")
+ap.add_argument("--snapshots", action="store_true",
+                help="with --keep-last, also keep each epoch's model as model-eN.pt (the same as a run of N epochs)")
 ap.add_argument("--max-minutes", type=float, default=0, help="stop when another epoch would pass this")
 ap.add_argument("--limit", type=int, default=0, help="en: sentences per corpus (smoke tests)")
 ap.add_argument("--charlm", help="folder with contextual character language models (charlm.py): their "
@@ -200,6 +207,15 @@ if args.aux:
     say(f"auxiliary: {len(aux_items)} sentences, tags {aux_tags}, {args.aux_fraction:.0%} an epoch, "
         f"weight {args.aux_weight}")
 
+silver_items = []
+if args.silver:
+    assert args.language == "es", "--silver is for es"
+    silver_s = [s for s in sentences(read_conll(args.silver)) if len(s) <= 250]
+    silver_items = [(*enc.encode(s), None, lm) for s, lm in zip(silver_s, lm_states(silver_s))]
+    silver_budget = args.silver_tokens or sum(len(it[0]) for it in train_items)
+    say(f"silver: {len(silver_items)} sentences, {sum(len(it[0]) for it in silver_items)} tokens, "
+        f"{silver_budget} tokens an epoch, weight {args.silver_weight}")
+
 # --- Model and optimizers ---------------------------------------------------------------------------
 model = BiLSTMCRF(vectors, len(chars), tags, args.scheme, hidden=args.hidden, dropout=args.dropout,
                   lm_dim=2 * embedder.hidden if embedder else 0)
@@ -317,18 +333,29 @@ for epoch in range(first, args.epochs + 1):
     batches = []
     for ch in chunks:
         ch.sort(key=lambda i: len(train_items[i][0]))
-        batches += [ch[i:i + args.batch] for i in range(0, len(ch), args.batch)]
+        batches += [("gold", ch[i:i + args.batch]) for i in range(0, len(ch), args.batch)]
     if aux_items:
         pick = random.sample(range(len(aux_items)), int(len(aux_items) * args.aux_fraction))
         pick.sort(key=lambda i: len(aux_items[i][0]))
-        batches += [[-1 - i for i in pick[k:k + args.batch]] for k in range(0, len(pick), args.batch)]
+        batches += [("aux", pick[k:k + args.batch]) for k in range(0, len(pick), args.batch)]
+    if silver_items:
+        pick, n = [], 0
+        for i in random.sample(range(len(silver_items)), len(silver_items)):
+            if n >= silver_budget:
+                break
+            pick.append(i); n += len(silver_items[i][0])
+        pick.sort(key=lambda i: len(silver_items[i][0]))
+        batches += [("silver", pick[k:k + args.batch]) for k in range(0, len(pick), args.batch)]
     random.shuffle(batches)
     total = 0.0
     te = time.time()
-    for idx in batches:
-        if idx[0] < 0:
-            b = batchify([aux_items[-1 - i] for i in idx], args.word_dropout, gen)
+    for kind, idx in batches:
+        if kind == "aux":
+            b = batchify([aux_items[i] for i in idx], args.word_dropout, gen)
             loss = args.aux_weight * model.aux_crf.nll(model.emissions(b, aux=True), b["tags"], b["mask"])
+        elif kind == "silver":
+            b = batchify([silver_items[i] for i in idx], args.word_dropout, gen)
+            loss = args.silver_weight * model.crf.nll(model.emissions(b), b["tags"], b["mask"])
         else:
             its = [train_items[i] for i in idx]
             b = batchify(its, args.word_dropout, gen)
@@ -350,8 +377,11 @@ for epoch in range(first, args.epochs + 1):
     if score > best or args.keep_last:
         best, best_epoch, best_dev = score, epoch, dev
         state = {k: v for k, v in model.state_dict().items() if not k.startswith("aux_")}
-        torch.save({"state": state, "config": model.config, "chars": chars, "labels": labels, **fields,
-                    "epoch": epoch, "seed": args.seed}, os.path.join(args.out, "model.pt"))
+        kept = {"state": state, "config": model.config, "chars": chars, "labels": labels, **fields,
+                "epoch": epoch, "seed": args.seed}
+        torch.save(kept, os.path.join(args.out, "model.pt"))
+        if args.snapshots and args.keep_last:
+            torch.save(kept, os.path.join(args.out, f"model-e{epoch}.pt"))
     torch.save({"state": model.state_dict(), "opt": opt.state_dict(),
                 "word_opt": word_opt.state_dict() if word_opt else None, "random": random.getstate(),
                 "gen": gen.get_state(), "torch": torch.get_rng_state(), "epoch": epoch, "best": best,
