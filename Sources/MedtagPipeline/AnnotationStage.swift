@@ -57,17 +57,27 @@ public final class AnnotationStage<Failure: Error> {
     }
 
     /// - Parameters:
-    ///   - workers: threads annotating at once (1 annotates on the caller's thread).
+    ///   - pool: the process's annotation threads (a pool of 1 annotates on the caller's thread).
     ///   - limits: the limits documents are decoded under (``InputDocument/pieces(limits:)``).
     ///   - batchBytes: text bytes gathered into one group.
     public init(
-        annotator: any DocumentAnnotator, workers: Int, limits: InputLimits, batchBytes: Int = 24 << 10, batchDocuments: Int = 64
+        annotator: any DocumentAnnotator, pool: AnnotationPool, limits: InputLimits, batchBytes: Int = 24 << 10,
+        batchDocuments: Int = 64
     ) {
         self.annotator = annotator
         self.limits = limits
         self.batchBytes = max(1, batchBytes)
         self.batchDocuments = max(1, batchDocuments)
-        self.workers = OrderedWorkers(workers: workers)
+        self.workers = OrderedWorkers(pool: pool)
+    }
+
+    /// A stage with a pool of its own of `workers` threads.
+    public convenience init(
+        annotator: any DocumentAnnotator, workers: Int, limits: InputLimits, batchBytes: Int = 24 << 10, batchDocuments: Int = 64
+    ) {
+        self.init(
+            annotator: annotator, pool: AnnotationPool(workers: workers), limits: limits, batchBytes: batchBytes,
+            batchDocuments: batchDocuments)
     }
 
     /// Adds a document, annotated under the name `id`; `folder` is the inbox sub-folder (language) it
@@ -148,11 +158,11 @@ public final class AnnotationStage<Failure: Error> {
                 decode = now() - start
                 start = now()
                 var routed: [RoutedDocument] = []
+                var pieceAnnotator = PieceAnnotator(annotator: annotator, id: id, folder: folder, pool: nil)
                 do {
-                    routed.append(try annotator.annotateRouted(id: id, text: first, folder: folder))
-                    let language = routed[0].language
+                    routed.append(try pieceAnnotator.annotate(first))
                     while true {
-                        routed.append(try annotator.annotateRouted(id: id, text: piece, folder: language))
+                        routed.append(try pieceAnnotator.annotate(piece))
                         guard let following = try pieces.next() else { break }
                         piece = following
                     }

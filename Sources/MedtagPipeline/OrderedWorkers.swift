@@ -1,49 +1,58 @@
 import Dispatch
 import Foundation
 
-/// Runs work items on several threads and hands their results back in the order they were
-/// submitted, on the submitting thread.
+/// Runs work items on an ``AnnotationPool``'s threads and hands their results back in the order
+/// they were submitted, on the submitting thread.
 ///
 /// At most `window` items are queued or running at once: ``submit(_:deliver:)`` waits (handing back
 /// what is ready meanwhile) until one is delivered, so memory stays bounded however many items come.
-/// An item starts as soon as a worker is free; nothing waits for a batch to fill. With one worker
-/// the items run on the submitting thread, one after the other.
+/// An item starts as soon as the pool has a free turn; nothing waits for a batch to fill. With a
+/// pool of one worker the items run on the submitting thread, one after the other.
 public final class OrderedWorkers<Output: Sendable>: @unchecked Sendable {
-    /// Threads running items at once.
-    public let workers: Int
+    /// The threads the items run on, shared with every other user of the pool.
+    public let pool: AnnotationPool
     /// Items submitted but not yet delivered, at most.
     public let window: Int
     private let condition = NSCondition()
-    private var pending: [(index: Int, work: @Sendable () -> Output)] = []
     private var ready: [Int: Output] = [:]
-    private var running = 0
     private var submitted = 0
     private var delivered = 0
 
     /// - Parameters:
-    ///   - workers: threads (1 runs every item on the caller's thread).
-    ///   - window: items in flight at most (at least `workers`; default twice the workers).
-    public init(workers: Int, window: Int? = nil) {
-        self.workers = max(1, workers)
-        self.window = max(self.workers, window ?? 2 * self.workers)
+    ///   - pool: the threads (a pool of 1 runs every item on the caller's thread).
+    ///   - window: items in flight at most (at least the pool's workers; default twice them).
+    public init(pool: AnnotationPool, window: Int? = nil) {
+        self.pool = pool
+        self.window = max(pool.workers, window ?? 2 * pool.workers)
+    }
+
+    /// Items run on a pool of their own with `workers` threads.
+    public convenience init(workers: Int, window: Int? = nil) {
+        self.init(pool: AnnotationPool(workers: workers), window: window)
     }
 
     /// Queues `work`, then calls `deliver` with every result that is next in order and ready;
     /// waits while the window is full.
     public func submit<E: Error>(_ work: @escaping @Sendable () -> Output, deliver: (Output) throws(E) -> Void) throws(E) {
-        if workers == 1 {
-            try deliver(work())
+        if pool.workers == 1 {
+            try deliver(pool.withTurn { work() })
             return
         }
         condition.lock()
         let index = submitted
         submitted += 1
-        pending.append((index, work))
-        if running < workers {
-            running += 1
-            DispatchQueue.global().async { self.runPending() }
-        }
         condition.unlock()
+        pool.run { [self] in
+            condition.lock()
+            let dropped = index < delivered  // cancelled before it started
+            condition.unlock()
+            guard !dropped else { return }
+            let output = work()
+            condition.lock()
+            if index >= delivered { ready[index] = output }
+            condition.broadcast()
+            condition.unlock()
+        }
         try deliverReady(waitingWhile: { $0.submitted - $0.delivered >= $0.window }, deliver)
     }
 
@@ -52,11 +61,12 @@ public final class OrderedWorkers<Output: Sendable>: @unchecked Sendable {
         try deliverReady(waitingWhile: { $0.delivered < $0.submitted }, deliver)
     }
 
-    /// Drops the items not started yet (after a failure, when their results are not wanted).
+    /// Drops every result not delivered yet, and the items not started (after a failure, when
+    /// their results are not wanted); items running finish, unheard.
     public func cancel() {
         condition.lock()
-        submitted -= pending.count
-        pending.removeAll()
+        delivered = submitted
+        ready = [:]
         condition.unlock()
     }
 
@@ -73,25 +83,6 @@ public final class OrderedWorkers<Output: Sendable>: @unchecked Sendable {
             delivered += 1
             condition.unlock()
             try deliver(output)
-        }
-    }
-
-    /// A worker: runs queued items, oldest first, until none is left.
-    private func runPending() {
-        while true {
-            condition.lock()
-            guard !pending.isEmpty else {
-                running -= 1
-                condition.unlock()
-                return
-            }
-            let (index, work) = pending.removeFirst()
-            condition.unlock()
-            let output = work()
-            condition.lock()
-            ready[index] = output
-            condition.broadcast()
-            condition.unlock()
         }
     }
 }

@@ -30,14 +30,6 @@ public struct PieceAnnotation: Sendable {
         self.conllScheme = conllScheme
     }
 
-    /// The folder (language) to route the next piece with: `folder` for the first piece, the first
-    /// piece's language after it, so a document is never split between two models.
-    public func folder(_ folder: String?) -> String? { Self.routingFolder(folder, firstLanguage: first?.language) }
-
-    /// The folder (language) to route a piece with, given the language of the document's first
-    /// piece (nil for the first piece itself).
-    public static func routingFolder(_ folder: String?, firstLanguage: String?) -> String? { firstLanguage ?? folder }
-
     /// The bytes of an annotated piece for each file, in a stable order; with the first piece they
     /// start with each file's header.
     public mutating func render(_ piece: RoutedDocument) -> [(fileName: String, bytes: [UInt8])] {
@@ -58,5 +50,35 @@ public struct PieceAnnotation: Sendable {
         }
         self.renderer = renderer
         return files
+    }
+}
+
+/// Annotates one document piece by piece as its text is read — the one place that does: every
+/// piece is routed as the language of the first, so a document is never split between two models.
+public struct PieceAnnotator {
+    public let annotator: any DocumentAnnotator
+    /// The document id written in the results.
+    public let id: String
+    /// The inbox sub-folder (language) the document came from, if any.
+    public let folder: String?
+    /// The pool a turn is taken from for each piece; nil when the caller already holds one (a pool thread).
+    public let pool: AnnotationPool?
+    /// The language of the first piece, once annotated.
+    public private(set) var language: String?
+
+    public init(annotator: any DocumentAnnotator, id: String, folder: String?, pool: AnnotationPool?) {
+        self.annotator = annotator
+        self.id = id
+        self.folder = folder
+        self.pool = pool
+    }
+
+    /// Annotates the next piece of the document's text.
+    public mutating func annotate(_ text: String) throws -> RoutedDocument {
+        let (annotator, id, route) = (annotator, id, language ?? folder)
+        let routed = try pool.map { pool in try pool.withTurn { () throws in try annotator.annotateRouted(id: id, text: text, folder: route) } }
+            ?? annotator.annotateRouted(id: id, text: text, folder: route)
+        language = language ?? routed.language
+        return routed
     }
 }

@@ -113,7 +113,8 @@ struct AnnotateCommand: ParsableCommand {
         var collector = SummaryCollector(title: self.inputs.joined(separator: ", "), router: router, formats: formats)
         // Documents are annotated on `workers` threads, short ones several at a time; what each one
         // gives is written on this thread, in input order.
-        let stage = AnnotationStage<Never>(annotator: router, workers: workers, limits: limits)
+        let pool = AnnotationPool(workers: workers)
+        let stage = AnnotationStage<Never>(annotator: router, pool: pool, limits: limits)
         /// Reports, in input order, a problem found while reading the inputs.
         func report(_ body: @escaping () -> Void) { stage.add(step: body) }
         var keys = ResultKeys()
@@ -129,28 +130,27 @@ struct AnnotateCommand: ParsableCommand {
         /// annotated pieces.
         func write(key: String, input: String, source: String, annotated next: () throws -> RoutedDocument?) {
             do {
-                var results = DocumentResultFiles(
-                    PieceAnnotation(id: key, baseName: key, formats: formats, conllScheme: scheme, input: input), sink: sink)
                 var rows: [(fileName: String, bytes: [UInt8])] = []
-                while let routed = try next() {
-                    collector.piece(routed)
-                    progress.advance(tokens: routed.document.tokens.count)
-                    rows += try results.write(routed)
-                }
-                let outputs = results.files.map { file in
+                let written = try DocumentWriter.write(
+                    PieceAnnotation(id: key, baseName: key, formats: formats, conllScheme: scheme, input: input), to: sink,
+                    pieces: next, sinkError: { $0 }, rows: { rows += $0 },
+                    piece: { progress.advance(tokens: $0.document.tokens.count) })
+                guard let written else { return }
+                let outputs = written.files.map { file in
                     ShardManifest.OutputFile(name: file.name, sha256: sink.finish(file.file), bytes: file.file.count)
                 }
-                guard let routed = results.annotation.first, let counts = results.annotation.renderer else { return }
+                let routed = written.first
                 tables.add(key: key, pieces: rows)
                 used[routed.model, default: (routed.language, 0)].count += 1
                 for note in routed.notes where !notes.contains(note) {
                     notes.append(note)
                     warn("\(source): \(note)")
                 }
-                tokens += counts.tokens
-                entities += counts.entities
-                writer?.add(key: key, tokens: counts.tokens, entities: counts.entities, language: routed.language, files: outputs)
-                collector.finished(key, first: routed, tokens: counts.tokens, entities: counts.entities, files: results.files.map(\.name))
+                tokens += written.counts.tokens
+                entities += written.counts.entities
+                writer?.add(
+                    key: key, tokens: written.counts.tokens, entities: written.counts.entities, language: routed.language, files: outputs)
+                collector.finished(key, written)
                 progress.advance(documents: 1)
                 commitBatch(atLeast: 256)
             } catch {
@@ -189,15 +189,12 @@ struct AnnotateCommand: ParsableCommand {
                 }
             } else {
                 report {
-                    var language: String?
+                    var pieceAnnotator = PieceAnnotator(annotator: router, id: key, folder: nil, pool: pool)
                     var next: (() throws -> String?)?
                     write(key: key, input: input, source: source) {
                         if next == nil { next = try stream() }
                         guard let piece = try next?() else { return nil }
-                        let routed = try router.annotate(
-                            id: key, text: piece, folder: PieceAnnotation.routingFolder(nil, firstLanguage: language))
-                        language = language ?? routed.language
-                        return routed
+                        return try pieceAnnotator.annotate(piece)
                     }
                 }
             }

@@ -8,8 +8,6 @@ import MedtagStorage
 struct SummaryCollector {
     private(set) var summary: RunSummary
     private let router: LanguageRouter
-    /// The entities of the document being annotated; counted only if it finishes.
-    private var pending = EntityTally()
 
     /// `formats` are those written: the run's tables among them are linked from the page.
     init(title: String, router: LanguageRouter, formats: [OutputFormat]) {
@@ -18,25 +16,14 @@ struct SummaryCollector {
         self.router = router
     }
 
-    /// Counts the entities of one annotated piece of the current document.
-    mutating func piece(_ routed: RoutedDocument) {
-        pending.add(routed.document.entities)
-    }
-
-    /// The current document finished: `files` are its result files, relative to the page.
-    mutating func finished(_ key: String, first routed: RoutedDocument, tokens: Int, entities: Int, files: [String]) {
-        let lexicon = router.lexiconName(language: routed.language)
-        summary.add(
-            RunSummary.DocumentRow(
-                path: key, tokens: tokens, entities: entities, language: routed.language, model: routed.model, files: files),
-            entities: pending, lexicon: lexicon)
-        for note in routed.notes { summary.note(note) }
-        pending = EntityTally()
+    /// A document finished: `written` says what it held and names its files, relative to the page.
+    mutating func finished<File>(_ key: String, _ written: WrittenDocument<File>) {
+        summary.add(written.summaryRow(path: key), entities: written.found, lexicon: router.lexiconName(language: written.first.language))
+        for note in written.first.notes { summary.note(note) }
     }
 
     /// The current document (or a whole input) was not annotated.
     mutating func refused(_ path: String, reason: String) {
-        pending = EntityTally()
         summary.refuse(path, reason: reason)
     }
 

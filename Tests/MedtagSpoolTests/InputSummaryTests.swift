@@ -18,16 +18,6 @@ struct InputSummaryTests {
         #expect(none.links.isEmpty)
     }
 
-    @Test("a document's row links its files and carries its notes")
-    func documentFilesSitInTheirFolder() {
-        var summary = RunSummary(title: "noche.zip")
-        var document = InputReport.DocumentSummary(path: "a/b/nota.xml", characters: 10, sentences: 1, tokens: 3, entities: 0)
-        document.notes = ["no lexicon"]
-        summary.add(document, files: ["a/b/nota.ann", "a/b/nota.txt"], entities: EntityTally(), lexicon: nil)
-        #expect(summary.documents.first?.files == ["a/b/nota.ann", "a/b/nota.txt"])
-        #expect(summary.notes == ["no lexicon"] && summary.lexicons == ["none": 1])
-    }
-
     @Test("annotate writes summary.html with its results, a shard into the shard's folder")
     func annotateWritesASummary() throws {
         let spool = try TestSpool()

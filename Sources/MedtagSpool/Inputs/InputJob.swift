@@ -66,12 +66,16 @@ struct InputJob: Sendable {
     let version: String
     let jobNumber: Int
     let logger: Logger
-    /// Threads annotating the documents of an archive at once (results are written in archive order).
+    /// Threads annotating the documents of an archive at once, when no ``pool`` is given.
     var documentWorkers = 1
+    /// The process's annotation threads, shared with every other input (results are written in
+    /// archive order); a file read piece by piece takes a turn from it for each piece.
+    var pool: AnnotationPool? = nil
     /// Told of every annotated piece (tokens) and finished document, as they happen.
     var progress: JobProgress? = nil
 
     private var layout: SpoolLayout { area.layout }
+    private var annotationPool: AnnotationPool { pool ?? AnnotationPool(workers: documentWorkers) }
     private var input: FilePath { area.folder.appending(relativePath) }
     private var stagingFolder: FilePath { area.staging.appending("job-\(jobNumber)") }
 
@@ -215,14 +219,15 @@ struct InputJob: Sendable {
                 throw spoolError(error, path: relativePath)
             }
             let source = filePieces(pieces, streamed: document.isStreamed, tally: tally, logger: logger)
+            let pool = annotationPool
             let summary = try annotateAndWrite(
-                annotating(source, documentPath: name, tally: tally), documentPath: name, folder: stagingFolder, tally: tally,
+                annotating(source, documentPath: name, pool: pool, tally: tally), documentPath: name, folder: stagingFolder, tally: tally,
                 logger: logger)
             tally.report.documents.append(summary)
             return
         }
         tally.report.members = InputReport.Members()
-        let stage = AnnotationStage<SpoolError>(annotator: annotator, workers: documentWorkers, limits: configuration.limits)
+        let stage = AnnotationStage<SpoolError>(annotator: annotator, pool: annotationPool, limits: configuration.limits)
         do {
             try processArchive(documents, stage: stage, tally: tally, logger: logger)
             try stage.finish()
@@ -366,25 +371,20 @@ struct InputJob: Sendable {
     /// (`notas/n1.txt` → `notas/n1`).
     static func documentID(_ documentPath: String) -> String { InputKind.documentKey(documentPath) }
 
-    /// Annotates the pieces of one document as `next` gives them, on this thread, every piece as the
-    /// language of the first.
-    private func annotating(_ next: @escaping PieceSource, documentPath: String, tally: Tally) -> AnnotatedSource {
-        let id = Self.documentID(documentPath)
-        let languageFolder = InputJob.languageFolder(relativePath)
-        var language: String?
+    /// Annotates the pieces of one document as `next` gives them, on this thread, with a turn of
+    /// `pool` for each (see ``PieceAnnotator``).
+    private func annotating(_ next: @escaping PieceSource, documentPath: String, pool: AnnotationPool, tally: Tally) -> AnnotatedSource {
+        var pieceAnnotator = PieceAnnotator(
+            annotator: annotator, id: Self.documentID(documentPath), folder: InputJob.languageFolder(relativePath), pool: pool)
         return { () throws(SpoolError) -> RoutedDocument? in
             guard let text = try next() else { return nil }
             let annotated: RoutedDocument
             do {
-                annotated = try tally.time("annotate") {
-                    try annotator.annotateRouted(
-                        id: id, text: text, folder: PieceAnnotation.routingFolder(languageFolder, firstLanguage: language))
-                }
+                annotated = try tally.time("annotate") { try pieceAnnotator.annotate(text) }
             } catch {
                 throw SpoolError(stage: .annotate, path: documentPath, reason: "annotation failed: \(error)", disposition: .rejected)
             }
             for timing in annotated.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
-            language = language ?? annotated.language
             return annotated
         }
     }
@@ -401,36 +401,29 @@ struct InputJob: Sendable {
         _ next: AnnotatedSource, documentPath: String, folder: FilePath, holdRows: Bool = false, tally: Tally, logger: Logger
     ) throws(SpoolError) -> InputReport.DocumentSummary {
         let id = Self.documentID(documentPath)
-        var results = DocumentResultFiles(
-            PieceAnnotation(id: id, baseName: id, formats: configuration.formats, input: relativePath), sink: StagingSink(folder: folder))
-        defer { for file in results.files { file.file.close() } }
         var heldRows: [(fileName: String, bytes: [UInt8])] = []
-        var found = EntityTally()
-        while let annotated = try next() {
-            try tally.time("write") { () throws(SpoolError) in
-                let rows = try results.write(annotated)
-                if holdRows {
-                    heldRows += rows
-                } else {
-                    try tally.tables?.append(rows)
-                }
-            }
-            found.add(annotated.document.entities)
-            progress?.annotated(0, annotated.document.tokens.count)
-        }
+        let written = try DocumentWriter.write(
+            PieceAnnotation(id: id, baseName: id, formats: configuration.formats, input: relativePath), to: StagingSink(folder: folder),
+            pieces: next, sinkError: { $0 },
+            rows: { (rows) throws(SpoolError) in
+                if holdRows { heldRows += rows } else { try tally.tables?.append(rows) }
+            },
+            piece: { progress?.annotated(0, $0.document.tokens.count) })
+        defer { for file in written?.files ?? [] { file.file.close() } }
         try tally.time("write") { () throws(SpoolError) in try tally.tables?.append(heldRows) }
-        let document = results.annotation
-        guard let first = document.first, let renderer = document.renderer else {
+        guard let written else {
             throw SpoolError(stage: .decode, path: documentPath, reason: "the file is empty", disposition: .rejected)
         }
-        let fileNames = results.files.map(\.name)
+        tally.ms["write", default: 0] += written.writeMilliseconds
+        let first = written.first
         var summary = InputReport.DocumentSummary(
-            path: documentPath, characters: renderer.characters, sentences: renderer.sentences,
-            tokens: renderer.tokens, entities: renderer.entities)
+            path: documentPath, characters: written.counts.characters, sentences: written.counts.sentences,
+            tokens: written.counts.tokens, entities: written.counts.entities)
         summary.language = first.language
         summary.languageSource = first.languageSource.rawValue
         summary.model = first.model.isEmpty ? nil : first.model
         summary.notes = first.notes.isEmpty ? nil : first.notes
+        summary.note = written.emptyReason
         if first.languageSource == .detected || !first.notes.isEmpty {
             // Per document: debug, so an archive of many notes logs one line (the input's) at info.
             logger.debug(
@@ -440,19 +433,12 @@ struct InputJob: Sendable {
                     "medtag.source": "\(first.languageSource.rawValue)", "medtag.model": "\(first.model)",
                 ])
         }
-        if renderer.entities == 0 {
-            let note: String
-            if document.onlyWhitespace {
-                note = "empty text: nothing to annotate"
-            } else if renderer.tokens == 0 {
-                note = "no tokens found in the text"
-            } else {
-                note = "the model found no drug, compound or protein in \(renderer.tokens) tokens"
-            }
-            summary.note = note
+        if let note = written.emptyReason {
             logger.debug("document yielded no entity", metadata: ["medtag.document": "\(documentPath)", "medtag.reason": "\(note)"])
         }
-        tally.summary.add(summary, files: fileNames, entities: found, lexicon: annotator.lexiconName(language: first.language))
+        tally.summary.add(
+            written.summaryRow(path: documentPath), entities: written.found, lexicon: annotator.lexiconName(language: first.language))
+        for note in first.notes { tally.summary.note(note) }
         progress?.annotated(1, 0)
         return summary
     }

@@ -19,18 +19,6 @@ public struct JobProgress: Sendable {
     }
 }
 
-extension RunSummary {
-    /// Counts a document of an input: `files` are its result files, relative to the input's result folder.
-    mutating func add(_ document: InputReport.DocumentSummary, files: [String], entities: EntityTally, lexicon: String?) {
-        add(
-            DocumentRow(
-                path: document.path, tokens: document.tokens, entities: document.entities, language: document.language,
-                model: document.model, files: files, note: document.note),
-            entities: entities, lexicon: lexicon)
-        for note in document.notes ?? [] { self.note(note) }
-    }
-}
-
 extension DocumentAnnotator {
     /// The name of the lexicon folder that gives codes to documents of `language`; nil when none does.
     public func lexiconName(language: String) -> String? {

@@ -48,6 +48,7 @@ public enum Ingest {
         defer { area.release() }
         let runLog = RunLog(folder: configuration.logDirectory ?? layout.outbox.appending("logs"))
         var results: [JobResult] = []
+        let pool = AnnotationPool(workers: configuration.workers)
         func record(_ result: JobResult) {
             do { try runLog.append(result.record) } catch {
                 logger.error("cannot append to the daily log", metadata: ["medtag.error": "\(error)"])
@@ -59,7 +60,7 @@ public enum Ingest {
         func process(_ name: String) {
             var job = InputJob(
                 relativePath: name, area: area, configuration: configuration, annotator: annotator, version: version,
-                jobNumber: results.count + 1, logger: logger, documentWorkers: configuration.workers)
+                jobNumber: results.count + 1, logger: logger, pool: pool)
             job.progress = progress
             let result = job.run()
             if result.outcome == .retry { area.returnToInbox(name, logger: logger) }
