@@ -113,10 +113,9 @@ struct AnnotateCommand: ParsableCommand {
         var collector = SummaryCollector(title: self.inputs.joined(separator: ", "), router: router, formats: formats)
         // Documents are annotated on `workers` threads, short ones several at a time; what each one
         // gives is written on this thread, in input order.
-        let pool = AnnotationPool(workers: workers)
-        let stage = AnnotationStage<Never>(annotator: router, pool: pool, limits: limits)
+        let run = InputRun<Never>(annotator: router, pool: AnnotationPool(workers: workers), limits: limits)
         /// Reports, in input order, a problem found while reading the inputs.
-        func report(_ body: @escaping () -> Void) { stage.add(step: body) }
+        func report(_ body: @escaping () -> Void) { run.step(body) }
         var keys = ResultKeys()
         // Result files appear a batch of documents at a time, with one flush to disk per batch.
         let sink = FolderSink(folder: writer?.folder ?? outURL)
@@ -161,51 +160,43 @@ struct AnnotateCommand: ParsableCommand {
                 writer?.fail(key: key, reason: "\(error)")
             }
         }
-        /// Annotates one document: on a worker thread when `document` is given, else piece by piece on
-        /// this thread as `stream` reads it (a text too large to hold at once).
-        func annotateOne(
-            key: String, input: String, source: String, document: InputDocument?,
-            stream: @escaping () throws -> () throws -> String? = { { nil } }
-        ) {
-            if let shard, !shard.owns(key) { return }
-            documentCount += 1
-            // Two documents with one key (`a/nota.txt` and `b/nota.txt` named on the command line,
-            // or `nota.txt` and `nota.xml`) would write the same files: the second is refused.
-            if let first = keys.claim(key, by: source) {
-                report {
-                    failures += 1
-                    collector.refused(key, reason: "its results would overwrite those of \(first)")
-                    warn("\(source): its results would overwrite those of \(first) (both are `\(key)`); annotate it into another --out folder")
-                }
-                return
-            }
-            if let document {
-                stage.add(document, id: key, folder: nil) { outcome in
-                    var pieces: ArraySlice<RoutedDocument>?
-                    write(key: key, input: input, source: source) {
-                        if pieces == nil { pieces = try outcome.pieces.get()[...] }
-                        return pieces?.popFirst()
-                    }
-                }
-            } else {
-                report {
-                    var pieceAnnotator = PieceAnnotator(annotator: router, id: key, folder: nil, pool: pool)
-                    var next: (() throws -> String?)?
-                    write(key: key, input: input, source: source) {
-                        if next == nil { next = try stream() }
-                        guard let piece = try next?() else { return nil }
-                        return try pieceAnnotator.annotate(piece)
-                    }
-                }
-            }
-        }
         for (number, input) in inputs.enumerated() {
             defer { progress.setFraction(Double(number + 1) / Double(inputs.count)) }
             let path = input.path.string
+            let isArchive = InputKind(fileName: input.path.fileName) == .archive
             // Each member of an archive is a document, keyed and named <archive>/<member path without extension>.
             let archiveKey = FilePath(input.baseName).removingLastComponent().appending(input.path.fileName).string
-            /// Reports an input that cannot be read at all, as the daemon refuses it.
-            func refuse(_ key: String, _ error: IngestError) {
+            /// The key a document is written under; nil when it is not this run's to write.
+            func admit(_ document: InputDocument) -> String? {
+                let key = isArchive ? archiveKey + "/" + document.key : input.baseName
+                if let shard, !shard.owns(key) { return nil }
+                documentCount += 1
+                // Two documents with one key (`a/nota.txt` and `b/nota.txt` named on the command line,
+                // or `nota.txt` and `nota.xml`) would write the same files: the second is refused.
+                if let first = keys.claim(key, by: source(document)) {
+                    report {
+                        failures += 1
+                        collector.refused(key, reason: "its results would overwrite those of \(first)")
+                        warn(
+                            "\(source(document)): its results would overwrite those of \(first) (both are `\(key)`); annotate it into another --out folder")
+                    }
+                    return nil
+                }
+                return key
+            }
+            func source(_ document: InputDocument) -> String { isArchive ? "\(path): \(document.shownPath)" : path }
+            let reading = run.add(input.path, folder: nil, admit: admit) { event in
+                switch event {
+                case .refused(let member, let reason):
+                    collector.refused(archiveKey + "/" + member, reason: reason)
+                    warn("\(path): member \(member) refused: \(reason)")
+                case .document(let document):
+                    write(key: document.id, input: input.input, source: source(document.document)) { try document.next() }
+                }
+            }
+            if let error = reading.error, reading.kind == nil || isArchive || shard?.owns(input.baseName) != false {
+                // The input cannot be read at all (or an archive stops short): reported as the daemon refuses it.
+                let key = isArchive ? archiveKey : input.baseName
                 documentCount += 1
                 report {
                     failures += 1
@@ -214,52 +205,8 @@ struct AnnotateCommand: ParsableCommand {
                     writer?.fail(key: key, reason: error.description)
                 }
             }
-            let documents: InputDocuments
-            do throws(IngestError) { documents = try InputDocuments(path: input.path, limits: limits) } catch {
-                refuse(InputKind(fileName: input.path.fileName) == .archive ? archiveKey : input.baseName, error)
-                continue
-            }
-            guard documents.kind == .archive else {
-                if let shard, !shard.owns(input.baseName) { continue }  // not read: another shard's
-                let document: InputDocument
-                do throws(IngestError) {
-                    guard case .document(let one)? = try documents.next() else { continue }
-                    document = one
-                } catch {
-                    refuse(input.baseName, error)
-                    continue
-                }
-                let key = input.baseName
-                if document.isStreamed, document.size > pieceSize {
-                    // Plain text of several pieces is read piece by piece on this thread: only two pieces
-                    // of it are in memory at a time.
-                    annotateOne(key: key, input: input.input, source: path, document: nil) {
-                        let pieces = try document.pieces(limits: limits)
-                        return { try pieces.next() }
-                    }
-                } else {
-                    annotateOne(key: key, input: input.input, source: path, document: document)
-                }
-                continue
-            }
-            do throws(IngestError) {
-                while let entry = try documents.next() {
-                    switch entry {
-                    case .refused(let member, let reason):
-                        report {
-                            collector.refused(archiveKey + "/" + member, reason: reason)
-                            warn("\(path): member \(member) refused: \(reason)")
-                        }
-                    case .document(let document):
-                        let key = archiveKey + "/" + document.key
-                        annotateOne(key: key, input: input.input, source: "\(path): \(document.shownPath)", document: document)
-                    }
-                }
-            } catch {
-                refuse(archiveKey, error)
-            }
         }
-        stage.finish()
+        run.finish()
         commitBatch(atLeast: 1)
         if let commitError { throw commitError }
         if let writer {

@@ -194,48 +194,34 @@ struct InputJob: Sendable {
 
     // MARK: Reading and annotating
 
+    /// Reads the input through an ``InputRun`` and writes each of its documents, in order: a file
+    /// is one document (its failure fails the input), an archive's members are documents (a
+    /// member that cannot be read or annotated is refused alone, in the report).
     private func process(name: String, tally: Tally, logger: Logger) throws(SpoolError) {
         tally.bytes = (try? Sys.lstat(input)).map { Int($0.st_size) } ?? 0
-        let limits = configuration.limits
-        let documents: InputDocuments
-        do {
-            documents = try tally.time("read") { () throws(IngestError) in try InputDocuments(path: input, limits: limits) }
-        } catch {
-            throw spoolError(error, path: relativePath)
-        }
-        guard documents.kind == .archive else {
-            // A file is one document, annotated on this thread as its pieces are read.
-            let next: InputEntry?
-            do { next = try tally.time("read") { () throws(IngestError) in try documents.next() } } catch {
-                throw spoolError(error, path: relativePath)
-            }
-            guard case .document(let document) = next else { return }
-            let pieces: DocumentPieces
-            do {
-                pieces = try tally.time(document.isStreamed ? "read" : "decode") { () throws(IngestError) in
-                    try document.pieces(limits: limits)
+        let run = InputRun<SpoolError>(annotator: annotator, pool: annotationPool, limits: configuration.limits)
+        let languageFolder = InputJob.languageFolder(relativePath)
+        let reading: InputReading
+        do throws(SpoolError) {
+            reading = try run.add(input, folder: languageFolder, admit: { Self.documentID($0.path) }) { (event) throws(SpoolError) in
+                switch event {
+                case .refused(let path, let reason): refuse(path, reason: reason, tally: tally, logger: logger)
+                case .document(let document) where document.isMember: try writeMember(document, tally: tally, logger: logger)
+                case .document(let document):
+                    tally.report.documents.append(try writeDocument(document, name: name, tally: tally, logger: logger))
                 }
-            } catch {
-                throw spoolError(error, path: relativePath)
             }
-            let source = filePieces(pieces, streamed: document.isStreamed, tally: tally, logger: logger)
-            let pool = annotationPool
-            let summary = try annotateAndWrite(
-                annotating(source, documentPath: name, pool: pool, tally: tally), documentPath: name, folder: stagingFolder, tally: tally,
-                logger: logger)
-            tally.report.documents.append(summary)
-            return
-        }
-        tally.report.members = InputReport.Members()
-        let stage = AnnotationStage<SpoolError>(annotator: annotator, pool: annotationPool, limits: configuration.limits)
-        do {
-            try processArchive(documents, stage: stage, tally: tally, logger: logger)
-            try stage.finish()
+            if let error = reading.error { throw spoolError(error, path: relativePath) }
+            try run.finish()
         } catch {
-            stage.cancel()
+            run.cancel()
             throw error
         }
-        tally.report.members?.read = documents.membersRead
+        for (stage, ms) in run.milliseconds { tally.ms[stage, default: 0] += ms }
+        if reading.kind == .archive {
+            if tally.report.members == nil { tally.report.members = InputReport.Members() }
+            tally.report.members?.read = reading.membersRead
+        }
     }
 
     /// The spool's error for an input (or member) that cannot be read: rejected, unless a passing
@@ -250,30 +236,42 @@ struct InputJob: Sendable {
         return SpoolError(stage: stage, path: path, reason: error.reason, errno: error.errno, disposition: error.errno == nil ? .rejected : nil)
     }
 
-    /// The pieces of a file's document as the daemon annotates them, timed. A file read in pieces
-    /// (`streamed`) records its progress on the input, and one of many pieces says how far it is,
-    /// every tenth of the way, so a long one is not silent.
-    private func filePieces(_ pieces: DocumentPieces, streamed: Bool, tally: Tally, logger: Logger) -> PieceSource {
-        let path = relativePath
-        let size = pieces.size
-        let reportsProgress = streamed && size >= 20 * configuration.pieceBytes
+    /// The spool's error for a document that gave no annotation.
+    private func spoolError(_ failure: AnnotatedDocument.Failure, path: String, shownPath: String) -> SpoolError {
+        switch failure {
+        case .unreadable(let error): spoolError(error, path: shownPath)
+        case .annotation(let error):
+            SpoolError(stage: .annotate, path: path, reason: "annotation failed: \(error)", disposition: .rejected)
+        }
+    }
+
+    /// The annotated pieces of `document`, with its timings counted; a file read in pieces records
+    /// its progress on the input, and one of many pieces says how far it is, every tenth of the
+    /// way, so a long one is not silent.
+    private func pieces(_ document: RunDocument, path: String, shownPath: String, tally: Tally, logger: Logger) -> AnnotatedSource {
+        tally.ms["decode", default: 0] += document.decodeMilliseconds
+        tally.ms["annotate", default: 0] += document.annotateMilliseconds
+        let size = document.document.size
+        let reportsProgress = document.isStreamed && size >= 20 * configuration.pieceBytes
         var reported = 0
-        return { () throws(SpoolError) -> String? in
-            let piece: String?
-            do throws(IngestError) { piece = try tally.time("read") { () throws(IngestError) in try pieces.next() } } catch {
-                throw spoolError(error, path: path)
+        return { () throws(SpoolError) -> RoutedDocument? in
+            let piece: RoutedDocument?
+            do throws(AnnotatedDocument.Failure) { piece = try document.next() } catch {
+                throw spoolError(error, path: path, shownPath: shownPath)
             }
-            guard piece != nil, streamed else { return piece }
-            recordProgress(tally, read: pieces.bytesDecoded)
+            guard let piece else { return nil }
+            for timing in piece.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
+            guard document.isStreamed else { return piece }
+            let decoded = document.bytesDecoded
+            recordProgress(tally, read: decoded)
             if reportsProgress {
-                let tenths = 10 * pieces.bytesDecoded / max(size, 1)
+                let tenths = 10 * decoded / max(size, 1)
                 if tenths > reported, tenths < 10 {
                     reported = tenths
                     logger.info(
                         "annotating a large input",
                         metadata: [
-                            "medtag.progress": "\(tenths * 10)%", "medtag.read_bytes": "\(pieces.bytesDecoded)",
-                            "medtag.bytes": "\(size)",
+                            "medtag.progress": "\(tenths * 10)%", "medtag.read_bytes": "\(decoded)", "medtag.bytes": "\(size)",
                         ])
                 }
             }
@@ -281,113 +279,48 @@ struct InputJob: Sendable {
         }
     }
 
-    /// What became of one archive member, handed back in archive order by the ``AnnotationStage``.
-    enum MemberResult {
-        case refused(path: String, reason: String)
-        /// A document decoded and annotated (or refused for its text) on a worker thread.
-        case document(AnnotatedMember)
+    /// Writes the one document of a file input; any failure fails the input.
+    private func writeDocument(_ document: RunDocument, name: String, tally: Tally, logger: Logger) throws(SpoolError) -> InputReport.DocumentSummary {
+        try annotateAndWrite(
+            pieces(document, path: name, shownPath: relativePath, tally: tally, logger: logger), documentPath: name,
+            folder: stagingFolder, tally: tally, logger: logger)
     }
 
-    /// An archive member as a worker left it: its annotated pieces, or why it is refused.
-    struct AnnotatedMember {
-        /// The member as shown in the report (`outer.zip/inner.tar/a.txt`).
-        var shownPath: String
-        /// Its path inside the input, which names its results.
-        var fullPath: String
-        var depth: Int
-        /// Bytes of the outer archive read when the member was, for the progress record.
-        var bytesRead: Int
-        var pieces: Result<[RoutedDocument], SpoolError>
-        var ms: [String: Double]
+    /// Records an archive member that is not annotated: in the report and on the summary page.
+    private func refuse(_ path: String, reason: String, tally: Tally, logger: Logger) {
+        if tally.report.members == nil { tally.report.members = InputReport.Members() }
+        tally.report.refused.append(InputReport.Refusal(path: path, reason: reason))
+        tally.report.members?.refused += 1
+        tally.summary.refuse(path, reason: reason)
+        // One line per member at debug; the input's line counts them (`medtag.refused`), the report lists them.
+        logger.debug("archive member refused", metadata: ["medtag.member": "\(path)", "medtag.reason": "\(reason)"])
     }
 
-    /// Reads an archive's documents (see ``InputDocuments``) into `stage`, which decodes and
-    /// annotates them on its workers; every outcome, refusals included, is written in archive order
-    /// by ``write(_:tally:logger:)``.
-    private func processArchive(
-        _ documents: InputDocuments, stage: AnnotationStage<SpoolError>, tally: Tally, logger: Logger
-    ) throws(SpoolError) {
-        let languageFolder = InputJob.languageFolder(relativePath)
-        while true {
-            let entry: InputEntry?
-            do { entry = try tally.time("read") { () throws(IngestError) in try documents.next() } } catch {
-                throw spoolError(error, path: relativePath)
-            }
-            switch entry {
-            case nil: return
-            case .refused(let path, let reason):
-                try stage.add { () throws(SpoolError) in try write(.refused(path: path, reason: reason), tally: tally, logger: logger) }
-            case .document(let document):
-                try stage.add(document, id: document.key, folder: languageFolder) { (outcome) throws(SpoolError) in
-                    let pieces = outcome.pieces.mapError { failure -> SpoolError in
-                        switch failure {
-                        case .unreadable(let error): spoolError(error, path: document.shownPath)
-                        case .annotation(let error):
-                            SpoolError(stage: .annotate, path: document.path, reason: "annotation failed: \(error)", disposition: .rejected)
-                        }
-                    }
-                    let member = AnnotatedMember(
-                        shownPath: document.shownPath, fullPath: document.path, depth: document.depth,
-                        bytesRead: document.inputBytesRead, pieces: pieces,
-                        ms: ["decode": outcome.decodeMilliseconds, "annotate": outcome.annotateMilliseconds])
-                    try write(.document(member), tally: tally, logger: logger)
-                }
-            }
+    /// Writes an archive member's results, or refuses it alone when it cannot be read or annotated.
+    private func writeMember(_ member: RunDocument, tally: Tally, logger: Logger) throws(SpoolError) {
+        if tally.report.members == nil { tally.report.members = InputReport.Members() }
+        let document = member.document
+        var next = pieces(member, path: document.path, shownPath: document.shownPath, tally: tally, logger: logger)
+        // A member's pieces were annotated on the pool: take them all first, so a failure refuses
+        // the member before any of its files is written.
+        var routed: [RoutedDocument] = []
+        do {
+            while let piece = try next() { routed.append(piece) }
+        } catch {
+            refuse(document.shownPath, reason: error.reason, tally: tally, logger: logger)
+            return
         }
-    }
-
-    /// Writes what became of one archive member: a refusal in the report, or the document's results.
-    private func write(_ result: MemberResult, tally: Tally, logger: Logger) throws(SpoolError) {
-        switch result {
-        case .refused(let path, let reason):
-            tally.report.refused.append(InputReport.Refusal(path: path, reason: reason))
-            tally.report.members?.refused += 1
-            tally.summary.refuse(path, reason: reason)
-            // One line per member at debug; the input's line counts them (`medtag.refused`), the report lists them.
-            logger.debug("archive member refused", metadata: ["medtag.member": "\(path)", "medtag.reason": "\(reason)"])
-        case .document(let member):
-            for (stage, ms) in member.ms { tally.ms[stage, default: 0] += ms }
-            let routed: [RoutedDocument]
-            switch member.pieces {
-            case .failure(let error):
-                try write(.refused(path: member.shownPath, reason: error.reason), tally: tally, logger: logger)
-                return
-            case .success(let pieces): routed = pieces
-            }
-            for piece in routed {
-                for timing in piece.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
-            }
-            var next = routed[...]
-            let summary = try annotateAndWrite(
-                { () throws(SpoolError) in next.popFirst() }, documentPath: member.fullPath, folder: stagingFolder, holdRows: true,
-                tally: tally, logger: logger)
-            tally.report.documents.append(summary)
-            tally.report.members?.annotated += 1
-            if member.depth == 0 { recordProgress(tally, read: member.bytesRead) }
-        }
+        var held = routed[...]
+        next = { () throws(SpoolError) in held.popFirst() }
+        let summary = try annotateAndWrite(next, documentPath: document.path, folder: stagingFolder, holdRows: true, tally: tally, logger: logger)
+        tally.report.documents.append(summary)
+        tally.report.members?.annotated += 1
+        if document.depth == 0 { recordProgress(tally, read: document.inputBytesRead) }
     }
 
     /// A document's id, and its result files' name: its path inside the input without the extension
     /// (`notas/n1.txt` → `notas/n1`).
     static func documentID(_ documentPath: String) -> String { InputKind.documentKey(documentPath) }
-
-    /// Annotates the pieces of one document as `next` gives them, on this thread, with a turn of
-    /// `pool` for each (see ``PieceAnnotator``).
-    private func annotating(_ next: @escaping PieceSource, documentPath: String, pool: AnnotationPool, tally: Tally) -> AnnotatedSource {
-        var pieceAnnotator = PieceAnnotator(
-            annotator: annotator, id: Self.documentID(documentPath), folder: InputJob.languageFolder(relativePath), pool: pool)
-        return { () throws(SpoolError) -> RoutedDocument? in
-            guard let text = try next() else { return nil }
-            let annotated: RoutedDocument
-            do {
-                annotated = try tally.time("annotate") { try pieceAnnotator.annotate(text) }
-            } catch {
-                throw SpoolError(stage: .annotate, path: documentPath, reason: "annotation failed: \(error)", disposition: .rejected)
-            }
-            for timing in annotated.timings { tally.ms["annotate.\(timing.stage)", default: 0] += timing.milliseconds }
-            return annotated
-        }
-    }
 
     /// Writes one document, annotated piece by piece as `next` gives it, into `folder` as it goes,
     /// and its rows into the input's tables.

@@ -6,9 +6,6 @@ import MedtagPipeline
 import MedtagText
 import SystemPackage
 
-/// Gives a document's text one piece at a time; nil once the text is used up.
-typealias PieceSource = () throws(SpoolError) -> String?
-
 /// Gives a document's annotated pieces one at a time; nil once the document is used up.
 typealias AnnotatedSource = () throws(SpoolError) -> RoutedDocument?
 
