@@ -31,9 +31,11 @@ public final class AnnotationPool: @unchecked Sendable {
         queue.append(work)
         if threads < workers, idle == 0 {
             threads += 1
-            let thread = Thread { [self] in loop() }
-            thread.name = "medtag-annotate"
-            thread.start()
+            Thread { [self] in
+                // Shown by `top -H` and in /proc (15 characters at most).
+                Thread.current.name = "medtag-annotate"
+                loop()
+            }.start()
         }
         condition.broadcast()
         condition.unlock()
