@@ -66,16 +66,13 @@ struct InputJob: Sendable {
     let version: String
     let jobNumber: Int
     let logger: Logger
-    /// Threads annotating the documents of an archive at once, when no ``pool`` is given.
-    var documentWorkers = 1
     /// The process's annotation threads, shared with every other input (results are written in
     /// archive order); a file read piece by piece takes a turn from it for each piece.
-    var pool: AnnotationPool? = nil
+    let pool: AnnotationPool
     /// Told of every annotated piece (tokens) and finished document, as they happen.
     var progress: JobProgress? = nil
 
     private var layout: SpoolLayout { area.layout }
-    private var annotationPool: AnnotationPool { pool ?? AnnotationPool(workers: documentWorkers) }
     private var input: FilePath { area.folder.appending(relativePath) }
     private var stagingFolder: FilePath { area.staging.appending("job-\(jobNumber)") }
 
@@ -199,7 +196,7 @@ struct InputJob: Sendable {
     /// member that cannot be read or annotated is refused alone, in the report).
     private func process(name: String, tally: Tally, logger: Logger) throws(SpoolError) {
         tally.bytes = (try? Sys.lstat(input)).map { Int($0.st_size) } ?? 0
-        let run = InputRun<SpoolError>(annotator: annotator, pool: annotationPool, limits: configuration.limits)
+        let run = InputRun<SpoolError>(annotator: annotator, pool: pool, limits: configuration.limits)
         let languageFolder = InputJob.languageFolder(relativePath)
         let reading: InputReading
         do throws(SpoolError) {

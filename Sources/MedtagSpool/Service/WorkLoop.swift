@@ -27,6 +27,10 @@ struct WorkLoop {
     let continuation: AsyncStream<SpoolService.Event>.Continuation
     private let runLog: RunLog
     private let retention = RetentionSchedule()
+    /// The daemon's annotation threads, shared by every input in flight: `workers` documents
+    /// annotated at once in all. A reload that changes `workers` starts a new pool; inputs already
+    /// running finish on the old one.
+    private var pool: AnnotationPool
 
     /// Inbox paths to look at, in order, without duplicates. `ready` ones were renamed into the inbox
     /// (complete by convention); the others are claimed once unchanged for `settle_time`, so a file
@@ -88,6 +92,7 @@ struct WorkLoop {
         self.continuation = continuation
         self.runLog = RunLog(folder: configuration.logDirectory ?? area.layout.outbox.appending("logs"))
         self.nextRescan = Clock.monotonic + configuration.rescanInterval
+        self.pool = AnnotationPool(workers: configuration.workers)
     }
 
     var queuedCount: Int { pending.count - pendingHead + claimed.count + settling.count }
@@ -307,7 +312,7 @@ struct WorkLoop {
         inFlight.insert(path)
         let job = InputJob(
             relativePath: path, area: area, configuration: configuration, annotator: annotator, version: settings.version,
-            jobNumber: jobNumber, logger: logger, documentWorkers: configuration.workers)
+            jobNumber: jobNumber, logger: logger, pool: pool)
         let continuation = self.continuation
         DispatchQueue.global(qos: .userInitiated).async {
             continuation.yield(.finished(job.run()))
@@ -382,6 +387,7 @@ struct WorkLoop {
                 next.spool = configuration.spool
                 next.instance = configuration.instance
             }
+            if next.workers != pool.workers { pool = AnnotationPool(workers: next.workers) }
             configuration = next
             annotator = reloaded.annotator
             logger.info("reloaded", metadata: ["medtag.workers": "\(next.workers)", "medtag.formats": "\(next.formats.map(\.rawValue))"])
