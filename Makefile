@@ -74,7 +74,7 @@ SYSUSERSDIR   ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR   ?= $(PREFIX)/lib/tmpfiles.d
 STATIC_BUILD  := .build-static
 STATIC_BIN    := $(STATIC_BUILD)/release/medtag
-MODELS        := es-pharmaconer-bilstm-crf es-pharmaconer-fast es-pharmaconer-gazetteer en-biomed-bilstm-crf lexicon
+MODELS        := es-pharmaconer-bilstm-crf es-pharmaconer-ensemble es-pharmaconer-gazetteer en-biomed-bilstm-crf lexicon
 
 .PHONY: static-binary man
 static-binary: deps

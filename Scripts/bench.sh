@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 DEV=${DEV:-$CORPORA/pharmaconer/dev}
 # The Spanish neural models, each against the same model in PyTorch.
-MODELS=${MODELS:-${MODEL:-Models/es-pharmaconer-bilstm-crf Models/es-pharmaconer-fast Models/es-pharmaconer-contextual}}
+MODELS=${MODELS:-${MODEL:-Models/es-pharmaconer-bilstm-crf Models/es-pharmaconer-ensemble Models/es-pharmaconer-contextual}}
 PY=training/.venv/bin/python
 if ! "$PY" -c "import torch, safetensors, numpy" 2>/dev/null; then
   python3 -m venv training/.venv

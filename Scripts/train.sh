@@ -1,39 +1,40 @@
 #!/usr/bin/env bash
-# Trains the Spanish Bi-LSTM-CRF end to end and writes Models/es-pharmaconer-bilstm-crf (one
-# network, the default) and Models/es-pharmaconer-ensemble (two networks averaged), and, with
-# LM_RUNS, Models/es-pharmaconer-contextual.
+# Trains the Spanish Bi-LSTM-CRF end to end and writes Models/es-pharmaconer-bilstm-crf (the first
+# of RUNS alone, the default) and Models/es-pharmaconer-ensemble (all of RUNS, emissions averaged),
+# and, with STUDENT or LM_RUNS, Models/es-pharmaconer-distilled or Models/es-pharmaconer-contextual.
 #   data: medtag convert (BMEWO-V CoNLL) + medtag tokenize (fastText corpus: all of raw-es), so
 #   training sees exactly the runtime's tokens; fastText skip-gram; RUNS trained two at a time
-#   (1 thread each), CardioCCC drug mentions as an auxiliary output; export of the emission-averaged
-#   ensemble with the document-consistency step.
-#   Distillation: the ensemble labels unlabelled Spanish clinical text (raw-es's case reports, less
-#   every document sharing text with a labelled one: training/distil.py), and one network, STUDENT,
-#   learns from the gold documents and those labels (a share of them each epoch). It is the
-#   default model: as fast as one network, more accurate than one trained on gold alone (see the
-#   model card's cross-validation table).
+#   (1 thread each), CardioCCC drug mentions as an auxiliary output; export with the
+#   document-consistency step.
+#   STUDENT (empty by default): distillation. The ensemble labels unlabelled Spanish clinical text
+#   (raw-es's case reports, less every document sharing text with a labelled one:
+#   training/distil.py), and one network learns from the gold documents and those labels (as many
+#   silver tokens as gold ones each epoch), e.g. STUDENT="distil-3:3:--tune-words,--aux,$AUX".
+#   Cross-validated, it scored below one network trained on gold alone (see the model card), so it
+#   does not ship.
 #   LM_RUNS (empty by default) trains networks that also read contextual character language models
 #   (training/charlm.py: a forward and a backward character LSTM trained on raw-es and the
 #   PharmaCoNER train texts) and exports them as es-pharmaconer-contextual; see the model card for
 #   what they measured.
 # SPLIT=all (the default, what ships): every labelled document (PharmaCoNER train + dev, 750), no
 #   document held out, each network trained for a fixed number of epochs (FINAL_EPOCHS for RUNS,
-#   STUDENT_EPOCHS for the student: the median best epoch over the folds of `make cv`) and its last
+#   STUDENT_EPOCHS for a student: the median best epoch over the folds of `make cv`) and its last
 #   epoch kept; dev is then part of training and is not scored.
 # SPLIT=train: train only, early stopping on every 10th training document, EPOCHS at most; the
 #   models' dev figure is printed at the end and `medtag evaluate run --gold DEV` reproduces it.
 # Interrupted runs resume from their last epoch (training/work/runs[-all]/NAME/last.pt).
 # Environment: MEDTAG_CORPORA, SPLIT, RUNS, STUDENT, LM_RUNS, EPOCHS, FINAL_EPOCHS, STUDENT_EPOCHS,
-# OUT, OUT_ENSEMBLE, OUT_CONTEXTUAL, LM_EPOCHS.
+# OUT, OUT_ENSEMBLE, OUT_STUDENT, OUT_CONTEXTUAL, LM_EPOCHS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 PHARMA=$CORPORA/pharmaconer
 RAW=$CORPORA/raw-es
 AUX=$CORPORA/aux-es/cardioccc-farmaco.conll
-# Networks: NAME:SEED:FLAGS (flags joined with commas). The ensemble is all of RUNS (two networks
-# with the auxiliary CardioCCC output); the default model is STUDENT, taught by the ensemble.
+# Networks: NAME:SEED:FLAGS (flags joined with commas). The default model is the first of RUNS; the
+# ensemble is all of them (two networks with the auxiliary CardioCCC output).
 RUNS=${RUNS:-"aux-3:3:--tune-words,--aux,$AUX aux-4:4:--tune-words,--aux,$AUX"}
-STUDENT=${STUDENT:-"distil-3:3:--tune-words,--aux,$AUX"}
+STUDENT=${STUDENT:-}
 # Networks that read the character language models' states too, e.g.
 # LM_RUNS="lm-aux-3:3:--tune-words,--aux,$AUX,--charlm,work/charlm lm-aux-4:4:..."
 LM=work/charlm
@@ -43,9 +44,10 @@ SPLIT=${SPLIT:-all}
 SCHEME=${SCHEME:-bmewov}
 EPOCHS=${EPOCHS:-16}
 FINAL_EPOCHS=${FINAL_EPOCHS:-13}
-STUDENT_EPOCHS=${STUDENT_EPOCHS:-13}
+STUDENT_EPOCHS=${STUDENT_EPOCHS:-8}
 OUT=$(realpath -m "${OUT:-Models/es-pharmaconer-bilstm-crf}")
 OUT_ENSEMBLE=$(realpath -m "${OUT_ENSEMBLE:-Models/es-pharmaconer-ensemble}")
+OUT_STUDENT=$(realpath -m "${OUT_STUDENT:-Models/es-pharmaconer-distilled}")
 OUT_CONTEXTUAL=$(realpath -m "${OUT_CONTEXTUAL:-Models/es-pharmaconer-contextual}")
 WORK=training/work
 PY=training/.venv/bin/python
@@ -137,26 +139,29 @@ export_model() {  # export_model OUT NAME FLAGS RUN...
     --dev work/data/dev.conll --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
     --tokenizer-version "$TOKENIZER" --corpus-note "$NOTE" --name "$name" --out "$out")
 }
+export_model "$OUT" es-pharmaconer-bilstm-crf "" "$PWD/${default_runs[0]}"
 export_model "$OUT_ENSEMBLE" es-pharmaconer-ensemble "" "${default_runs[@]/#/$PWD/}"
-models=("$OUT_ENSEMBLE")
+models=("$OUT" "$OUT_ENSEMBLE")
 
-echo "== distillation: the ensemble labels unlabelled clinical text; $STUDENT learns from it"
-if [ ! -f $WORK/distil/raw/.done ]; then
-  rm -rf $WORK/distil/raw
-  $PY training/distil.py prepare --corpus "$PHARMA" --raw "$RAW" --out $WORK/distil/raw
-  touch $WORK/distil/raw/.done
+if [ -n "$STUDENT" ]; then
+  echo "== distillation: the ensemble labels unlabelled clinical text; $STUDENT learns from it"
+  if [ ! -f $WORK/distil/raw/.done ]; then
+    rm -rf $WORK/distil/raw
+    $PY training/distil.py prepare --corpus "$PHARMA" --raw "$RAW" --out $WORK/distil/raw
+    touch $WORK/distil/raw/.done
+  fi
+  SILVER=$WORK/distil/silver-$SPLIT.conll
+  if [ ! -f "$SILVER" ]; then
+    rm -rf $WORK/distil/teacher
+    $MEDTAG annotate $WORK/distil/raw --model "$OUT_ENSEMBLE" --language es --formats conll --scheme bmewov \
+      --workers 2 --quiet --out $WORK/distil/teacher
+    $PY training/distil.py join --pred $WORK/distil/teacher --out "$SILVER"
+    rm -rf $WORK/distil/teacher
+  fi
+  SCHEDULE=$STUDENT_SCHEDULE EXTRA="--silver ../$SILVER" train_runs $STUDENT
+  export_model "$OUT_STUDENT" es-pharmaconer-distilled "" "${runs[@]/#/$PWD/}"
+  models+=("$OUT_STUDENT")
 fi
-SILVER=$WORK/distil/silver-$SPLIT.conll
-if [ ! -f "$SILVER" ]; then
-  rm -rf $WORK/distil/teacher
-  $MEDTAG annotate $WORK/distil/raw --model "$OUT_ENSEMBLE" --language es --formats conll --scheme bmewov \
-    --workers 2 --quiet --out $WORK/distil/teacher
-  $PY training/distil.py join --pred $WORK/distil/teacher --out "$SILVER"
-  rm -rf $WORK/distil/teacher
-fi
-SCHEDULE=$STUDENT_SCHEDULE EXTRA="--silver ../$SILVER" train_runs $STUDENT
-export_model "$OUT" es-pharmaconer-bilstm-crf "" "${runs[@]/#/$PWD/}"
-models=("$OUT" "${models[@]}")
 if [ -n "$LM_RUNS" ]; then
   export_model "$OUT_CONTEXTUAL" es-pharmaconer-contextual "--charlm $LM" "${lm_runs[@]/#/$PWD/}"
   models+=("$OUT_CONTEXTUAL")

@@ -22,7 +22,7 @@ import MedtagTestSupport
         if let expected { #expect(backend.recurrent == expected) }
     }
 
-    @Test(arguments: ["es-pharmaconer-fast", "en-biomed-bilstm-crf"])
+    @Test(arguments: ["es-pharmaconer-bilstm-crf", "en-biomed-bilstm-crf"])
     func everyKernelPathMatchesPyTorch(_ model: String) throws {
         let directory = Paths.packageRoot.appendingPathComponent("Models/\(model)").path
         // Unset: medtag chooses; then each core type this CPU can run, as a user would force it.

@@ -24,7 +24,7 @@ struct Reference: Decodable {
 }
 
 /// The shipped models other than the default, checked against their own PyTorch reference.
-let otherSpanishModels = ["es-pharmaconer-fast"]
+let otherSpanishModels = ["es-pharmaconer-ensemble"]
 
 @Suite struct ParityTests {
     @Test func emissionsAndPathsMatchPyTorch() throws {

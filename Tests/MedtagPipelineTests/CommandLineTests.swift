@@ -117,7 +117,7 @@ struct CommandLineTests {
             ["lexicon", "build", "--corpus", missing, "--out", out], ["lexicon", "build", "--gazetteer", missing, "--out", out],
             ["lexicon", "import-rf2", missing, "--out", out], ["lexicon", "evaluate", "--gold", missing], ["lexicon", "lookup", "--lexicon", missing, "x"],
             ["lexicon", "bench", "--mentions", missing], ["lexicon", "score", "--predicted", missing, "--gold", missing],
-            ["model", "build-gazetteer", "--corpus", missing, "--out", out], ["bench", "--model", "es-pharmaconer-fast", missing],
+            ["model", "build-gazetteer", "--corpus", missing, "--out", out], ["bench", "--model", "es-pharmaconer-ensemble", missing],
             ["convert", "--to", "tsv", missing, "--out", out],
         ] {
             let result = try run(Paths.medtag, arguments)
