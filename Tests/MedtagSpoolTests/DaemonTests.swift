@@ -430,6 +430,23 @@ struct DaemonTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
+    @Test("an input dropped under the name of one still running is claimed at once, under a numbered name")
+    func sameNameWhileRunning() throws {
+        let spool = try TestSpool(workers: 2)
+        let sentence = "Varón de 58 años en tratamiento con enalapril 20 mg/día y paracetamol 1 g cada 8 horas. "
+        let big = String(repeating: sentence, count: 15_000)
+        let daemon = try MedtagProcess.serve(spool)
+        try spool.drop("nota.txt", text: big)
+        try waitUntil("the big input is claimed", timeout: 20) { spool.files(in: spool.work).contains { $0.hasSuffix("/nota.txt") } }
+        try spool.drop("nota.txt", text: spanishNote)
+        try waitUntil("the second drop is done", timeout: 30) { spool.files(in: spool.done).contains("nota~2.txt") }
+        #expect(!spool.files(in: spool.done).contains("nota.txt"), "the second drop did not wait for the first to finish")
+        try waitUntil("the first drop is done too", timeout: 120) { spool.files(in: spool.done) == ["nota.txt", "nota~2.txt"] }
+        #expect(try Data(contentsOf: spool.done.appendingPathComponent("nota~2.txt")) == Data(spanishNote.utf8))
+        daemon.signal(SIGTERM)
+        #expect(try daemon.waitForExit() == 0)
+    }
+
     @Test("a broken model is a clear error and a non-zero exit")
     func brokenModel() throws {
         let spool = try TestSpool(config: "")

@@ -117,8 +117,8 @@ public final class SpoolService: Service {
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
         var loop = WorkLoop(
             area: area, configuration: configuration, annotator: annotator, settings: settings, loader: loader,
-            logger: logger, notifier: notifier, continuation: continuation)
-        loop.enqueueClaimed(area.leftovers() + area.adoptAbandoned(logger: logger))
+            logger: logger, notifier: notifier, continuation: continuation,
+            claimed: area.leftovers() + area.adoptAbandoned(logger: logger))
 
         let watcher = InboxWatcher(inbox: layout.inbox, logger: logger)
         do {

@@ -6,20 +6,18 @@ import Logging
 import MedtagPipeline
 import SystemPackage
 
-/// The daemon's state and its one event loop. Only the service's task touches it.
-///
-/// Backpressure: a file is claimed only when a worker is free, so at most `workers` inputs are in
-/// `work/` and in memory at once, however many wait in the inbox.
+/// The daemon's event loop: it feeds each event to ``WorkLoopState``, which decides, and carries out
+/// the actions it returns (claims, jobs, scans, reloads, logging, systemd notifications). Only the
+/// service's task touches it.
 ///
 /// Scans of the inbox run on a serial queue of their own and hand their listing back as an event:
 /// listing a backlog of tens of thousands of files takes seconds, during which the loop keeps
-/// claiming, finishing work and sending WATCHDOG=1. A path found both by a scan and by an event is
-/// queued once (`pendingSet`, `inFlight`); one that a stale listing names after it was processed is
-/// no longer in the inbox, and its claim finds it `.vanished`.
+/// claiming, finishing work and sending WATCHDOG=1. Claims run on the loop, and their result is fed
+/// back before the next event.
 struct WorkLoop {
     let area: WorkArea
-    var configuration: SpoolConfiguration
-    var annotator: any DocumentAnnotator
+    private(set) var configuration: SpoolConfiguration
+    private var annotator: any DocumentAnnotator
     let settings: SpoolService.Settings
     let loader: AnnotatorLoader
     let logger: Logger
@@ -31,56 +29,18 @@ struct WorkLoop {
     /// annotated at once in all. A reload that changes `workers` starts a new pool; inputs already
     /// running finish on the old one.
     private var pool: AnnotationPool
-
-    /// Inbox paths to look at, in order, without duplicates. `ready` ones were renamed into the inbox
-    /// (complete by convention); the others are claimed once unchanged for `settle_time`, so a file
-    /// written in pieces, even with a close between pieces, is never read half-way.
-    private var pending: [(path: String, ready: Bool)] = []
-    private var pendingHead = 0
-    private var pendingSet: Set<String> = []
-    /// Files found by a scan that changed too recently: path → when to look again.
-    private var settling: [String: Double] = [:]
-    /// Files already in our work folder, waiting for a worker.
-    private var claimed: [String] = []
-    private var retries: [(due: Double, path: String)] = []
-    private var inFlight: Set<String> = []
-    private var nextRescan: Double
+    /// What the loop knows and decides.
+    private(set) var state: WorkLoopState
     /// One scan runs at a time, off the loop; scans of the whole inbox are not queued twice.
     private static let scanQueue = DispatchQueue(label: "medtag-inbox-scan", qos: .utility)
-    /// Where the scan of the whole inbox is.
-    private var inboxScan = InboxScan.idle
-    /// Scans of the whole inbox finished so far.
-    private var inboxScans = 0
     private var jobNumber = 0
-    /// What the loop is doing besides its work: serving, reloading or stopping.
-    private(set) var state = State.serving
 
-    /// The daemon's state: one value, so a reload and a shutdown cannot be half in force together.
-    enum State: Equatable {
-        /// Claiming and processing inputs.
-        case serving
-        /// Loading the configuration and the model again (SIGHUP) off the loop; work goes on with
-        /// the running ones meanwhile.
-        case reloading
-        /// A graceful shutdown: nothing new is claimed; work in flight has until `deadline`
-        /// (monotonic seconds), then goes back to the inbox.
-        case stopping(deadline: Double)
-    }
-
-    /// The scan of the whole inbox, which runs off the loop.
-    enum InboxScan: Equatable {
-        case idle
-        case running
-        /// Asked for again while running (events were lost): another one follows it.
-        case runningThenAgain
-    }
-    private(set) var processed = 0
-    private(set) var failedCount = 0
-
+    /// - Parameter claimed: inputs already in the work folder (left by an earlier run, or taken
+    ///   over), started before anything from the inbox.
     init(
         area: WorkArea, configuration: SpoolConfiguration, annotator: any DocumentAnnotator, settings: SpoolService.Settings,
         loader: @escaping AnnotatorLoader, logger: Logger, notifier: SystemdNotifier,
-        continuation: AsyncStream<SpoolService.Event>.Continuation
+        continuation: AsyncStream<SpoolService.Event>.Continuation, claimed: [String] = []
     ) {
         self.area = area
         self.configuration = configuration
@@ -91,29 +51,119 @@ struct WorkLoop {
         self.notifier = notifier
         self.continuation = continuation
         self.runLog = RunLog(folder: configuration.logDirectory ?? area.layout.outbox.appending("logs"))
-        self.nextRescan = Clock.monotonic + configuration.rescanInterval
         self.pool = AnnotationPool(workers: configuration.workers)
+        self.state = WorkLoopState(settings: .init(configuration), claimed: claimed, now: .now)
     }
 
-    var queuedCount: Int { pending.count - pendingHead + claimed.count + settling.count }
+    /// Inputs waiting: queued or settling in the inbox, or claimed and waiting for a worker.
+    var queuedCount: Int { state.queuedCount }
+    /// Inputs done so far.
+    var processed: Int { state.processed }
+    /// Inputs failed so far.
+    var failedCount: Int { state.failed }
 
-    mutating func enqueueClaimed(_ paths: [String]) {
-        claimed += paths
+    /// Runs until a graceful shutdown. The backlog scan starts at once: READY=1 has already been
+    /// sent, and files written meanwhile are seen by the watch, set before.
+    mutating func run(_ events: AsyncStream<SpoolService.Event>) async {
+        guard perform(.start) else { return }
+        for await event in events {
+            guard handle(event) else { return }
+        }
     }
 
-    /// Scans the whole inbox (or one folder of it) off the loop; what it finds is queued when its
-    /// `.scanned` event comes back.
-    mutating func requestScan(below folder: String = "") {
-        if folder.isEmpty {
-            if !Sys.isDirectory(area.layout.inbox) {
-                logger.error("the inbox is missing; recreating it", metadata: ["medtag.inbox": "\(area.layout.inbox)"])
-                try? area.layout.create()
+    /// Hands one event of the stream to the state; false once the loop is over.
+    private mutating func handle(_ event: SpoolService.Event) -> Bool {
+        switch event {
+        case .hint(.file(let path, let renamed)):
+            return perform(.seen(path: path, renamed: renamed))
+        case .hint(.rescan(let folder)):
+            return perform(.rescanNeeded(folder: folder))
+        case .scanned(let folder, let candidates, let seconds):
+            for candidate in candidates {
+                if let old = candidate.renamedFrom {
+                    logger.warning(
+                        "renamed an input whose name is not valid UTF-8",
+                        metadata: ["medtag.file": "\(candidate.relativePath)", "medtag.from": "\(old)"])
+                }
             }
-            guard inboxScan == .idle else {
-                inboxScan = .runningThenAgain
-                return
+            return perform(.scanned(folder: folder, paths: candidates.map(\.relativePath), seconds: seconds))
+        case .finished(let result):
+            return perform(.jobFinished(work: result.relativePath, result.outcome), finished: result)
+        case .tick:
+            if let interval = notifier.watchdogInterval, interval > 0 { notifier.watchdog() }
+            retention.runIfDue(
+                now: Clock.monotonic, layout: area.layout, configuration: configuration, scratch: area.staging, logger: logger)
+            return perform(.tick)
+        case .reload:
+            return perform(.reloadRequested)
+        case .reloaded(let result):
+            let values = try? result.get().configuration
+            return perform(.reloadFinished(values.map(WorkLoopState.Settings.init)), reloaded: result)
+        case .shutdown:
+            return perform(.shutdownRequested)
+        }
+    }
+
+    /// Feeds `event` to the state and carries out the actions, feeding back the results that come at
+    /// once (claims, adoptions). `finished` and `reloaded` are what came with the event. False once
+    /// the loop is over.
+    private mutating func perform(
+        _ event: WorkLoopState.Event, finished: JobResult? = nil,
+        reloaded: Result<SpoolService.Reloaded, SpoolError>? = nil
+    ) -> Bool {
+        var actions = state.handle(event, at: .now)
+        var next = 0
+        var running = true
+        while next < actions.count {
+            let action = actions[next]
+            next += 1
+            switch action {
+            case .scan(let folder):
+                scan(below: folder)
+            case .adoptAbandoned:
+                actions += state.handle(.adopted(area.adoptAbandoned(logger: logger)), at: .now)
+            case .claim(let path, let ready):
+                actions += state.handle(.claimResult(path: path, claim(path, ready: ready)), at: .now)
+            case .startJob(let name):
+                launch(name)
+            case .recordResult:
+                guard let finished else { break }
+                do { try runLog.append(finished.record) } catch {
+                    logger.error("cannot append to the daily log", metadata: ["medtag.error": "\(error)"])
+                }
+                finished.log(to: logger)
+            case .notify(let notification):
+                notify(notification)
+            case .startReload:
+                startReload()
+            case .applyReload:
+                guard case .success(let new)? = reloaded else { break }
+                applyReload(new)
+            case .reloadFailed:
+                guard case .failure(let error)? = reloaded else { break }
+                logger.error("reload failed; keeping the running configuration and model", metadata: ["medtag.error": "\(error)"])
+            case .reloadDiscarded:
+                // Stopping meanwhile: the work left finishes with the running configuration.
+                logger.info("a reload finished during the shutdown; not applied")
+            case .returnToInbox(let names):
+                for name in names { area.returnToInbox(name, logger: logger) }
+            case .log(let note):
+                log(note)
+            case .stop:
+                running = false
             }
-            inboxScan = .running
+        }
+        return running
+    }
+
+    // MARK: Carrying out actions
+
+    /// Scans the whole inbox (`""`) or one folder of it off the loop; what it finds comes back as a
+    /// `.scanned` event.
+    private func scan(below folder: String) {
+        if folder.isEmpty, !Sys.isDirectory(area.layout.inbox) {
+            logger.error("the inbox is missing; recreating it", metadata: ["medtag.inbox": "\(area.layout.inbox)"])
+            try? area.layout.create()
         }
         let layout = area.layout
         let continuation = self.continuation
@@ -124,151 +174,21 @@ struct WorkLoop {
         }
     }
 
-    private mutating func scanned(folder: String, candidates: [InboxCandidate], seconds: Double) {
-        for candidate in candidates {
-            if let old = candidate.renamedFrom {
-                logger.warning(
-                    "renamed an input whose name is not valid UTF-8",
-                    metadata: ["medtag.file": "\(candidate.relativePath)", "medtag.from": "\(old)"])
-            }
-            enqueue(candidate.relativePath, ready: false)
-        }
-        guard folder.isEmpty else { return }
-        let again = inboxScan == .runningThenAgain
-        inboxScan = .idle
-        inboxScans += 1
-        let metadata: Logger.Metadata = [
-            "medtag.found": "\(candidates.count)", "medtag.scan_ms": "\(Int(seconds * 1000))",
-            "medtag.queued": "\(queuedCount)",
-        ]
-        if inboxScans > 1 {
-            logger.debug("inbox scanned", metadata: metadata)
-        } else {
-            logger.info("first inbox scan done", metadata: metadata)
-        }
-        if again {
-            requestScan()
-        } else {
-            // Counted from the end of the scan: when a scan takes longer than the interval (a large
-            // backlog in the inbox), the next one must not start at once, or scanning never stops.
-            nextRescan = Clock.monotonic + max(configuration.rescanInterval, 1)
-        }
-    }
-
-    private mutating func enqueue(_ path: String, ready: Bool) {
-        if inFlight.contains(path) || SpoolLayout.isIgnored(relativePath: path) { return }
-        if pendingSet.contains(path) {
-            if ready, let index = pending[pendingHead...].firstIndex(where: { $0.path == path }) {
-                pending[index].ready = true
-            }
-            return
-        }
-        if ready {
-            settling[path] = nil
-        } else if settling[path] != nil {
-            return  // already waiting to settle; the next check looks at its time again
-        }
-        pendingSet.insert(path)
-        pending.append((path, ready))
-    }
-
-    private mutating func popPending() -> (path: String, ready: Bool)? {
-        guard pendingHead < pending.count else { return nil }
-        let next = pending[pendingHead]
-        pendingHead += 1
-        if pendingHead > 4096, pendingHead * 2 > pending.count {
-            pending.removeFirst(pendingHead)
-            pendingHead = 0
-        }
-        pendingSet.remove(next.path)
-        return next
-    }
-
-    /// Runs until a graceful shutdown. The backlog scan starts at once: READY=1 has already been
-    /// sent, and files written meanwhile are seen by the watch, set before.
-    mutating func run(_ events: AsyncStream<SpoolService.Event>) async {
-        requestScan()
-        startWork()
-        for await event in events {
-            switch event {
-            case .hint(.file(let path, let renamed)):
-                enqueue(path, ready: renamed)
-            case .hint(.rescan(let folder)):
-                requestScan(below: folder ?? "")
-            case .scanned(let folder, let candidates, let seconds):
-                scanned(folder: folder, candidates: candidates, seconds: seconds)
-            case .finished(let result):
-                finished(result)
-            case .tick:
-                if let interval = notifier.watchdogInterval, interval > 0 { notifier.watchdog() }
-                tick()
-            case .reload:
-                startReload()
-            case .reloaded(let result):
-                finishReload(result)
-            case .shutdown:
-                beginShutdown()
-            }
-            if case .stopping(let deadline) = state {
-                if inFlight.isEmpty { return }
-                if Clock.monotonic >= deadline {
-                    returnInFlight()
-                    return
-                }
-            } else {
-                startWork()
-            }
-        }
-    }
-
-    private mutating func tick() {
-        let now = Clock.monotonic
-        retention.runIfDue(now: now, layout: area.layout, configuration: configuration, scratch: area.staging, logger: logger)
-        if now >= nextRescan, inboxScan == .idle {
-            requestScan()
-            // Inputs of a daemon or `medtag ingest` that died (their lock is free) are taken over
-            // here too, not only at start-up.
-            if !isStopping {
-                let adopted = area.adoptAbandoned(logger: logger)
-                claimed += adopted.filter { !inFlight.contains($0) && !claimed.contains($0) }
-            }
-        }
-        if !retries.isEmpty {
-            let due = retries.filter { $0.due <= now }
-            retries.removeAll { $0.due <= now }
-            claimed += due.map(\.path)
-        }
-        if !settling.isEmpty {
-            let wall = Clock.now
-            for (path, time) in settling where time <= wall {
-                settling[path] = nil
-                enqueue(path, ready: false)
-            }
-        }
-    }
-
-    /// Hands work to free workers: claimed files first, then the inbox queue.
-    private mutating func startWork() {
-        while inFlight.count < configuration.workers {
-            if let path = claimed.first {
-                claimed.removeFirst()
-                if inFlight.contains(path) { continue }
-                launch(path)
-                continue
-            }
-            guard let next = popPending() else { return }
-            switch Self.claim(next, area: area, settleTime: configuration.settleTime) {
-            case .claimed(let name):
-                WorkArea.noteRenamed(next.path, name, logger: logger)
-                launch(name)
-            case .settling(let until):
-                settling[next.path] = until
-            case .vanished:
-                logger.debug("an input left the inbox before it was claimed; skipped", metadata: ["medtag.file": "\(next.path)"])
-            case .notClaimed(let error):
-                // Left where it is: a later scan finds it again.
-                logger.warning("cannot claim a file", metadata: ["medtag.file": "\(next.path)", "medtag.error": "\(error)"])
-            }
+    /// Claims an inbox path and logs what became of it.
+    private func claim(_ path: String, ready: Bool) -> WorkLoopState.ClaimResult {
+        switch Self.claim((path, ready), area: area, settleTime: configuration.settleTime) {
+        case .claimed(let name):
+            WorkArea.noteRenamed(path, name, logger: logger)
+            return .claimed(as: name)
+        case .settling(let until):
+            return .settling(until: until)
+        case .vanished:
+            logger.debug("an input left the inbox before it was claimed; skipped", metadata: ["medtag.file": "\(path)"])
+            return .vanished
+        case .notClaimed(let error):
+            // Left where it is: a later scan finds it again.
+            logger.warning("cannot claim a file", metadata: ["medtag.file": "\(path)", "medtag.error": "\(error)"])
+            return .notClaimed
         }
     }
 
@@ -307,9 +227,9 @@ struct WorkLoop {
         }
     }
 
+    /// Runs a claimed input's job on a Dispatch thread; its result comes back as a `.finished` event.
     private mutating func launch(_ path: String) {
         jobNumber += 1
-        inFlight.insert(path)
         let job = InputJob(
             relativePath: path, area: area, configuration: configuration, annotator: annotator, version: settings.version,
             jobNumber: jobNumber, logger: logger, pool: pool)
@@ -319,31 +239,39 @@ struct WorkLoop {
         }
     }
 
-    private mutating func finished(_ result: JobResult) {
-        inFlight.remove(result.relativePath)
-        do { try runLog.append(result.record) } catch {
-            logger.error("cannot append to the daily log", metadata: ["medtag.error": "\(error)"])
+    private func notify(_ notification: WorkLoopState.Notification) {
+        switch notification {
+        case .ready: notifier.ready(status: "watching \(area.layout.inbox)")
+        case .reloading: notifier.reloading()
+        case .stopping: notifier.stopping()
+        case .status(let text): notifier.status(text)
         }
-        result.log(to: logger)
-        switch result.outcome {
-        case .done:
-            processed += 1
-        case .failed:
-            failedCount += 1
-        case .retry:
-            if !isStopping {
-                retries.append((Clock.monotonic + configuration.retryDelay, result.relativePath))
+    }
+
+    private func log(_ note: WorkLoopState.Note) {
+        switch note {
+        case .inboxScanned(let first, let found, let seconds, let queued):
+            let metadata: Logger.Metadata = [
+                "medtag.found": "\(found)", "medtag.scan_ms": "\(Int(seconds * 1000))", "medtag.queued": "\(queued)",
+            ]
+            if first {
+                logger.info("first inbox scan done", metadata: metadata)
+            } else {
+                logger.debug("inbox scanned", metadata: metadata)
             }
+        case .stopping(let working, let grace):
+            logger.info("stopping: finishing work in flight", metadata: ["medtag.working": "\(working)", "medtag.grace_s": "\(grace)"])
+        case .graceOver(let working):
+            logger.warning(
+                "shutdown grace period over; returning unfinished inputs to the inbox", metadata: ["medtag.working": "\(working)"])
         }
-        notifier.status("processed \(processed), failed \(failedCount), queued \(queuedCount), working \(inFlight.count)")
     }
 
     // MARK: Reload
 
-    private mutating func startReload() {
-        guard state == .serving else { return }
-        state = .reloading
-        notifier.reloading()
+    /// Loads the configuration file and the model again off the loop; the result comes back as a
+    /// `.reloaded` event.
+    private func startReload() {
         logger.info("reloading the configuration and the model")
         let settings = self.settings
         let current = self.configuration
@@ -372,56 +300,32 @@ struct WorkLoop {
         }
     }
 
-    private mutating func finishReload(_ result: Result<SpoolService.Reloaded, SpoolError>) {
-        guard state == .reloading else {
-            // Stopping meanwhile: the work left finishes with the running configuration.
-            logger.info("a reload finished during the shutdown; not applied")
-            return
+    /// Puts a reloaded configuration and model in force; inputs running keep the ones they started with.
+    private mutating func applyReload(_ reloaded: SpoolService.Reloaded) {
+        var next = reloaded.configuration
+        if next.spool != configuration.spool || next.instance != configuration.instance {
+            logger.warning("a new spool or instance name takes effect only after a restart")
+            next.spool = configuration.spool
+            next.instance = configuration.instance
         }
-        state = .serving
-        switch result {
-        case .success(let reloaded):
-            var next = reloaded.configuration
-            if next.spool != configuration.spool || next.instance != configuration.instance {
-                logger.warning("a new spool or instance name takes effect only after a restart")
-                next.spool = configuration.spool
-                next.instance = configuration.instance
-            }
-            if next.workers != pool.workers { pool = AnnotationPool(workers: next.workers) }
-            configuration = next
-            annotator = reloaded.annotator
-            logger.info("reloaded", metadata: ["medtag.workers": "\(next.workers)", "medtag.formats": "\(next.formats.map(\.rawValue))"])
-            for model in annotator.loadedModels { logger.info("model loaded", metadata: SpoolService.metadata(of: model)) }
-        case .failure(let error):
-            logger.error("reload failed; keeping the running configuration and model", metadata: ["medtag.error": "\(error)"])
-        }
-        notifier.ready(status: "watching \(area.layout.inbox)")
+        if next.workers != pool.workers { pool = AnnotationPool(workers: next.workers) }
+        configuration = next
+        annotator = reloaded.annotator
+        logger.info("reloaded", metadata: ["medtag.workers": "\(next.workers)", "medtag.formats": "\(next.formats.map(\.rawValue))"])
+        for model in annotator.loadedModels { logger.info("model loaded", metadata: SpoolService.metadata(of: model)) }
     }
+}
 
-    // MARK: Shutdown
-
-    private var isStopping: Bool {
-        if case .stopping = state { return true }
-        return false
+extension WorkLoopState.Settings {
+    /// The values of a daemon configuration that the loop uses.
+    init(_ configuration: SpoolConfiguration) {
+        self.init(
+            workers: configuration.workers, retryDelay: configuration.retryDelay, rescanInterval: configuration.rescanInterval,
+            shutdownGrace: configuration.shutdownGrace)
     }
+}
 
-    private mutating func beginShutdown() {
-        guard !isStopping else { return }
-        state = .stopping(deadline: Clock.monotonic + configuration.shutdownGrace)
-        notifier.stopping()
-        logger.info(
-            "stopping: finishing work in flight", metadata: ["medtag.working": "\(inFlight.count)", "medtag.grace_s": "\(configuration.shutdownGrace)"])
-        // Claimed but not started: straight back to the inbox.
-        for path in claimed { area.returnToInbox(path, logger: logger) }
-        claimed.removeAll()
-        for retry in retries { area.returnToInbox(retry.path, logger: logger) }
-        retries.removeAll()
-    }
-
-    private mutating func returnInFlight() {
-        logger.warning(
-            "shutdown grace period over; returning unfinished inputs to the inbox", metadata: ["medtag.working": "\(inFlight.count)"])
-        for path in inFlight.sorted() { area.returnToInbox(path, logger: logger) }
-        inFlight.removeAll()
-    }
+extension Moment {
+    /// The clocks, now.
+    static var now: Moment { Moment(monotonic: Clock.monotonic, wall: Clock.now) }
 }
