@@ -1,8 +1,10 @@
 import Foundation
 import MedtagFormats
+import MedtagIngest
 import MedtagModel
 import MedtagTagging
 import MedtagText
+import SystemPackage
 
 /// A folder of BRAT pairs (`NAME.txt` + `NAME.ann`), as PharmaCoNER ships.
 public enum BRATCorpus {
@@ -19,8 +21,7 @@ public enum BRATCorpus {
     /// Each entity's text is checked against the document text at its offsets.
     public static func read(_ directory: URL, tokenizer: Tokenizer = Tokenizer()) throws -> [Document] {
         try documentIDs(in: directory).map { id in
-            let textURL = directory.appendingPathComponent("\(id).txt")
-            let text = try TextInput.decode(Array(try Data(contentsOf: textURL)))
+            let text = try DocumentText.read(FilePath(directory.appendingPathComponent("\(id).txt").path))
             var document = Document(id: id, text: text, language: tokenizer.rules.language)
             tokenizer.process(&document)
             let annURL = directory.appendingPathComponent("\(id).ann")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MedtagFormats
+import MedtagIngest
 import MedtagPipeline
 import MedtagStorage
 import MedtagTagging
@@ -78,8 +79,7 @@ struct ConvertCommand: ParsableCommand {
         for block in blocks {
             var text: [Unicode.Scalar]? = nil
             if let texts {
-                let url = URL(fileURLWithPath: texts).appendingPathComponent("\(block.id).txt")
-                text = Array(try TextInput.decode(Array(try Data(contentsOf: url))).unicodeScalars)
+                text = Array(try DocumentText.read(FilePath(texts).appending("\(block.id).txt")).unicodeScalars)
             }
             var entities: [Entity] = []
             for sentence in block.sentences {
@@ -153,7 +153,7 @@ struct TokenizeCommand: ParsableCommand {
         let tokenizer = Tokenizer(rules: .forLanguage(language))
         var out = ""
         for file in files {
-            let text = try readDocumentText(FilePath(file))
+            let text = try DocumentText.read(FilePath(file))
             var document = Document(id: file, text: text)
             tokenizer.process(&document)
             for sentence in document.sentences {

@@ -2,10 +2,12 @@ import ArgumentParser
 import Foundation
 import MedtagEvaluation
 import MedtagFormats
+import MedtagIngest
 import MedtagNormalize
 import MedtagPipeline
 import MedtagStorage
 import MedtagText
+import SystemPackage
 
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -116,7 +118,7 @@ struct EvaluateCommand: ParsableCommand {
                         + "were learned from this gold, so the scores flatter medtag; build a lexicon without them "
                         + "(`medtag lexicon build`) and pass it with MEDTAG_LEXICON=DIR")
             }
-            let texts = try ids.map { try TextInput.decode(Array(try Data(contentsOf: goldURL.appendingPathComponent("\($0).txt")))) }
+            let texts = try ids.map { try DocumentText.read(FilePath(gold).appending("\($0).txt")) }
             let results = ResultBox(count: ids.count)
             let started = DispatchTime.now().uptimeNanoseconds
             let progress = ProgressLine(total: ids.count, quiet: quiet)
@@ -266,8 +268,7 @@ func reportNER(
     var tokens: [String: [(start: Int, end: Int)]] = [:]
     let tokenizer = Tokenizer()
     for id in gold.keys {
-        let url = URL(fileURLWithPath: goldFolder).appendingPathComponent("\(id).txt")
-        guard let data = try? Data(contentsOf: url), let text = try? TextInput.decode(Array(data)) else { continue }
+        guard let text = try? DocumentText.read(FilePath(goldFolder).appending("\(id).txt")) else { continue }
         tokens[id] = tokenizer.analyze(Array(text.unicodeScalars)).tokens.map { ($0.start, $0.end) }
     }
     let analysis = ErrorAnalysis(gold: gold, predicted: predicted, tokens: tokens)

@@ -149,6 +149,28 @@ struct InputDocumentsTests {
             "\(error)".hasPrefix("a folder, not a file")
         }
     }
+
+    @Test("a text file read whole: XML by its extension, errors naming the file and the reason")
+    func documentText() throws {
+        let folder = try temporaryDirectory("document-text")
+        defer { removeTemporaryDirectory(folder) }
+        let xml = FilePath(folder.appendingPathComponent("nota.XML").path)
+        try Data("<d>Tratado con AAS</d>".utf8).write(to: URL(fileURLWithPath: xml.string))
+        #expect(try DocumentText.read(xml) == "Tratado con AAS\n")
+        let text = FilePath(folder.appendingPathComponent("nota.txt").path)
+        try Data("\u{FEFF}Hola".utf8).write(to: URL(fileURLWithPath: text.string))
+        #expect(try DocumentText.read(text) == "Hola")
+        let latin1 = FilePath(folder.appendingPathComponent("latin1.txt").path)
+        try Data([0x41, 0xE1, 0x42]).write(to: URL(fileURLWithPath: latin1.string))
+        #expect(throws: TextFileError.self) { try DocumentText.read(latin1) }
+        do { _ = try DocumentText.read(latin1) } catch {
+            #expect(error.path == latin1.string && error.description.hasPrefix("\(latin1): not valid UTF-8"), "\(error)")
+        }
+        let missing = FilePath(folder.appendingPathComponent("no-existe.txt").path)
+        do { _ = try DocumentText.read(missing) } catch {
+            #expect(error.description == "\(missing): No such file or directory")
+        }
+    }
 }
 
 extension InputEntry {
