@@ -111,14 +111,15 @@ struct EvaluateCommand: ParsableCommand {
             try requireExisting([gold])
             let pipeline = try Pipeline.load(modelDirectory: try model.map { try ModelLocator.resolve($0) })
             let goldURL = URL(fileURLWithPath: gold)
-            let ids = try BRATCorpus.documentIDs(in: goldURL)
+            let goldFolder = BRATFolder(gold)
+            let ids = try goldFolder.documentIDs()
             if let lexicon = pipeline.lexiconDirectory, let source = lexiconSource(lexicon, naming: goldURL) {
                 warn(
                     "warning: the lexicon \(lexicon.path) was built from the documents scored here (\(source)): its codes "
                         + "were learned from this gold, so the scores flatter medtag; build a lexicon without them "
                         + "(`medtag lexicon build`) and pass it with MEDTAG_LEXICON=DIR")
             }
-            let texts = try ids.map { try DocumentText.read(FilePath(gold).appending("\($0).txt")) }
+            let texts = try ids.map { try goldFolder.text($0) }
             let results = ResultBox(count: ids.count)
             let started = DispatchTime.now().uptimeNanoseconds
             let progress = ProgressLine(total: ids.count, quiet: quiet)
@@ -187,15 +188,10 @@ extension MatchMode: ExpressibleByArgument {}
 
 /// Mentions of every `.ann` file of a folder, by document id.
 func readBRATFolder(_ path: String) throws -> [String: [Mention]] {
-    let url = URL(fileURLWithPath: path)
+    let folder = BRATFolder(path)
     var result: [String: [Mention]] = [:]
-    for name in try FileManager.default.contentsOfDirectory(atPath: path) where name.hasSuffix(".ann") && !name.hasPrefix(".") {
-        let text = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
-        do {
-            result[String(name.dropLast(4))] = try BRAT.parse(text).map { Mention(start: $0.start, end: $0.end, label: $0.label, text: $0.text) }
-        } catch {
-            throw ValidationFailure("\(url.appendingPathComponent(name).path): \(error)")
-        }
+    for id in try folder.annotatedIDs() {
+        result[id] = try folder.annotations(id).map { Mention(start: $0.start, end: $0.end, label: $0.label, text: $0.text) }
     }
     return result
 }
@@ -220,23 +216,18 @@ func readCodes(_ path: String) throws -> [String: Set<String>?] {
     if !isDirectory.boolValue {
         return SubtrackTSV.parse(try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)).mapValues { Optional($0) }
     }
-    let url = URL(fileURLWithPath: path)
-    let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }
-    let useTSV = names.contains { $0.hasSuffix(".tsv") }
+    let folder = BRATFolder(path)
+    let tables = try folder.names(withExtension: "tsv")
     var result: [String: Set<String>?] = [:]
-    for name in names where name.hasSuffix(useTSV ? ".tsv" : ".ann") {
-        let id = String(name.dropLast(4))
-        let text = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
-        if useTSV {
-            // Documents by the first column: a file per document, or one for many (`medtag-all.tsv`).
-            let codes = SubtrackTSV.parse(text)
-            if codes.isEmpty { result[id] = result[id] ?? [] }
-            for (document, set) in codes { result[document] = (result[document] ?? []).map { $0.union(set) } ?? set }
-        } else {
-            do { result[id] = Set(try BRAT.parse(text).compactMap(\.code)) } catch {
-                throw ValidationFailure("\(url.appendingPathComponent(name).path): \(error)")
-            }
-        }
+    if tables.isEmpty {
+        for id in try folder.annotatedIDs() { result[id] = Set(try folder.annotations(id).compactMap(\.code)) }
+        return result
+    }
+    for id in tables {
+        // Documents by the first column: a file per document, or one for many (`medtag-all.tsv`).
+        let codes = SubtrackTSV.parse(try folder.contents(id, extension: "tsv"))
+        if codes.isEmpty { result[id] = result[id] ?? [] }
+        for (document, set) in codes { result[document] = (result[document] ?? []).map { $0.union(set) } ?? set }
     }
     return result
 }
@@ -268,7 +259,7 @@ func reportNER(
     var tokens: [String: [(start: Int, end: Int)]] = [:]
     let tokenizer = Tokenizer()
     for id in gold.keys {
-        guard let text = try? DocumentText.read(FilePath(goldFolder).appending("\(id).txt")) else { continue }
+        guard let text = try? BRATFolder(goldFolder).text(id) else { continue }
         tokens[id] = tokenizer.analyze(Array(text.unicodeScalars)).tokens.map { ($0.start, $0.end) }
     }
     let analysis = ErrorAnalysis(gold: gold, predicted: predicted, tokens: tokens)

@@ -171,6 +171,31 @@ struct InputDocumentsTests {
             #expect(error.description == "\(missing): No such file or directory")
         }
     }
+
+    @Test("a BRAT folder: texts and annotations side by side, hidden files left out, errors naming the file")
+    func bratFolder() throws {
+        let url = try temporaryDirectory("brat-folder")
+        defer { removeTemporaryDirectory(url) }
+        func write(_ name: String, _ contents: String) throws { try Data(contents.utf8).write(to: url.appendingPathComponent(name)) }
+        try write("a.txt", "Tratado con AAS.\n")
+        try write("a.ann", "T1\tNORMALIZABLES 12 15\tAAS\n#1\tAnnotatorNotes T1\t387458008\n")
+        try write("b.txt", "Sin menciones.\n")
+        try write(".c.ann", "")
+        try write("d.ann", "T1\tX uno dos\tx\n")
+        let folder = BRATFolder(url.path)
+        #expect(try folder.documentIDs() == ["a", "b"])
+        #expect(try folder.annotatedIDs() == ["a", "d"])
+        #expect(try folder.annotationsIfPresent("b") == nil)
+        #expect(try folder.annotations("a").map(\.code) == ["387458008"])
+        let d = folder.file("d", extension: "ann").string
+        #expect { try folder.annotations("d") } throws: { "\($0)".hasPrefix("\(d): ") && "\($0)".contains("line 1") }
+        let documents = try folder.documents()
+        #expect(documents.map(\.id) == ["a", "b"])
+        #expect(documents[0].entities.map(\.text) == ["AAS"] && documents[1].entities.isEmpty)
+        #expect { try BRATFolder(url.appendingPathComponent("no-existe").path).documentIDs() } throws: {
+            "\($0)".hasSuffix("no-existe: No such file or directory")
+        }
+    }
 }
 
 extension InputEntry {
