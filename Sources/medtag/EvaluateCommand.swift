@@ -24,7 +24,7 @@ struct EvaluateCommand: ParsableCommand {
 
     struct Output: ParsableArguments {
         @Option(help: "Output: table, json or csv.")
-        var format: ReportFormat = .table
+        var format: ScoreFormat = .table
 
         @Flag(help: "List every document's figures.")
         var verbose = false
@@ -85,7 +85,7 @@ struct EvaluateCommand: ParsableCommand {
             let evaluation = IndexingEvaluation(
                 gold: goldCodes, predicted: predicted, skipMissing: output.skipMissing, ignoreNull: ignoreNull)
             warnMissing(evaluation.missingDocuments, skipped: output.skipMissing)
-            print(render(indexing: evaluation, output))
+            print(ScoreReport(indexing: evaluation, verbose: output.verbose).render(output.format))
         }
     }
 
@@ -161,7 +161,7 @@ struct EvaluateCommand: ParsableCommand {
                 output: output)
             if documents.contains(where: { $0.entities.contains { $0.code != nil } }) {
                 let evaluation = IndexingEvaluation(gold: try readCodes(gold).mapValues { $0 ?? [] }, predicted: codes)
-                print(render(indexing: evaluation, output))
+                print(ScoreReport(indexing: evaluation, verbose: output.verbose).render(output.format))
             }
         }
     }
@@ -180,9 +180,7 @@ final class ResultBox: @unchecked Sendable {
     }
 }
 
-enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, csv
-}
+extension ScoreFormat: ExpressibleByArgument {}
 
 extension MatchMode: ExpressibleByArgument {}
 
@@ -254,7 +252,7 @@ func reportNER(
     let evaluation = NEREvaluation(gold: gold, predicted: predicted, mode: match, skipMissing: output.skipMissing)
     let missing = gold.keys.filter { predicted[$0] == nil }.sorted()
     warnMissing(missing, skipped: output.skipMissing)
-    print(render(ner: evaluation, output))
+    print(ScoreReport(ner: evaluation, verbose: output.verbose).render(output.format))
     guard errors else { return }
     var tokens: [String: [(start: Int, end: Int)]] = [:]
     let tokenizer = Tokenizer()
@@ -263,100 +261,9 @@ func reportNER(
         tokens[id] = tokenizer.analyze(Array(text.unicodeScalars)).tokens.map { ($0.start, $0.end) }
     }
     let analysis = ErrorAnalysis(gold: gold, predicted: predicted, tokens: tokens)
-    print(render(analysis))
+    print(analysis.table)
     if let plot {
         try AtomicFile.write(Array(analysis.confusionSVG().utf8), to: URL(fileURLWithPath: plot))
         print("confusion matrix plot → \(plot)")
     }
-}
-
-func f4(_ x: Double) -> String { String(format: "%.4f", x) }
-
-func render(ner evaluation: NEREvaluation, _ output: EvaluateCommand.Output) -> String {
-    let labels = evaluation.byLabel.keys.sorted()
-    switch output.format {
-    case .json:
-        var object: [String: Any] = ["match": evaluation.mode.rawValue, "micro": scoreObject(evaluation.overall)]
-        object["labels"] = Dictionary(uniqueKeysWithValues: labels.map { ($0, scoreObject(evaluation.byLabel[$0]!)) })
-        object["missing_documents"] = evaluation.missingDocuments
-        if output.verbose {
-            object["documents"] = Dictionary(uniqueKeysWithValues: evaluation.documents.map { ($0.id, scoreObject($0.score)) })
-        }
-        return json(object)
-    case .csv:
-        var lines = ["scope,label,tp,fp,fn,precision,recall,f1"]
-        lines.append(csvLine("micro", "ALL", evaluation.overall))
-        for label in labels { lines.append(csvLine("label", label, evaluation.byLabel[label]!)) }
-        if output.verbose { for d in evaluation.documents { lines.append(csvLine("document", d.id, d.score)) } }
-        return lines.joined(separator: "\n")
-    case .table:
-        var lines = ["NER (\(evaluation.mode.rawValue) match)", row("label", "tp", "fp", "fn", "precision", "recall", "f1")]
-        for label in labels { lines.append(row(label, evaluation.byLabel[label]!)) }
-        lines.append(row("micro", evaluation.overall))
-        if output.verbose {
-            lines.append("")
-            for d in evaluation.documents { lines.append(row(d.id + (d.missing ? " (missing)" : ""), d.score)) }
-        }
-        return lines.joined(separator: "\n")
-    }
-}
-
-func render(indexing evaluation: IndexingEvaluation, _ output: EvaluateCommand.Output) -> String {
-    switch output.format {
-    case .json:
-        var object: [String: Any] = ["micro": scoreObject(evaluation.overall), "missing_documents": evaluation.missingDocuments]
-        if output.verbose {
-            object["documents"] = Dictionary(uniqueKeysWithValues: evaluation.documents.map { ($0.id, scoreObject($0.score)) })
-        }
-        return json(object)
-    case .csv:
-        var lines = ["scope,label,tp,fp,fn,precision,recall,f1", csvLine("micro", "codes", evaluation.overall)]
-        if output.verbose { for d in evaluation.documents { lines.append(csvLine("document", d.id, d.score)) } }
-        return lines.joined(separator: "\n")
-    case .table:
-        var lines = ["Concept indexing (per-document code sets)", row("", "tp", "fp", "fn", "precision", "recall", "f1")]
-        lines.append(row("micro", evaluation.overall))
-        if output.verbose { for d in evaluation.documents { lines.append(row(d.id + (d.missing ? " (missing)" : ""), d.score)) } }
-        return lines.joined(separator: "\n")
-    }
-}
-
-func render(_ analysis: ErrorAnalysis) -> String {
-    var lines = ["", "Errors: \(analysis.misses) missed, \(analysis.spurious) spurious, \(analysis.boundaryErrors) boundary, \(analysis.labelErrors) label, \(analysis.boundaryAndLabelErrors) boundary+label"]
-    if !analysis.confusion.isEmpty {
-        lines.append("")
-        lines.append("Token confusion (rows gold, columns predicted)")
-        lines.append(pad("", 18) + analysis.labels.map { pad(String($0.prefix(12)), 13) }.joined())
-        for r in analysis.labels {
-            lines.append(pad(String(r.prefix(17)), 18) + analysis.labels.map { pad(String(analysis.confusion[r]?[$0] ?? 0), 13) }.joined())
-        }
-    }
-    lines.append("")
-    lines.append("Most missed: " + analysis.topMissed.map { "\($0.text) (\($0.count))" }.joined(separator: ", "))
-    lines.append("Most false:  " + analysis.topFalse.map { "\($0.text) (\($0.count))" }.joined(separator: ", "))
-    return lines.joined(separator: "\n")
-}
-
-private func scoreObject(_ s: Score) -> [String: Any] {
-    ["tp": s.truePositives, "fp": s.falsePositives, "fn": s.falseNegatives, "precision": s.precision, "recall": s.recall, "f1": s.f1]
-}
-
-private func json(_ object: [String: Any]) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-    return String(decoding: data, as: UTF8.self)
-}
-
-private func csvLine(_ scope: String, _ label: String, _ s: Score) -> String {
-    [scope, CSVTable.quote(label), String(s.truePositives), String(s.falsePositives), String(s.falseNegatives), f4(s.precision), f4(s.recall), f4(s.f1)]
-        .joined(separator: ",")
-}
-
-private func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
-
-private func row(_ label: String, _ s: Score) -> String {
-    row(label, String(s.truePositives), String(s.falsePositives), String(s.falseNegatives), f4(s.precision), f4(s.recall), f4(s.f1))
-}
-
-private func row(_ cells: String...) -> String {
-    pad(cells[0], 28) + cells.dropFirst().map { pad($0, 10) }.joined()
 }
