@@ -120,20 +120,23 @@ struct EvaluateCommand: ParsableCommand {
                         + "(`medtag lexicon build`) and pass it with MEDTAG_LEXICON=DIR")
             }
             let texts = try ids.map { try goldFolder.text($0) }
-            let results = ResultBox(count: ids.count)
             let started = DispatchTime.now().uptimeNanoseconds
             let progress = ProgressLine(total: ids.count, quiet: quiet)
             defer { progress.finish() }  // also when an error ends the command
-            DispatchQueue.concurrentPerform(iterations: max(1, workers)) { worker in
-                for k in stride(from: worker, to: ids.count, by: max(1, workers)) {
-                    let result = Result { try pipeline.annotate(id: ids[k], text: texts[k]) }
-                    results.set(k, result)
-                    progress.advance(documents: 1, tokens: (try? result.get())?.tokens.count ?? 0)
-                }
+            // `workers` documents annotated at once, on the annotation pool as every command does.
+            let annotation = OrderedWorkers<Result<Document, any Error>>(pool: AnnotationPool(workers: workers))
+            var results: [Result<Document, any Error>] = []
+            let collect = { (result: Result<Document, any Error>) in
+                results.append(result)
+                progress.advance(documents: 1, tokens: (try? result.get())?.tokens.count ?? 0)
             }
+            for (id, text) in zip(ids, texts) {
+                annotation.submit({ Result { try pipeline.annotate(id: id, text: text) } }, deliver: collect)
+            }
+            annotation.finish(deliver: collect)
             progress.finish()
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            let documents = try results.values.map { try $0!.get() }
+            let documents = try results.map { try $0.get() }
             let tokens = documents.reduce(0) { $0 + $1.tokens.count }
             if let out {
                 let renderer = OutputRenderer()
@@ -164,19 +167,6 @@ struct EvaluateCommand: ParsableCommand {
                 print(ScoreReport(indexing: evaluation, verbose: output.verbose).render(output.format))
             }
         }
-    }
-}
-
-/// Collects results written from several threads, each slot once.
-final class ResultBox: @unchecked Sendable {
-    // Each index is written by exactly one worker and read after all workers finish.
-    private(set) var values: [Result<Document, any Error>?]
-    private let lock = NSLock()
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Result<Document, any Error>) {
-        lock.lock()
-        values[index] = value
-        lock.unlock()
     }
 }
 
