@@ -97,7 +97,7 @@ struct EvaluateCommand: ParsableCommand {
         var gold: String
         @Option(help: "Model name under Models/ or a model folder (default: the best model installed).")
         var model: String?
-        @Option(help: "Documents annotated in parallel.")
+        @Option(help: "Documents annotated at once.")
         var workers: Int = 2
         @Option(help: "Also write the predictions (BRAT and TSV) to this folder.")
         var out: String?
@@ -108,6 +108,7 @@ struct EvaluateCommand: ParsableCommand {
         @OptionGroup var output: Output
 
         func run() throws {
+            guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
             try requireExisting([gold])
             let pipeline = try Pipeline.load(modelDirectory: try model.map { try ModelLocator.resolve($0) })
             let goldURL = URL(fileURLWithPath: gold)
