@@ -55,7 +55,7 @@ let package = Package(
             name: "MedtagPipeline",
             dependencies: [
                 "MedtagText", "MedtagTagging", "MedtagModel", "MedtagFormats", "MedtagNormalize", "MedtagNeural",
-                "MedtagStorage", "MedtagIngest",
+                "MedtagStorage", "MedtagIngest", .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // Reading inputs: files, XML and archives (recursively, within limits) as a stream of documents,
         // for the daemon, `medtag ingest` and `medtag annotate` alike.

@@ -105,7 +105,7 @@ public struct InputDocument: Sendable {
         case .bytes(let bytes):
             let text: String
             do {
-                text = kind == .xml ? try XMLText.extract(bytes) : try TextInput.decode(bytes)
+                text = try DocumentText.decode(bytes, kind: kind)
             } catch {
                 throw IngestError(stage: .decode, reason: error.description)
             }

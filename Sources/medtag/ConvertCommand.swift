@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MedtagFormats
+import MedtagIngest
 import MedtagPipeline
 import MedtagStorage
 import MedtagTagging
@@ -59,7 +60,7 @@ struct ConvertCommand: ParsableCommand {
         let tokenizer = Tokenizer(rules: .forLanguage(language))
         var documents: [Document] = []
         for input in inputs {
-            documents += try BRATCorpus.read(URL(fileURLWithPath: input), tokenizer: tokenizer)
+            documents += try BRATFolder(input).documents(tokenizer: tokenizer)
         }
         let stats = AlignmentStatistics(documents)
         try AtomicFile.write(Array(CoNLL.render(documents, scheme: scheme).utf8), to: URL(fileURLWithPath: out))
@@ -78,8 +79,7 @@ struct ConvertCommand: ParsableCommand {
         for block in blocks {
             var text: [Unicode.Scalar]? = nil
             if let texts {
-                let url = URL(fileURLWithPath: texts).appendingPathComponent("\(block.id).txt")
-                text = Array(try TextInput.decode(Array(try Data(contentsOf: url))).unicodeScalars)
+                text = Array(try DocumentText.read(FilePath(texts).appending("\(block.id).txt")).unicodeScalars)
             }
             var entities: [Entity] = []
             for sentence in block.sentences {
@@ -111,18 +111,14 @@ extension ConvertCommand {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else { throw missingPath(input) }
             guard isDirectory.boolValue else { throw ValidationFailure("\(input): not a folder; give the folder of the .ann files") }
-            let folder = FilePath(input)
-            let names = try FileManager.default.contentsOfDirectory(atPath: input)
-                .filter { !$0.hasPrefix(".") && FilePath($0).extension == "ann" }.sorted()
-            for name in names {
-                let file = folder.appending(name)
-                let id = FilePath(name).stem ?? name
+            let folder = BRATFolder(input)
+            for id in try folder.annotatedIDs() {
+                let file = folder.file(id, extension: "ann")
                 if let first = seen.updateValue(file.string, forKey: id) {
                     throw ValidationFailure("\(file): document \(id) is also in \(first); convert each folder into its own --out folder")
                 }
                 var document = Document(id: id, text: "")
-                let text = try String(contentsOf: URL(fileURLWithPath: file.string), encoding: .utf8)
-                do { document.entities = try BRAT.parse(text) } catch { throw ValidationFailure("\(file): \(error)") }
+                document.entities = try folder.annotations(id)
                 let tsv = SubtrackTSV.render(document)
                 codes += tsv.split(separator: "\n").count
                 try AtomicFile.write(Array(tsv.utf8), toPath: FilePath(out).appending("\(id).tsv").string)
@@ -153,7 +149,7 @@ struct TokenizeCommand: ParsableCommand {
         let tokenizer = Tokenizer(rules: .forLanguage(language))
         var out = ""
         for file in files {
-            let text = try readDocumentText(FilePath(file))
+            let text = try DocumentText.read(FilePath(file))
             var document = Document(id: file, text: text)
             tokenizer.process(&document)
             for sentence in document.sentences {

@@ -2,10 +2,12 @@ import ArgumentParser
 import Foundation
 import MedtagEvaluation
 import MedtagFormats
+import MedtagIngest
 import MedtagNormalize
 import MedtagPipeline
 import MedtagStorage
 import MedtagText
+import SystemPackage
 
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +24,7 @@ struct EvaluateCommand: ParsableCommand {
 
     struct Output: ParsableArguments {
         @Option(help: "Output: table, json or csv.")
-        var format: ReportFormat = .table
+        var format: ScoreFormat = .table
 
         @Flag(help: "List every document's figures.")
         var verbose = false
@@ -83,7 +85,7 @@ struct EvaluateCommand: ParsableCommand {
             let evaluation = IndexingEvaluation(
                 gold: goldCodes, predicted: predicted, skipMissing: output.skipMissing, ignoreNull: ignoreNull)
             warnMissing(evaluation.missingDocuments, skipped: output.skipMissing)
-            print(render(indexing: evaluation, output))
+            print(ScoreReport(indexing: evaluation, verbose: output.verbose).render(output.format))
         }
     }
 
@@ -95,7 +97,7 @@ struct EvaluateCommand: ParsableCommand {
         var gold: String
         @Option(help: "Model name under Models/ or a model folder (default: the best model installed).")
         var model: String?
-        @Option(help: "Documents annotated in parallel.")
+        @Option(help: "Documents annotated at once.")
         var workers: Int = 2
         @Option(help: "Also write the predictions (BRAT and TSV) to this folder.")
         var out: String?
@@ -106,31 +108,36 @@ struct EvaluateCommand: ParsableCommand {
         @OptionGroup var output: Output
 
         func run() throws {
+            guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
             try requireExisting([gold])
             let pipeline = try Pipeline.load(modelDirectory: try model.map { try ModelLocator.resolve($0) })
             let goldURL = URL(fileURLWithPath: gold)
-            let ids = try BRATCorpus.documentIDs(in: goldURL)
+            let goldFolder = BRATFolder(gold)
+            let ids = try goldFolder.documentIDs()
             if let lexicon = pipeline.lexiconDirectory, let source = lexiconSource(lexicon, naming: goldURL) {
                 warn(
                     "warning: the lexicon \(lexicon.path) was built from the documents scored here (\(source)): its codes "
                         + "were learned from this gold, so the scores flatter medtag; build a lexicon without them "
                         + "(`medtag lexicon build`) and pass it with MEDTAG_LEXICON=DIR")
             }
-            let texts = try ids.map { try TextInput.decode(Array(try Data(contentsOf: goldURL.appendingPathComponent("\($0).txt")))) }
-            let results = ResultBox(count: ids.count)
+            let texts = try ids.map { try goldFolder.text($0) }
             let started = DispatchTime.now().uptimeNanoseconds
             let progress = ProgressLine(total: ids.count, quiet: quiet)
             defer { progress.finish() }  // also when an error ends the command
-            DispatchQueue.concurrentPerform(iterations: max(1, workers)) { worker in
-                for k in stride(from: worker, to: ids.count, by: max(1, workers)) {
-                    let result = Result { try pipeline.annotate(id: ids[k], text: texts[k]) }
-                    results.set(k, result)
-                    progress.advance(documents: 1, tokens: (try? result.get())?.tokens.count ?? 0)
-                }
+            // `workers` documents annotated at once, on the annotation pool as every command does.
+            let annotation = OrderedWorkers<Result<Document, any Error>>(pool: AnnotationPool(workers: workers))
+            var results: [Result<Document, any Error>] = []
+            let collect = { (result: Result<Document, any Error>) in
+                results.append(result)
+                progress.advance(documents: 1, tokens: (try? result.get())?.tokens.count ?? 0)
             }
+            for (id, text) in zip(ids, texts) {
+                annotation.submit({ Result { try pipeline.annotate(id: id, text: text) } }, deliver: collect)
+            }
+            annotation.finish(deliver: collect)
             progress.finish()
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            let documents = try results.values.map { try $0!.get() }
+            let documents = try results.map { try $0.get() }
             let tokens = documents.reduce(0) { $0 + $1.tokens.count }
             if let out {
                 let renderer = OutputRenderer()
@@ -158,42 +165,22 @@ struct EvaluateCommand: ParsableCommand {
                 output: output)
             if documents.contains(where: { $0.entities.contains { $0.code != nil } }) {
                 let evaluation = IndexingEvaluation(gold: try readCodes(gold).mapValues { $0 ?? [] }, predicted: codes)
-                print(render(indexing: evaluation, output))
+                print(ScoreReport(indexing: evaluation, verbose: output.verbose).render(output.format))
             }
         }
     }
 }
 
-/// Collects results written from several threads, each slot once.
-final class ResultBox: @unchecked Sendable {
-    // Each index is written by exactly one worker and read after all workers finish.
-    private(set) var values: [Result<Document, any Error>?]
-    private let lock = NSLock()
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Result<Document, any Error>) {
-        lock.lock()
-        values[index] = value
-        lock.unlock()
-    }
-}
-
-enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, csv
-}
+extension ScoreFormat: ExpressibleByArgument {}
 
 extension MatchMode: ExpressibleByArgument {}
 
 /// Mentions of every `.ann` file of a folder, by document id.
 func readBRATFolder(_ path: String) throws -> [String: [Mention]] {
-    let url = URL(fileURLWithPath: path)
+    let folder = BRATFolder(path)
     var result: [String: [Mention]] = [:]
-    for name in try FileManager.default.contentsOfDirectory(atPath: path) where name.hasSuffix(".ann") && !name.hasPrefix(".") {
-        let text = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
-        do {
-            result[String(name.dropLast(4))] = try BRAT.parse(text).map { Mention(start: $0.start, end: $0.end, label: $0.label, text: $0.text) }
-        } catch {
-            throw ValidationFailure("\(url.appendingPathComponent(name).path): \(error)")
-        }
+    for id in try folder.annotatedIDs() {
+        result[id] = try folder.annotations(id).map { Mention(start: $0.start, end: $0.end, label: $0.label, text: $0.text) }
     }
     return result
 }
@@ -218,23 +205,18 @@ func readCodes(_ path: String) throws -> [String: Set<String>?] {
     if !isDirectory.boolValue {
         return SubtrackTSV.parse(try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)).mapValues { Optional($0) }
     }
-    let url = URL(fileURLWithPath: path)
-    let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }
-    let useTSV = names.contains { $0.hasSuffix(".tsv") }
+    let folder = BRATFolder(path)
+    let tables = try folder.names(withExtension: "tsv")
     var result: [String: Set<String>?] = [:]
-    for name in names where name.hasSuffix(useTSV ? ".tsv" : ".ann") {
-        let id = String(name.dropLast(4))
-        let text = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
-        if useTSV {
-            // Documents by the first column: a file per document, or one for many (`medtag-all.tsv`).
-            let codes = SubtrackTSV.parse(text)
-            if codes.isEmpty { result[id] = result[id] ?? [] }
-            for (document, set) in codes { result[document] = (result[document] ?? []).map { $0.union(set) } ?? set }
-        } else {
-            do { result[id] = Set(try BRAT.parse(text).compactMap(\.code)) } catch {
-                throw ValidationFailure("\(url.appendingPathComponent(name).path): \(error)")
-            }
-        }
+    if tables.isEmpty {
+        for id in try folder.annotatedIDs() { result[id] = Set(try folder.annotations(id).compactMap(\.code)) }
+        return result
+    }
+    for id in tables {
+        // Documents by the first column: a file per document, or one for many (`medtag-all.tsv`).
+        let codes = SubtrackTSV.parse(try folder.contents(id, extension: "tsv"))
+        if codes.isEmpty { result[id] = result[id] ?? [] }
+        for (document, set) in codes { result[document] = (result[document] ?? []).map { $0.union(set) } ?? set }
     }
     return result
 }
@@ -261,110 +243,18 @@ func reportNER(
     let evaluation = NEREvaluation(gold: gold, predicted: predicted, mode: match, skipMissing: output.skipMissing)
     let missing = gold.keys.filter { predicted[$0] == nil }.sorted()
     warnMissing(missing, skipped: output.skipMissing)
-    print(render(ner: evaluation, output))
+    print(ScoreReport(ner: evaluation, verbose: output.verbose).render(output.format))
     guard errors else { return }
     var tokens: [String: [(start: Int, end: Int)]] = [:]
     let tokenizer = Tokenizer()
     for id in gold.keys {
-        let url = URL(fileURLWithPath: goldFolder).appendingPathComponent("\(id).txt")
-        guard let data = try? Data(contentsOf: url), let text = try? TextInput.decode(Array(data)) else { continue }
+        guard let text = try? BRATFolder(goldFolder).text(id) else { continue }
         tokens[id] = tokenizer.analyze(Array(text.unicodeScalars)).tokens.map { ($0.start, $0.end) }
     }
     let analysis = ErrorAnalysis(gold: gold, predicted: predicted, tokens: tokens)
-    print(render(analysis))
+    print(analysis.table)
     if let plot {
         try AtomicFile.write(Array(analysis.confusionSVG().utf8), to: URL(fileURLWithPath: plot))
         print("confusion matrix plot → \(plot)")
     }
-}
-
-func f4(_ x: Double) -> String { String(format: "%.4f", x) }
-
-func render(ner evaluation: NEREvaluation, _ output: EvaluateCommand.Output) -> String {
-    let labels = evaluation.byLabel.keys.sorted()
-    switch output.format {
-    case .json:
-        var object: [String: Any] = ["match": evaluation.mode.rawValue, "micro": scoreObject(evaluation.overall)]
-        object["labels"] = Dictionary(uniqueKeysWithValues: labels.map { ($0, scoreObject(evaluation.byLabel[$0]!)) })
-        object["missing_documents"] = evaluation.missingDocuments
-        if output.verbose {
-            object["documents"] = Dictionary(uniqueKeysWithValues: evaluation.documents.map { ($0.id, scoreObject($0.score)) })
-        }
-        return json(object)
-    case .csv:
-        var lines = ["scope,label,tp,fp,fn,precision,recall,f1"]
-        lines.append(csvLine("micro", "ALL", evaluation.overall))
-        for label in labels { lines.append(csvLine("label", label, evaluation.byLabel[label]!)) }
-        if output.verbose { for d in evaluation.documents { lines.append(csvLine("document", d.id, d.score)) } }
-        return lines.joined(separator: "\n")
-    case .table:
-        var lines = ["NER (\(evaluation.mode.rawValue) match)", row("label", "tp", "fp", "fn", "precision", "recall", "f1")]
-        for label in labels { lines.append(row(label, evaluation.byLabel[label]!)) }
-        lines.append(row("micro", evaluation.overall))
-        if output.verbose {
-            lines.append("")
-            for d in evaluation.documents { lines.append(row(d.id + (d.missing ? " (missing)" : ""), d.score)) }
-        }
-        return lines.joined(separator: "\n")
-    }
-}
-
-func render(indexing evaluation: IndexingEvaluation, _ output: EvaluateCommand.Output) -> String {
-    switch output.format {
-    case .json:
-        var object: [String: Any] = ["micro": scoreObject(evaluation.overall), "missing_documents": evaluation.missingDocuments]
-        if output.verbose {
-            object["documents"] = Dictionary(uniqueKeysWithValues: evaluation.documents.map { ($0.id, scoreObject($0.score)) })
-        }
-        return json(object)
-    case .csv:
-        var lines = ["scope,label,tp,fp,fn,precision,recall,f1", csvLine("micro", "codes", evaluation.overall)]
-        if output.verbose { for d in evaluation.documents { lines.append(csvLine("document", d.id, d.score)) } }
-        return lines.joined(separator: "\n")
-    case .table:
-        var lines = ["Concept indexing (per-document code sets)", row("", "tp", "fp", "fn", "precision", "recall", "f1")]
-        lines.append(row("micro", evaluation.overall))
-        if output.verbose { for d in evaluation.documents { lines.append(row(d.id + (d.missing ? " (missing)" : ""), d.score)) } }
-        return lines.joined(separator: "\n")
-    }
-}
-
-func render(_ analysis: ErrorAnalysis) -> String {
-    var lines = ["", "Errors: \(analysis.misses) missed, \(analysis.spurious) spurious, \(analysis.boundaryErrors) boundary, \(analysis.labelErrors) label, \(analysis.boundaryAndLabelErrors) boundary+label"]
-    if !analysis.confusion.isEmpty {
-        lines.append("")
-        lines.append("Token confusion (rows gold, columns predicted)")
-        lines.append(pad("", 18) + analysis.labels.map { pad(String($0.prefix(12)), 13) }.joined())
-        for r in analysis.labels {
-            lines.append(pad(String(r.prefix(17)), 18) + analysis.labels.map { pad(String(analysis.confusion[r]?[$0] ?? 0), 13) }.joined())
-        }
-    }
-    lines.append("")
-    lines.append("Most missed: " + analysis.topMissed.map { "\($0.text) (\($0.count))" }.joined(separator: ", "))
-    lines.append("Most false:  " + analysis.topFalse.map { "\($0.text) (\($0.count))" }.joined(separator: ", "))
-    return lines.joined(separator: "\n")
-}
-
-private func scoreObject(_ s: Score) -> [String: Any] {
-    ["tp": s.truePositives, "fp": s.falsePositives, "fn": s.falseNegatives, "precision": s.precision, "recall": s.recall, "f1": s.f1]
-}
-
-private func json(_ object: [String: Any]) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-    return String(decoding: data, as: UTF8.self)
-}
-
-private func csvLine(_ scope: String, _ label: String, _ s: Score) -> String {
-    [scope, CSVTable.quote(label), String(s.truePositives), String(s.falsePositives), String(s.falseNegatives), f4(s.precision), f4(s.recall), f4(s.f1)]
-        .joined(separator: ",")
-}
-
-private func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
-
-private func row(_ label: String, _ s: Score) -> String {
-    row(label, String(s.truePositives), String(s.falsePositives), String(s.falseNegatives), f4(s.precision), f4(s.recall), f4(s.f1))
-}
-
-private func row(_ cells: String...) -> String {
-    pad(cells[0], 28) + cells.dropFirst().map { pad($0, 10) }.joined()
 }

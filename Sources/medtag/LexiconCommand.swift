@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MedtagFormats
+import MedtagIngest
 import MedtagNormalize
 import MedtagPipeline
 import MedtagStorage
@@ -214,13 +215,7 @@ struct LexiconCommand: ParsableCommand {
             func codes(_ folder: String) throws -> [String: Set<String>] {
                 var out: [String: Set<String>] = [:]
                 for (path, base, _) in try collectInputs([folder], extensions: ["ann"]) {
-                    let text: String
-                    do { text = try String(contentsOf: URL(fileURLWithPath: path.string), encoding: .utf8) } catch {
-                        throw ValidationFailure("\(path): cannot read: \(error.localizedDescription)")
-                    }
-                    let entities: [MedtagText.Entity]
-                    do { entities = try BRAT.parse(text) } catch { throw ValidationFailure("\(path): \(error)") }
-                    out[FilePath(base).fileName] = Set(entities.compactMap(\.code))
+                    out[FilePath(base).fileName] = Set(try BRATFolder.annotations(at: path).compactMap(\.code))
                 }
                 return out
             }
@@ -302,20 +297,9 @@ private func lexiconDirectory(_ path: String?) throws -> URL {
 
 /// Gold mentions of every `.ann` in a folder.
 private func readGold(_ folder: String) throws -> [(id: String, mentions: [GoldMention])] {
-    let url = URL(fileURLWithPath: folder)
-    let names: [String]
-    do { names = try FileManager.default.contentsOfDirectory(atPath: url.path).filter { $0.hasSuffix(".ann") }.sorted() } catch {
-        throw ValidationFailure("\(folder): cannot list folder: \(error.localizedDescription)")
-    }
-    return try names.map { name in
-        let file = url.appendingPathComponent(name)
-        let text: String
-        do { text = try String(contentsOf: file, encoding: .utf8) } catch {
-            throw ValidationFailure("\(file.path): cannot read: \(error.localizedDescription)")
-        }
-        let entities: [MedtagText.Entity]
-        do { entities = try BRAT.parse(text) } catch { throw ValidationFailure("\(file.path): \(error)") }
-        return (String(name.dropLast(4)), entities.map { GoldMention(label: $0.label, text: $0.text, code: $0.code) })
+    let gold = BRATFolder(folder)
+    return try gold.annotatedIDs().map { id in
+        (id, try gold.annotations(id).map { GoldMention(label: $0.label, text: $0.text, code: $0.code) })
     }
 }
 

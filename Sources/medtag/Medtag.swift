@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MedtagIngest
 
 @main
 struct Medtag: AsyncParsableCommand {
@@ -52,6 +53,7 @@ struct Medtag: AsyncParsableCommand {
 /// The message a user acts on for errors that carry a file and a reason, nil for others.
 func userMessage(_ error: any Error) -> String? {
     if let failure = error as? ValidationFailure { return failure.description }
+    if let failure = error as? TextFileError { return failure.description }
     let ns = error as NSError
     guard ns.domain == NSCocoaErrorDomain else { return nil }
     guard let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path else { return nil }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MedtagIngest
 import MedtagModel
 import MedtagNeural
 import MedtagPipeline
@@ -68,7 +69,7 @@ struct ModelCommand: ParsableCommand {
             try requireExisting(corpus + [terms])
             let tokenizer = Tokenizer(rules: .spanish)
             var documents: [Document] = []
-            for folder in corpus { documents += try BRATCorpus.read(URL(fileURLWithPath: folder), tokenizer: tokenizer) }
+            for folder in corpus { documents += try BRATFolder(folder).documents(tokenizer: tokenizer) }
             let termList = try terms.map {
                 try String(contentsOf: URL(fileURLWithPath: $0), encoding: .utf8)
                     .split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: .whitespaces) }

@@ -1,5 +1,4 @@
 import Foundation
-import MedtagFormats
 import SystemPackage
 
 /// Prints to standard error.
@@ -53,12 +52,6 @@ extension FilePath {
 
     /// The last component's name (`n.txt`), empty for a root.
     var fileName: String { lastComponent?.string ?? "" }
-}
-
-/// Reads an input file as text: `.xml` through the XML extractor, everything else as UTF-8.
-func readDocumentText(_ path: FilePath) throws -> String {
-    let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path.string)))
-    return path.extension?.lowercased() == "xml" ? try XMLText.extract(bytes) : try TextInput.decode(bytes)
 }
 
 /// The error for a path given on the command line that does not exist, worded as every command

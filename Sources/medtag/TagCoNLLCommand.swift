@@ -139,7 +139,7 @@ extension EvaluateCommand {
         @Argument(help: "Predicted file: the same tokens in the same order (what `medtag tag-conll` writes).")
         var pred: String
         @Option(help: "Output: table, json or csv.")
-        var format: ReportFormat = .table
+        var format: ScoreFormat = .table
         @Option(
             help: ArgumentHelp(
                 "Comma-separated labels to score; predictions of other labels are left out.",
@@ -165,35 +165,7 @@ extension EvaluateCommand {
             do { evaluation = try CoNLLEvaluation(gold: try tags(gold), predicted: try tags(pred)) } catch let error as ShapeError {
                 throw ValidationFailure("\(gold) and \(pred) do not line up: \(error)")
             }
-            let labels = evaluation.byLabel.keys.sorted()
-            switch format {
-            case .table:
-                print("CoNLL entities (conlleval rules); token accuracy \(f4(evaluation.accuracy))")
-                print(["label", "tp", "fp", "fn", "precision", "recall", "f1"].joined(separator: "\t"))
-                for label in labels { print(tsvRow(label, evaluation.byLabel[label]!)) }
-                print(tsvRow("micro", evaluation.overall))
-            case .csv:
-                print("label,tp,fp,fn,precision,recall,f1")
-                for label in labels { print(tsvRow(label, evaluation.byLabel[label]!).replacingOccurrences(of: "\t", with: ",")) }
-                print(tsvRow("micro", evaluation.overall).replacingOccurrences(of: "\t", with: ","))
-            case .json:
-                var labelsObject: [String: Any] = [:]
-                for label in labels {
-                    let s = evaluation.byLabel[label]!
-                    labelsObject[label] = ["precision": s.precision, "recall": s.recall, "f1": s.f1, "tp": s.truePositives, "fp": s.falsePositives, "fn": s.falseNegatives]
-                }
-                let s = evaluation.overall
-                let object: [String: Any] = [
-                    "accuracy": evaluation.accuracy, "labels": labelsObject,
-                    "micro": ["precision": s.precision, "recall": s.recall, "f1": s.f1, "tp": s.truePositives, "fp": s.falsePositives, "fn": s.falseNegatives],
-                ]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-            }
-        }
-
-        func tsvRow(_ label: String, _ s: Score) -> String {
-            [label, String(s.truePositives), String(s.falsePositives), String(s.falseNegatives), f4(s.precision), f4(s.recall), f4(s.f1)].joined(separator: "\t")
+            print(ScoreReport(conll: evaluation).render(format))
         }
     }
 }

@@ -119,3 +119,27 @@ struct CoNLLEvaluationTests {
         #expect(throws: ShapeError.self) { try CoNLLEvaluation(gold: gold, predicted: [["O"]]) }
     }
 }
+
+/// The one rendering of scores: each evaluation keeps the shape its readers parse.
+struct ScoreReportTests {
+    @Test func eachKindKeepsItsShape() throws {
+        let ner = ScoreReport(ner: NEREvaluation(gold: Fixture.gold, predicted: Fixture.predicted), verbose: true)
+        let csv = ner.render(.csv).split(separator: "\n")
+        #expect(csv.first == "scope,label,tp,fp,fn,precision,recall,f1")
+        #expect(csv.dropFirst().first == "micro,ALL,1,3,3,0.2500,0.2500,0.2500")
+        #expect(csv.contains("document,d3,0,0,1,0.0000,0.0000,0.0000"))
+        let json = ner.render(.json)
+        for key in ["\"match\" : \"strict\"", "\"labels\"", "\"missing_documents\"", "\"documents\""] { #expect(json.contains(key), "\(key)") }
+        #expect(ner.render(.table).hasPrefix("NER (strict match)\nlabel "))
+
+        let indexing = ScoreReport(indexing: IndexingEvaluation(gold: ["d1": ["1"]], predicted: ["d1": ["1", "2"]]))
+        // training/cv.py tells the indexing object from the NER one by its lack of `labels`.
+        #expect(!indexing.render(.json).contains("\"labels\"") && !indexing.render(.json).contains("\"match\""))
+        #expect(indexing.render(.csv) == "scope,label,tp,fp,fn,precision,recall,f1\nmicro,codes,1,1,0,0.5000,1.0000,0.6667")
+
+        let conll = ScoreReport(conll: try CoNLLEvaluation(gold: [["B-X", "O"]], predicted: [["B-X", "B-Y"]]))
+        #expect(conll.render(.csv) == "label,tp,fp,fn,precision,recall,f1\nX,1,0,0,1.0000,1.0000,1.0000\nY,0,1,0,0.0000,0.0000,0.0000\nmicro,1,1,0,0.5000,1.0000,0.6667")
+        #expect(conll.render(.table).hasPrefix("CoNLL entities (conlleval rules); token accuracy 0.5000\nlabel\ttp\t"))
+        #expect(conll.render(.json).contains("\"accuracy\" : 0.5"))
+    }
+}

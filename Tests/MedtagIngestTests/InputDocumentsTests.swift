@@ -149,6 +149,53 @@ struct InputDocumentsTests {
             "\(error)".hasPrefix("a folder, not a file")
         }
     }
+
+    @Test("a text file read whole: XML by its extension, errors naming the file and the reason")
+    func documentText() throws {
+        let folder = try temporaryDirectory("document-text")
+        defer { removeTemporaryDirectory(folder) }
+        let xml = FilePath(folder.appendingPathComponent("nota.XML").path)
+        try Data("<d>Tratado con AAS</d>".utf8).write(to: URL(fileURLWithPath: xml.string))
+        #expect(try DocumentText.read(xml) == "Tratado con AAS\n")
+        let text = FilePath(folder.appendingPathComponent("nota.txt").path)
+        try Data("\u{FEFF}Hola".utf8).write(to: URL(fileURLWithPath: text.string))
+        #expect(try DocumentText.read(text) == "Hola")
+        let latin1 = FilePath(folder.appendingPathComponent("latin1.txt").path)
+        try Data([0x41, 0xE1, 0x42]).write(to: URL(fileURLWithPath: latin1.string))
+        #expect(throws: TextFileError.self) { try DocumentText.read(latin1) }
+        do { _ = try DocumentText.read(latin1) } catch {
+            #expect(error.path == latin1.string && error.description.hasPrefix("\(latin1): not valid UTF-8"), "\(error)")
+        }
+        let missing = FilePath(folder.appendingPathComponent("no-existe.txt").path)
+        do { _ = try DocumentText.read(missing) } catch {
+            #expect(error.description == "\(missing): No such file or directory")
+        }
+    }
+
+    @Test("a BRAT folder: texts and annotations side by side, hidden files left out, errors naming the file")
+    func bratFolder() throws {
+        let url = try temporaryDirectory("brat-folder")
+        defer { removeTemporaryDirectory(url) }
+        func write(_ name: String, _ contents: String) throws { try Data(contents.utf8).write(to: url.appendingPathComponent(name)) }
+        try write("a.txt", "Tratado con AAS.\n")
+        try write("a.ann", "T1\tNORMALIZABLES 12 15\tAAS\n#1\tAnnotatorNotes T1\t387458008\n")
+        try write("b.txt", "Sin menciones.\n")
+        try write(".c.ann", "")
+        try write("d.ann", "T1\tX uno dos\tx\n")
+        let folder = BRATFolder(url.path)
+        #expect(try folder.documentIDs() == ["a", "b"])
+        #expect(try folder.annotatedIDs() == ["a", "d"])
+        #expect(try folder.annotationsIfPresent("b") == nil)
+        #expect(try folder.annotations("a").map(\.code) == ["387458008"])
+        let d = folder.file("d", extension: "ann").string
+        #expect { try folder.annotations("d") } throws: { "\($0)".hasPrefix("\(d): ") && "\($0)".contains("line 1") }
+        let documents = try folder.documents()
+        #expect(documents.map(\.id) == ["a", "b"])
+        #expect(documents[0].entities.map(\.text) == ["AAS"] && documents[1].entities.isEmpty)
+        #expect { try BRATFolder(url.appendingPathComponent("no-existe").path).documentIDs() } throws: {
+            "\($0)".hasSuffix("no-existe: No such file or directory")
+        }
+    }
 }
 
 extension InputEntry {

@@ -40,7 +40,7 @@ struct AnnotationPoolTests {
             for k in 0..<40 {
                 workers.submit({
                     gauge.enter(threads: pool.threadCount)
-                    usleep(UInt32(200 + (k * 7919 % 5) * 300))
+                    usleep(UInt32(200 + (k * 7919 % 5) * 300))  // the work itself, of uneven lengths
                     gauge.leave()
                     return k
                 }, deliver: { mine.append($0) })
@@ -63,7 +63,7 @@ struct AnnotationPoolTests {
             for _ in 0..<10 {
                 pool.withTurn {
                     gauge.enter()
-                    usleep(300)
+                    usleep(300)  // the work itself
                     gauge.leave()
                 }
             }
@@ -75,6 +75,7 @@ struct AnnotationPoolTests {
     func cancelThenReuse() throws {
         let workers = OrderedWorkers<Int>(pool: AnnotationPool(workers: 3))
         var got: [Int] = []
+        // Work that takes a while, so some is still queued when it is cancelled.
         for k in 0..<6 { workers.submit({ usleep(2_000); return k }, deliver: { got.append($0) }) }
         workers.cancel()
         got = []

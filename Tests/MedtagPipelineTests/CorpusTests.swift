@@ -1,5 +1,6 @@
 import Foundation
 import MedtagFormats
+import MedtagIngest
 import MedtagPipeline
 import MedtagTagging
 import MedtagText
@@ -11,7 +12,7 @@ import MedtagTestSupport
 struct CorpusTests {
     static let documents: [Document] = {
         let tokenizer = Tokenizer()
-        return ["train", "dev"].flatMap { (try? BRATCorpus.read(Paths.pharmaconer.appendingPathComponent($0), tokenizer: tokenizer)) ?? [] }
+        return ["train", "dev"].flatMap { (try? BRATFolder(Paths.pharmaconer.appendingPathComponent($0).path).documents(tokenizer: tokenizer)) ?? [] }
     }()
 
     @Test func corpusIsThere() {

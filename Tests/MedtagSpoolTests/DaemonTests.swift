@@ -61,7 +61,9 @@ struct DaemonTests {
         for line in slowText.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
             let bytes = Array((line + "\n").utf8)
             #expect(write(slowFD, bytes, bytes.count) == bytes.count)
-            usleep(400_000)  // longer than the rescan interval; shorter than settle_time
+            // Longer than the rescan interval, shorter than settle_time (both fixed in the test
+            // configuration): not scaled, or a slow run would outwait settle_time.
+            usleep(400_000)
         }
         close(slowFD)
         // A writer that closes between pieces (shell `>>`): claimed only once it stays unchanged.
@@ -70,7 +72,7 @@ struct DaemonTests {
             let fd = open(appended, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             _ = write(fd, piece, piece.utf8.count)
             close(fd)
-            usleep(300_000)
+            usleep(300_000)  // shorter than settle_time (fixed in the test configuration): not scaled
         }
 
         let expected = [

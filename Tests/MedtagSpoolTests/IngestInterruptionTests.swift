@@ -61,12 +61,16 @@ struct IngestInterruptionTests {
     }
 
     @Test func rerunTakesOverAndLosesOrDuplicatesNothing() throws {
+        // Each run annotates up to 2,000 documents: on a loaded machine that takes minutes, not
+        // seconds. The waits scale with MEDTAG_TEST_TIME_SCALE (waitUntil); none is a pause.
+        let runTimeout = 300.0
         let reference = try TestSpool()
         let nightly = reference.root.appendingPathComponent("nightly")
         try FileManager.default.createDirectory(at: nightly, withIntermediateDirectories: true)
         let archive = try Self.makeNightly(in: reference.root)
         try FileManager.default.copyItem(at: archive, to: nightly.appendingPathComponent("lote.tar.gz"))
-        let undisturbed = try runMedtag(["ingest", "--config", reference.configFile.path, "--from", nightly.path], in: reference)
+        let undisturbed = try runMedtag(
+            ["ingest", "--config", reference.configFile.path, "--from", nightly.path], in: reference, timeout: runTimeout)
         #expect(undisturbed.status == 0, "\(undisturbed.output)")
         let expected = try Self.results(reference)
         #expect(expected.filter { $0.key.hasSuffix(".ann") }.count == 2000)
@@ -90,7 +94,7 @@ struct IngestInterruptionTests {
             switch interruption {
             case .kill(let n), .term(let n, _): threshold = n
             }
-            try waitUntil("\(interruption): the run is that far", timeout: 60) {
+            try waitUntil("\(interruption): the run is that far", timeout: runTimeout) {
                 !first.process.isRunning
                     || SpoolStatus.gather(root: FilePath(spool.spool.path)).inProgress.contains { $0.documents >= threshold }
                     && spool.files(in: spool.work).contains { $0.hasSuffix("lote.tar.gz") }
@@ -104,7 +108,7 @@ struct IngestInterruptionTests {
                 #expect(status.contains("not running"), "\(interruption): status marks the dead owner:\n\(status)")
             case .term(_, let grace):
                 first.signal(SIGTERM)
-                let code = try first.waitForExit(timeout: grace + 60)
+                let code = try first.waitForExit(timeout: grace + runTimeout)
                 #expect(code == 143, "\(interruption): exit status \(code)\n\(first.log)")
                 if grace > 30 {
                     #expect(first.log.contains("lote.tar.gz: 2000 documents annotated"), "\(interruption): \(first.log)")
@@ -114,7 +118,7 @@ struct IngestInterruptionTests {
             let published = spool.files(in: spool.outbox.appendingPathComponent("lote.tar.gz")).filter { $0.hasSuffix(".ann") }
             #expect(published.isEmpty || published.count == 2000, "\(interruption): \(published.count) files published")
 
-            let second = try runMedtag(arguments, in: spool)
+            let second = try runMedtag(arguments, in: spool, timeout: runTimeout)
             #expect(second.status == 0, "\(interruption): the rerun: \(second.output)")
             #expect(spool.files(in: spool.done) == ["lote.tar.gz"], "\(interruption): done/ holds \(spool.files(in: spool.done))")
             #expect(spool.files(in: spool.work).isEmpty && spool.files(in: spool.tmp).isEmpty, "\(interruption): work/ or tmp/ not empty")

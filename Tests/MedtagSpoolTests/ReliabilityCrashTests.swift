@@ -115,11 +115,11 @@ struct ReliabilityCrashTests {
         for cycle in 0..<kills {
             let daemon = try MedtagProcess.serveNow(spool)
             let delay = 0.05 + Double(random.next() % 1000) / 1000 * maxDelay
-            usleep(useconds_t(delay * 1_000_000))
+            pause(delay)
             for name in later.prefix(batch) { try drop(name, into: spool) }
             dropped += later.prefix(batch)
             later.removeFirst(min(batch, later.count))
-            usleep(useconds_t(Double(random.next() % 300) * 1000))
+            pause(Double(random.next() % 300) / 1000)
             #expect(!daemon.diedOfSignal, "cycle \(cycle): the daemon crashed by itself:\n\(daemon.log)")
             daemon.signal(SIGKILL)
             _ = try daemon.waitForExit()

@@ -130,7 +130,7 @@ struct ReliabilityFaultTests {
         // A folder that appears and disappears before it is scanned.
         try spool.drop("efimera/nota.txt", text: spanishNote)
         try FileManager.default.removeItem(at: spool.inbox.appendingPathComponent("efimera"))
-        usleep(300_000)
+        pause(0.3)  // the daemon sees the fleeting files before they go
         for i in 0..<20 { try? FileManager.default.removeItem(at: spool.inbox.appendingPathComponent("fugaz-\(i).txt")) }
         let kept = (0..<10).map { "queda-\($0).txt" }
         for name in kept { try spool.drop(name, text: spanishNote) }

@@ -65,7 +65,7 @@ struct ReliabilityLoadTests {
         try waitUntil("the daemon is ready", timeout: 240) { daemon.log.contains("ready: watching the inbox") }
         #expect(Date().timeIntervalSince(startup) < 30, "READY does not wait for the 30,000-file scan")
         let readySeconds = Date().timeIntervalSince(startup)
-        usleep(3_000_000)  // a few periodic scans
+        pause(3)  // a few periodic scans
         let names = (0..<10).map { "nueva-\($0).txt" }
         let started = Date()
         for name in names { try spool.drop(name, text: spanishNote) }

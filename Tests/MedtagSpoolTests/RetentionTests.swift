@@ -134,7 +134,7 @@ struct RetentionTests {
         try FileManager.default.createDirectory(at: spool.outbox.appendingPathComponent("old.txt"), withIntermediateDirectories: true)
         try Data("x".utf8).write(to: spool.done.appendingPathComponent("old.txt"))
         try Data("x".utf8).write(to: spool.outbox.appendingPathComponent("old.txt/old.ann"))
-        usleep(3_000_000)
+        pause(3)  // the files grow older than the 2.6 s retention
         let daemon = try MedtagProcess.serve(spool)
         try waitUntil("the daemon logs its retention sweep", timeout: 20) { daemon.log.contains("retention: removed") }
         #expect(!FileManager.default.fileExists(atPath: spool.done.appendingPathComponent("old.txt").path))
@@ -149,7 +149,7 @@ struct RetentionTests {
         let spool = try TestSpool(config: "retention_days = 0.00003\noutbox_retention_days = never")
         try FileManager.default.createDirectory(at: spool.done, withIntermediateDirectories: true)
         try Data("x".utf8).write(to: spool.done.appendingPathComponent("old.txt"))
-        usleep(3_000_000)
+        pause(3)  // the file grows older than the 2.6 s retention
         let note = spool.root.appendingPathComponent("nota.txt")
         try Data(spanishNote.utf8).write(to: note)
         let run = try runMedtag(["ingest", "--config", spool.configFile.path, "--log-level", "notice", note.path], in: spool)

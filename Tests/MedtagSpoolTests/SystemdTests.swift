@@ -82,7 +82,7 @@ struct SystemdTests {
         var messages: [String] = []
         socket.receive(until: { $0.contains { $0.hasPrefix("READY=1") } }, timeout: 20, into: &messages)
         #expect(messages.contains { $0.hasPrefix("READY=1") }, "READY=1 received: \(messages)")
-        usleep(2_000_000)
+        pause(2)  // the socket's queue fills
         let names = (0..<5).map { "tras-\($0).txt" }
         for name in names { try spool.drop(name, text: spanishNote) }
         try waitUntil("files dropped while the socket is full are done", timeout: 60) {

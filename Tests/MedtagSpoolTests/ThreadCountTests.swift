@@ -44,7 +44,7 @@ struct ThreadCountTests {
             most = max(most, names.count)
             annotating = max(annotating, names.filter { $0 == "medtag-annotate" }.count)
             samples += 1
-            usleep(20_000)
+            usleep(20_000)  // a sampling interval, not a wait for the daemon: fixed
             return spool.finished().count == 3
         }
         daemon.signal(SIGTERM)

@@ -187,10 +187,11 @@ public func waitUntil(_ what: String, timeout: Double, _ condition: () -> Bool) 
     }
 }
 
-/// Runs `medtag` to completion and returns its exit status and output.
-public func runMedtag(_ arguments: [String], in spool: TestSpool) throws -> (status: Int32, output: String) {
+/// Runs `medtag` to completion and returns its exit status and output; fails past `timeout`
+/// seconds (times ``testTimeScale``).
+public func runMedtag(_ arguments: [String], in spool: TestSpool, timeout: Double = 60) throws -> (status: Int32, output: String) {
     let log = spool.root.appendingPathComponent("run-\(UUID().uuidString.prefix(8)).log")
     let run = try MedtagProcess(arguments, logURL: log)
-    let status = try run.waitForExit(timeout: 60)
+    let status = try run.waitForExit(timeout: timeout)
     return (status, run.log)
 }
