@@ -54,15 +54,7 @@ mkdir -p "$WORK" "$RESULTS"
 EMB=training/work/data/emb
 if [ ! -f $EMB/vectors.npy ]; then
   EMB=$WORK/emb
-  [ -f $EMB/vectors.npy ] || "$PY" - "$EMB" <<'PYEOF'
-import os, sys, numpy as np
-from safetensors.numpy import load_file
-out = sys.argv[1]; os.makedirs(out, exist_ok=True)
-model = "Models/es-pharmaconer-bilstm-crf"
-np.save(os.path.join(out, "vectors.npy"), load_file(os.path.join(model, "weights.safetensors"))["word.weight"].astype(np.float32))
-with open(os.path.join(model, "words.txt"), encoding="utf-8") as f, open(os.path.join(out, "words.txt"), "w", encoding="utf-8") as g:
-    g.write(f.read())
-PYEOF
+  [ -f $EMB/vectors.npy ] || "$PY" training/cv.py vectors --model Models/es-pharmaconer-bilstm-crf --out "$EMB"
 fi
 if [[ $CONFIG == distil-* ]] && [ ! -f "$WORK/distil/raw/.done" ]; then
   rm -rf "$WORK/distil/raw"
@@ -84,12 +76,7 @@ run_fold() {  # run_fold K
       runs+=("../$WORK/$m/fold-$k/run")
       members+=("$WORK/$m/fold-$k/run")
     done
-    "$PY" - "$run" "${members[@]}" <<'PYEOF'
-import json, sys  # the ensemble's facts: members' training time summed, their epochs
-rs = [json.load(open(f"{r}/result.json")) for r in sys.argv[2:]]
-json.dump({"epoch": "+".join(str(r["epoch"]) for r in rs), "seconds": sum(r["seconds"] for r in rs),
-           "selection_f1_tokens": sum(r["selection_f1_tokens"] for r in rs) / len(rs)}, open(f"{sys.argv[1]}/result.json", "w"))
-PYEOF
+    "$PY" training/cv.py ensemble-result --out "$run" "${members[@]}"
   else
     runs=("../$run")
   fi
