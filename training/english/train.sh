@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Trains the English Bi-LSTM-CRF end to end and writes Models/en-biomed-bilstm-crf:
-#   fastText skip-gram on the PubMed raw text + the corpora's training text (their own tokens);
+#   fastText skip-gram on the PubMed raw text + the corpora's labelled text (their own tokens);
 #   the ensemble members, each one Bi-LSTM-CRF trained with the partial-annotation CRF loss on its
-#   corpora; export (members averaged at the emission level); devel F1 per label through the Swift
-#   engine (medtag tag-conll + medtag evaluate conll, conlleval rules), for BC5CDR also with the
-#   model's document steps.
-# Environment: MEDTAG_CORPORA (folder with en/, raw-en/ and pharmaconer/),
+#   corpora; export (members averaged at the emission level).
+# SPLIT=all (the default, what ships): every labelled sentence (BC5CDR train + devel, BC2GM train +
+#   devel, NCBI-disease train + devel + test), each network trained for FINAL_EPOCHS (the median
+#   best epoch over the folds of training/english/cv.sh) and its last epoch kept; every 10th group
+#   of 10 sentences is also logged as "devel" each epoch, but it is trained on and chooses nothing.
+# SPLIT=train: the train splits only, early stopping on the devel splits (EPOCHS at most); devel F1
+#   per label is then printed through the Swift engine (medtag tag-conll + medtag evaluate conll,
+#   conlleval rules), for BC5CDR also with the model's document steps.
+# Environment: MEDTAG_CORPORA (folder with en/, raw-en/ and pharmaconer/), SPLIT,
 #   MEMBERS (space-separated SEED:CORPUS+CORPUS..., default below), JOBS (members trained at once,
-#   default 2), THREADS (per member, default 1), EPOCHS (default 40), MAX_MINUTES (per member, 0: none),
-#   OUT (model folder).
+#   default 2), THREADS (per member, default 1), EPOCHS (default 40), FINAL_EPOCHS (default 17),
+#   MAX_MINUTES (per member, 0: none), OUT (model folder).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
@@ -20,6 +25,8 @@ JOBS=${JOBS:-2}
 EPOCHS=${EPOCHS:-40}
 THREADS=${THREADS:-1}
 MAX_MINUTES=${MAX_MINUTES:-0}
+SPLIT=${SPLIT:-all}
+FINAL_EPOCHS=${FINAL_EPOCHS:-17}
 OUT=$(realpath -m "${OUT:-Models/en-biomed-bilstm-crf}")
 WORK=$PWD/training/work/en
 PY=${PY:-$PWD/training/.venv/bin/python}
@@ -29,6 +36,22 @@ if [ ! -x "$PY" ]; then
   python3 -m venv training/.venv
   training/.venv/bin/pip install -q -r training/requirements.txt
 fi
+case "$SPLIT" in
+  all)
+    # One folder of corpora with every labelled sentence in train.tsv (devel.tsv: every 10th group, logged only).
+    WORK=$WORK/all
+    [ -f $WORK/data/en/BC5CDR-IOB/train.tsv ] || "$PY" training/cv.py en-split --corpora "$EN" \
+      --folds training/cv/folds-en.tsv --fold -1 --holdout 10 --holdout-trains --out $WORK/data
+    EN=$WORK/data/en
+    SCHEDULE="--epochs $FINAL_EPOCHS --keep-last"
+    NOTE="every labelled sentence: BC5CDR train + devel (Chemical, Disease), BC2GM train + devel (GENE), NCBI-disease train + devel + test (Disease); $FINAL_EPOCHS epochs, the last kept"
+    ;;
+  train)
+    SCHEDULE="--epochs $EPOCHS"
+    NOTE="BC5CDR train (Chemical, Disease), BC2GM train (GENE), NCBI-disease train (Disease); early stopping on the BC5CDR and BC2GM devel splits"
+    ;;
+  *) echo "SPLIT must be all or train, not $SPLIT" >&2; exit 2 ;;
+esac
 mkdir -p $WORK/runs
 
 echo "== fastText embeddings (PubMed raw text + the corpora's training text)"
@@ -46,7 +69,7 @@ for member in $MEMBERS; do
   mkdir -p "$run"
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
   (cd training && exec $PY train.py --language en --corpora "$EN" --train-corpora ${corpora//+/ } \
-    --emb "$WORK/emb" --affixes "$AFFIXES" --seed "$seed" --epochs "$EPOCHS" --threads "$THREADS" \
+    --emb "$WORK/emb" --affixes "$AFFIXES" --seed "$seed" $SCHEDULE --threads "$THREADS" \
     --max-minutes "$MAX_MINUTES" --out "$run" >> "$run/stdout" 2>&1) &
 done
 wait
@@ -57,10 +80,12 @@ done
 echo "== export"
 (cd training && $PY export.py --language en --runs "${runs[@]}" --emb "$WORK/emb" --corpora "$EN" \
   --affixes "$AFFIXES" \
-  --corpus-note "members (seed:corpora) $MEMBERS; BC5CDR train (Chemical, Disease), BC2GM train (GENE), NCBI-disease train (Disease), the corpora's own tokens; partial-annotation CRF loss; early stopping on the BC5CDR and BC2GM devel splits" \
+  --corpus-note "members (seed:corpora) $MEMBERS; $NOTE; the corpora's own tokens; partial-annotation CRF loss" \
   --tokenizer-version "$(sed -n 's/.*static let version = "\(.*\)"/\1/p' ../Sources/MedtagText/Tokenizer.swift)" \
   --out "$OUT")
 
+[ "$SPLIT" = train ] || { echo "model written to $OUT (devel was trained on: see training/english/cv.sh for its figures)"; exit 0; }
+EN=$CORPORA/en
 echo "== devel F1 per label through the Swift engine"
 [ -x "$MEDTAG" ] || swift build -c release --product medtag
 $MEDTAG tag-conll --model "$OUT" "$EN/BC5CDR-IOB/devel.tsv" --out $WORK/BC5CDR-devel.pred.tsv
