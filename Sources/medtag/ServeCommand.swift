@@ -45,7 +45,8 @@ func makeLogger(level: String) throws -> Logger {
         throw ValidationError("unknown log level '\(level)'; choose trace, debug, info, notice, warning, error or critical")
     }
     // Message first, quoted values; under systemd with the journal's priority prefix and no timestamp.
-    LoggingSystem.bootstrap { _ in LogLine.standardError() }
+    let environment = ProcessInfo.processInfo.environment
+    LoggingSystem.bootstrap { _ in LogLine.standardError(environment: environment) }
     var logger = Logger(label: "medtag")
     logger.logLevel = level
     return logger
@@ -81,7 +82,9 @@ struct ServeCommand: AsyncParsableCommand {
         settings.modelOverride = model.map { FilePath($0) }
         logger.info(
             "configuration", metadata: ["medtag.config": "\(file?.string ?? "built-in defaults")", "medtag.spool": "\(configuration.spool)"])
-        let service = SpoolService(settings: settings, loader: loadAnnotator, logger: logger)
+        let service = SpoolService(
+            settings: settings, loader: loadAnnotator, logger: logger,
+            notifier: SystemdNotifier(environment: ProcessInfo.processInfo.environment))
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
