@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(
             name: "MedtagSpoolTests",
             dependencies: [
-                "MedtagSpool", "MedtagNeural", "MedtagFormats", "MedtagTestSupport",
+                "MedtagSpool", "MedtagNeural", "MedtagFormats", "MedtagModel", "MedtagTestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .testTarget(
