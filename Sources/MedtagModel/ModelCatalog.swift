@@ -126,7 +126,7 @@ public struct ModelCatalog: Sendable, Equatable {
             return FileManager.default.fileExists(atPath: manifest.path) ? Location(candidate, .found) : nil
         }
         /// The lexicon chosen for a language: its own (`lexicon_en =`), else `lexicon =` when the
-        /// language is the one that goes with (the chosen model's, else Spanish).
+        /// language is the one `lexicon =` goes with (the chosen model's, else Spanish).
         func chosenLexicon(_ language: Language, lexiconLanguage: Language) -> URL? {
             choices.lexicons[language] ?? (language == lexiconLanguage ? choices.lexicon : nil)
         }

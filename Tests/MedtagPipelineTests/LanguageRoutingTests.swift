@@ -94,6 +94,22 @@ struct LanguageRoutingTests {
         #expect(try auto.annotate(id: "n", text: englishNote).model == "en-biomed-bilstm-crf")
     }
 
+    @Test func aLexiconNamedByItsVariableThatCannotBeLoadedStopsTheLoadInsteadOfSendingTheLanguageElsewhere() throws {
+        let environments = [
+            ["MEDTAG_LEXICON": "/nonexistent/lexicon"],
+            ["MEDTAG_LEXICON_EN": "/nonexistent/lexicon", "MEDTAG_MODEL": RoutingModels.spanish.path],
+        ]
+        for environment in environments {
+            let catalog = try ModelCatalog.resolve(environment: environment)
+            #expect(throws: (any Error).self, "\(environment)") {
+                do { _ = try LanguageRouter.load(setting: .auto, catalog: catalog) } catch {
+                    #expect("\(error)".contains("/nonexistent/lexicon"), "\(error)")
+                    throw error
+                }
+            }
+        }
+    }
+
     @Test func englishEntitiesGetNoCodeWithoutAnEnglishLexiconAndTheResultSaysSo() throws {
         let english = try RoutingModels.pipelines()["en"]!
         #expect(english.lexiconDirectory == nil, "the Spanish lexicon is never used for English")
