@@ -39,8 +39,9 @@ let package = Package(
             // SHA-256 reads about 1 MB/s, which makes every debug check of a weights file crawl).
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "MedtagTagging", dependencies: ["MedtagText"]),
-        // The model bundle: manifest.json, the one description of a model folder.
-        .target(name: "MedtagModel", dependencies: ["MedtagText", "MedtagTagging", "MedtagStorage"]),
+        // The model bundle: manifest.json, the one description of a model folder; the languages, and
+        // the catalog of each one's model and lexicon.
+        .target(name: "MedtagModel", dependencies: ["MedtagText", "MedtagTagging", "MedtagStorage", "MedtagNormalize"]),
         .target(name: "MedtagFormats", dependencies: ["MedtagText", "MedtagTagging"]),
         .target(name: "MedtagNormalize", dependencies: ["MedtagText", "MedtagStorage"]),
         .target(name: "MedtagEvaluation", dependencies: ["MedtagFormats"]),
@@ -69,7 +70,7 @@ let package = Package(
             name: "MedtagSpool",
             dependencies: [
                 "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagText", "MedtagStorage", "MedtagNeural",
-                "CInotifyTools",
+                "MedtagModel", "CInotifyTools",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,14 +103,14 @@ let package = Package(
         .testTarget(
             name: "MedtagSpoolTests",
             dependencies: [
-                "MedtagSpool", "MedtagNeural", "MedtagFormats", "MedtagTestSupport",
+                "MedtagSpool", "MedtagNeural", "MedtagFormats", "MedtagModel", "MedtagTestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .testTarget(
             name: "MedtagPipelineTests",
             dependencies: [
-                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagTagging", "MedtagNormalize", "MedtagText",
-                "MedtagTestSupport", .product(name: "SystemPackage", package: "swift-system"),
+                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagTagging", "MedtagModel",
+                "MedtagText", "MedtagTestSupport", .product(name: "SystemPackage", package: "swift-system"),
             ]),
     ]
 )

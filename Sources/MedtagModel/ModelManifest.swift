@@ -56,8 +56,8 @@ public struct ModelManifest: Codable, Sendable, Equatable {
 
     /// Folder name and display name, e.g. `es-pharmaconer-bilstm-crf`.
     public var name: String
-    /// Which tagger reads the folder: `gazetteer` or `bilstm-crf`.
-    public var kind: String
+    /// Which tagger reads the folder.
+    public var kind: ModelKind
     /// ISO 639-1 language code of the text the model was trained on.
     public var language: String
     /// Entity labels the model predicts.
@@ -79,7 +79,7 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public var postprocess: [String]?
 
     public init(
-        name: String, kind: String, language: String, labels: [String], tagScheme: TagScheme, tokenizerVersion: String,
+        name: String, kind: ModelKind, language: String, labels: [String], tagScheme: TagScheme, tokenizerVersion: String,
         files: [String: FileEntry] = [:], tags: [String]? = nil, dimensions: Dimensions? = nil,
         features: FeatureConstants? = nil, postprocess: [String]? = nil
     ) {
@@ -103,7 +103,13 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
-        kind = try c.decode(String.self, forKey: .kind)
+        let kindName = try c.decode(String.self, forKey: .kind)
+        guard let kind = ModelKind(rawValue: kindName) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: c,
+                debugDescription: "unknown model kind '\(kindName)' (known: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        self.kind = kind
         language = try c.decode(String.self, forKey: .language)
         labels = try c.decode([String].self, forKey: .labels)
         let scheme = try c.decode(String.self, forKey: .tagScheme)
@@ -208,6 +214,14 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         default: nil
         }
     }
+}
+
+/// The tagger a model folder is read by, as its manifest's `kind` names it.
+public enum ModelKind: String, Codable, Sendable, CaseIterable {
+    /// A dictionary of entries (`entries.tsv`).
+    case gazetteer
+    /// A Bi-LSTM-CRF network (`weights.safetensors` and its vocabularies).
+    case bilstmCRF = "bilstm-crf"
 }
 
 /// A model folder that cannot be used: the file or folder at fault and why.

@@ -56,8 +56,8 @@ public final class NeuralModel: Sendable {
         _ = try BLASBackend.shared()
         self.directory = directory
         let manifestURL = directory.appendingPathComponent("manifest.json")
-        guard manifest.kind == "bilstm-crf" else {
-            throw .badFile(path: manifestURL.path, reason: "kind is '\(manifest.kind)', not 'bilstm-crf'")
+        guard manifest.kind == .bilstmCRF else {
+            throw .badFile(path: manifestURL.path, reason: "kind is '\(manifest.kind.rawValue)', not '\(ModelKind.bilstmCRF.rawValue)'")
         }
         guard let tags = manifest.tags, let d = manifest.dimensions, let constants = manifest.features else {
             throw .badFile(path: manifestURL.path, reason: "a bilstm-crf manifest needs 'tags', 'dimensions' and 'features'")

@@ -29,20 +29,3 @@ public struct NormalizerComponent: DocumentComponent {
         }
     }
 }
-
-/// Finds the lexicon directory: `$MEDTAG_LEXICON`, else `lexicon/` in the `Models` folder.
-public enum LexiconLocator {
-    /// Name of the lexicon folder inside `Models/`.
-    public static let folderName = "lexicon"
-
-    /// `$MEDTAG_LEXICON` if set, else `<modelsRoot>/lexicon` when it holds a manifest, else nil.
-    public static func defaultDirectory(modelsRoot: URL?) -> URL? {
-        if let env = ProcessInfo.processInfo.environment["MEDTAG_LEXICON"], !env.isEmpty {
-            return URL(fileURLWithPath: env)
-        }
-        guard let root = modelsRoot else { return nil }
-        let candidate = root.appendingPathComponent(folderName)
-        let manifest = candidate.appendingPathComponent(LexiconFormat.manifestFileName)
-        return FileManager.default.fileExists(atPath: manifest.path) ? candidate : nil
-    }
-}

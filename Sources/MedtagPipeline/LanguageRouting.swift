@@ -1,6 +1,5 @@
 import Foundation
 import MedtagModel
-import MedtagNormalize
 import MedtagTagging
 import MedtagText
 
@@ -11,8 +10,11 @@ public enum LanguageSetting: Sendable, Equatable, CustomStringConvertible {
     /// Each document's language is identified from its text (``LanguageIdentifier``).
     case auto
 
-    /// Languages medtag has models for.
-    public static let supported = ["es", "en"]
+    /// Codes of the languages medtag has models for (``Language/supported``).
+    public static var supported: [String] { Language.supported.map(\.code) }
+
+    /// The values accepted, for messages: `es, en or auto`.
+    public static var choices: String { supported.joined(separator: ", ") + " or auto" }
 
     /// Reads `es`, `en` or `auto`.
     public init?(_ text: String) {
@@ -122,13 +124,10 @@ extension Pipeline {
     /// Why entities get no code with this pipeline; nil when a lexicon is loaded.
     public var normalizationNote: String? {
         guard lexiconDirectory == nil else { return nil }
-        let name = ["es": "Spanish", "en": "English"][manifest.language] ?? "'\(manifest.language)'"
-        let language = manifest.language
-        let setting = language == "es" ? "lexicon" : "lexicon_\(language)"
-        let variable = language == "es" ? "MEDTAG_LEXICON" : "MEDTAG_LEXICON_\(language.uppercased())"
-        return "no \(name) SNOMED-CT lexicon installed: entities have no code (a licensed user can import an RF2 release: "
-            + "medtag lexicon import-rf2 RELEASE --language \(language) --out DIR, then `\(setting) = DIR` in medtag.conf or "
-            + "\(variable)=DIR, or DIR = \(LexiconLocator.folderName(language: language)) beside the model folder)"
+        let language = Language(code: manifest.language)
+        return "no \(language.name) SNOMED-CT lexicon installed: entities have no code (a licensed user can import an RF2 release: "
+            + "medtag lexicon import-rf2 RELEASE --language \(language.code) --out DIR, then `\(language.lexiconKey) = DIR` in medtag.conf or "
+            + "\(language.lexiconVariable)=DIR, or DIR = \(language.lexiconFolder) beside the model folder)"
     }
 }
 
@@ -149,7 +148,8 @@ public final class LanguageRouter: Sendable {
     public let identifier: LanguageIdentifier
 
     public init(
-        setting: LanguageSetting, pipelines: [String: Pipeline], unavailable: [String: String] = [:], fallback: String = "es",
+        setting: LanguageSetting, pipelines: [String: Pipeline], unavailable: [String: String] = [:],
+        fallback: String = Language.primary.code,
         identifier: LanguageIdentifier = LanguageIdentifier()
     ) {
         self.setting = setting
@@ -159,55 +159,49 @@ public final class LanguageRouter: Sendable {
         self.identifier = identifier
     }
 
-    /// Loads the pipelines.
+    /// Loads the pipeline of each language from a catalog.
     ///
-    /// - Parameters:
-    ///   - setting: nil means `auto`, unless a model is given (`model`, or `$MEDTAG_MODEL`): then the
-    ///     language of that model, as before routing existed.
-    ///   - model: a model folder; it serves its own language (from its manifest).
-    ///   - models: model folders by language, for the other languages (default: the preferred model
-    ///     of each language installed, ``ModelLocator/defaultModelDirectory(language:)``).
-    ///   - lexicons: lexicon folders by language (default: ``LexiconLocator/defaultDirectory(modelsRoot:language:)``).
-    public static func load(
-        setting: LanguageSetting? = nil, model: URL? = nil, models: [String: URL] = [:], lexicons: [String: URL] = [:]
-    ) throws -> LanguageRouter {
+    /// The given model (``ModelCatalog/givenModel()``: `--model`, `model =` or `$MEDTAG_MODEL`)
+    /// serves its own language; every other supported language gets its catalog entry. A language
+    /// whose model or lexicon was named, or which `setting` fixes, must load; any other that cannot
+    /// is left out, with the reason in ``unavailable``.
+    /// - Parameter setting: nil means `auto`, unless a model is given: then the language of that model.
+    public static func load(setting: LanguageSetting? = nil, catalog: ModelCatalog) throws -> LanguageRouter {
         var pipelines: [String: Pipeline] = [:]
         var unavailable: [String: String] = [:]
         var explicit: String?
-        let environmentModel = ProcessInfo.processInfo.environment["MEDTAG_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
-        if let directory = model ?? environmentModel.map({ URL(fileURLWithPath: $0) }) {
-            let language = try ModelLocator.manifest(in: directory).language
-            pipelines[language] = try Pipeline.load(modelDirectory: directory, lexicon: lexicons[language])
-            explicit = language
+        if let given = try catalog.givenModel() {
+            pipelines[given.language.code] = try Pipeline.load(given)
+            explicit = given.language.code
         }
         let effective = setting ?? explicit.map { .fixed($0) } ?? .auto
-        for language in LanguageSetting.supported where pipelines[language] == nil {
-            let required: Bool
-            if case .fixed(let fixed) = effective, fixed == language { required = true } else { required = models[language] != nil }
-            let directory: URL
-            if let given = models[language] {
-                directory = given
-            } else {
-                do { directory = try ModelLocator.defaultModelDirectory(language: language) } catch {
-                    if required { throw error }
-                    unavailable[language] = error.reason
-                    continue
-                }
+        for language in Language.supported where pipelines[language.code] == nil {
+            let entry = catalog.entry(for: language)
+            var required = false
+            if case .fixed(let fixed) = effective, fixed == language.code { required = true }
+            let model: ModelCatalog.Location
+            switch entry.model {
+            case .success(let found): model = found
+            case .failure(let error):
+                if required { throw error }
+                unavailable[language.code] = error.reason
+                continue
             }
-            // A lexicon named for the language (`lexicons`, `$MEDTAG_LEXICON_<LANG>`) that cannot be
-            // loaded is an error, not a reason to send the language's documents elsewhere.
-            let lexiconNamed = lexicons[language] != nil || LexiconLocator.environmentDirectory(language: language) != nil
+            required = required || model.origin == .chosen
+            // A lexicon named for the language (chosen, or by its environment variable) that cannot
+            // be loaded is an error, not a reason to send the language's documents elsewhere.
+            let lexiconNamed = entry.lexicon.map { $0.origin != .found } ?? false
             do {
-                pipelines[language] = try Pipeline.load(modelDirectory: directory, lexicon: lexicons[language])
+                pipelines[language.code] = try Pipeline.load(entry)
             } catch {
                 if required || lexiconNamed { throw error }
-                unavailable[language] = "\(error)"
+                unavailable[language.code] = "\(error)"
             }
         }
         guard !pipelines.isEmpty else {
             throw ModelError(path: "Models", reason: unavailable.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
         }
-        return LanguageRouter(setting: effective, pipelines: pipelines, unavailable: unavailable, fallback: explicit ?? "es")
+        return LanguageRouter(setting: effective, pipelines: pipelines, unavailable: unavailable, fallback: explicit ?? Language.primary.code)
     }
 
     /// The language of a document and how it was chosen. `folder` is the inbox sub-folder, if any.
@@ -270,30 +264,4 @@ public final class LanguageRouter: Sendable {
 
     /// The names of the loaded models, by language.
     public var modelNames: [String: String] { pipelines.mapValues(\.manifest.name) }
-}
-
-extension LexiconLocator {
-    /// Name of the lexicon folder of a language inside `Models/`: `lexicon` (Spanish), `lexicon-en`.
-    public static func folderName(language: String) -> String {
-        language == "es" ? folderName : "\(folderName)-\(language)"
-    }
-
-    /// The default lexicon of a language. Spanish: ``defaultDirectory(modelsRoot:)``. Others:
-    /// `$MEDTAG_LEXICON_<LANG>` (`MEDTAG_LEXICON_EN`), else `<modelsRoot>/lexicon-<lang>` when it
-    /// holds a manifest, else nil: a lexicon of one language is never used for another.
-    public static func defaultDirectory(modelsRoot: URL?, language: String) -> URL? {
-        if language == "es" { return defaultDirectory(modelsRoot: modelsRoot) }
-        if let env = environmentDirectory(language: language) { return env }
-        guard let root = modelsRoot else { return nil }
-        let candidate = root.appendingPathComponent(folderName(language: language))
-        let manifest = candidate.appendingPathComponent(LexiconFormat.manifestFileName)
-        return FileManager.default.fileExists(atPath: manifest.path) ? candidate : nil
-    }
-
-    /// `$MEDTAG_LEXICON_<LANG>` for a language other than Spanish, when set.
-    public static func environmentDirectory(language: String) -> URL? {
-        guard language != "es", let env = ProcessInfo.processInfo.environment["MEDTAG_LEXICON_\(language.uppercased())"], !env.isEmpty
-        else { return nil }
-        return URL(fileURLWithPath: env)
-    }
 }

@@ -26,14 +26,15 @@ public final class Pipeline: Sendable {
         self.lexiconDirectory = lexiconDirectory
     }
 
-    /// Loads the model in `modelDirectory` (the default model when nil) and assembles its pipeline.
-    /// - Parameter lexicon: lexicon folder for SNOMED-CT normalization; by default the lexicon of the
-    ///   model's language (``LexiconLocator/defaultDirectory(modelsRoot:language:)``: for Spanish
-    ///   `$MEDTAG_LEXICON`, else `lexicon/` beside the model folder; for English
-    ///   `$MEDTAG_LEXICON_EN`, else `lexicon-en/`). Entities stay unnormalized when there is none.
-    public static func load(modelDirectory: URL? = nil, lexicon: URL? = nil) throws -> Pipeline {
-        let directory = try modelDirectory ?? ModelLocator.defaultModelDirectory()
-        let manifest = try ModelLocator.manifest(in: directory)
+    /// Loads the model and the lexicon of a catalog entry (``ModelCatalog``).
+    public static func load(_ entry: ModelCatalog.Entry) throws -> Pipeline {
+        try load(modelDirectory: entry.modelDirectory, lexicon: entry.lexicon?.url)
+    }
+
+    /// Loads the model in `directory` and assembles its pipeline.
+    /// - Parameter lexicon: lexicon folder for SNOMED-CT normalization; nil: entities get no code.
+    public static func load(modelDirectory directory: URL, lexicon: URL?) throws -> Pipeline {
+        let manifest = try ModelManifest.read(directory: directory.path)
         guard manifest.tokenizerVersion == Tokenizer.version else {
             throw ModelError(
                 path: directory.path,
@@ -41,26 +42,22 @@ public final class Pipeline: Sendable {
         }
         let tagger: any Tagger
         switch manifest.kind {
-        case "gazetteer":
+        case .gazetteer:
             tagger = try loadGazetteer(directory, manifest)
-        case "bilstm-crf":
+        case .bilstmCRF:
             do { tagger = NeuralTagger(model: try NeuralModel(directory: directory, manifest: manifest)) } catch {
                 throw ModelError(path: directory.path, reason: error.description)
             }
-        default:
-            throw ModelError(path: directory.path, reason: "unknown model kind '\(manifest.kind)'")
         }
         var components: [any DocumentComponent] = [
             Tokenizer(rules: .forLanguage(manifest.language)),
             TaggerComponent(tagger: tagger),
         ]
         components += manifest.postprocessComponents()
-        let lexiconDirectory =
-            lexicon ?? LexiconLocator.defaultDirectory(modelsRoot: directory.deletingLastPathComponent(), language: manifest.language)
-        if let lexiconDirectory {
-            components.append(try NormalizerComponent(lexiconDirectory: lexiconDirectory))
+        if let lexicon {
+            components.append(try NormalizerComponent(lexiconDirectory: lexicon))
         }
-        return Pipeline(manifest: manifest, modelDirectory: directory, components: components, lexiconDirectory: lexiconDirectory)
+        return Pipeline(manifest: manifest, modelDirectory: directory, components: components, lexiconDirectory: lexicon)
     }
 
     static func loadGazetteer(_ directory: URL, _ manifest: ModelManifest) throws -> GazetteerTagger {
@@ -152,32 +149,5 @@ extension Pipeline {
     /// The tagger of the pipeline, for tagging pre-tokenized text.
     public var tagger: (any Tagger)? {
         components.lazy.compactMap { ($0 as? TaggerComponent)?.tagger }.first
-    }
-}
-
-extension ModelLocator {
-    /// A model given by folder path or by name under the `Models` folder.
-    public static func resolve(_ nameOrPath: String) throws(ModelError) -> URL {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: nameOrPath, isDirectory: &isDirectory), isDirectory.boolValue {
-            return URL(fileURLWithPath: nameOrPath)
-        }
-        guard let root = modelsRoot() else { throw ModelError(path: nameOrPath, reason: "no such folder, and no Models folder found") }
-        let url = root.appendingPathComponent(nameOrPath)
-        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("manifest.json").path) else {
-            let installed = installedModels(in: root)
-            throw ModelError(
-                path: nameOrPath,
-                reason: "no such model folder, nor a model of that name in \(root.path); installed: "
-                    + (installed.isEmpty ? "none" : installed.joined(separator: ", ")))
-        }
-        return url
-    }
-
-    /// The names of the models in a `Models` folder (sub-folders with a `manifest.json`), sorted.
-    public static func installedModels(in root: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).filter {
-            !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: root.appendingPathComponent("\($0)/manifest.json").path)
-        }.sorted()
     }
 }

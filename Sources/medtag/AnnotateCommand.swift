@@ -87,10 +87,10 @@ struct AnnotateCommand: ParsableCommand {
             throw ValidationError("unknown scheme '\(scheme)'; choose bio, bioes or bmewov")
         }
         let setting = try language.map { text throws -> LanguageSetting in
-            guard let setting = LanguageSetting(text) else { throw ValidationError("unknown language '\(text)'; choose es, en or auto") }
+            guard let setting = LanguageSetting(text) else { throw ValidationError("unknown language '\(text)'; choose \(LanguageSetting.choices)") }
             return setting
         }
-        let router = try LanguageRouter.load(setting: setting, model: try model.map { try ModelLocator.resolve($0) })
+        let router = try LanguageRouter.load(setting: setting, catalog: modelCatalog(.init(model: model)))
         let modelNames = router.modelNames.sorted { $0.key < $1.key }.map(\.value).joined(separator: ",")
         let outURL = URL(fileURLWithPath: out)
         let inputs = try collectInputs(self.inputs, extensions: ["txt", "xml"], alsoAccept: { InputKind(fileName: $0) == .archive })

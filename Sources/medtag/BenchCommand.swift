@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MedtagNeural
-import MedtagPipeline
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +27,7 @@ struct BenchCommand: ParsableCommand {
         try requireExisting([texts])
         let counts = workers.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let report = try NeuralBenchmark.run(
-            modelDirectory: try ModelLocator.resolve(model), textFolder: URL(fileURLWithPath: texts), workers: counts,
+            modelDirectory: try singleModel(model).modelDirectory, textFolder: URL(fileURLWithPath: texts), workers: counts,
             batchSize: batch)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -110,7 +110,7 @@ struct EvaluateCommand: ParsableCommand {
         func run() throws {
             guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
             try requireExisting([gold])
-            let pipeline = try Pipeline.load(modelDirectory: try model.map { try ModelLocator.resolve($0) })
+            let pipeline = try Pipeline.load(singleModel(model))
             let goldURL = URL(fileURLWithPath: gold)
             let goldFolder = BRATFolder(gold)
             let ids = try goldFolder.documentIDs()

@@ -291,7 +291,7 @@ private func lexiconDirectory(_ path: String?) throws -> URL {
         try requireExisting([path])
         return URL(fileURLWithPath: path)
     }
-    if let url = LexiconLocator.defaultDirectory(modelsRoot: ModelLocator.modelsRoot()) { return url }
+    if let url = try modelCatalog().entry(for: .primary).lexicon?.url { return url }
     throw ValidationFailure("no lexicon found: pass --lexicon or set MEDTAG_LEXICON (expected Models/lexicon/lexicon.json)")
 }
 

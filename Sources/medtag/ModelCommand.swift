@@ -27,11 +27,11 @@ struct ModelCommand: ParsableCommand {
         var model: String?
 
         func run() throws {
-            let directory = try model.map { try ModelLocator.resolve($0) } ?? ModelLocator.defaultModelDirectory()
-            let manifest = try ModelLocator.manifest(in: directory)
+            let directory = try singleModel(model).modelDirectory
+            let manifest = try ModelManifest.read(directory: directory.path)
             let roles = try manifest.verifyFiles(in: directory.path)
             print("\(manifest.name): \(roles.count == 1 ? "1 file matches" : "\(roles.count) files match") the manifest (\(roles.joined(separator: ", ")))")
-            guard manifest.kind == "bilstm-crf", let reference = manifest.files["reference"] else { return }
+            guard manifest.kind == .bilstmCRF, let reference = manifest.files["reference"] else { return }
             let model = try NeuralModel(directory: directory)
             let check = try ReferenceCheck(
                 model: model, referencePath: directory.appendingPathComponent(reference.path).path)
@@ -79,7 +79,7 @@ struct ModelCommand: ParsableCommand {
             let labels = Set(documents.flatMap { $0.entities.map(\.label) }).union([termLabel]).sorted()
             let entries = Array(tagger.tsv.utf8)
             let manifest = ModelManifest(
-                name: name, kind: "gazetteer", language: "es", labels: labels, tagScheme: .bio,
+                name: name, kind: .gazetteer, language: Language.spanish.code, labels: labels, tagScheme: .bio,
                 tokenizerVersion: Tokenizer.version,
                 files: ["entries": .init(path: "entries.tsv", sha256: entries.withUnsafeBytes { SHA256.hex($0) })])
             let encoder = JSONEncoder()

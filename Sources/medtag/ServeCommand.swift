@@ -36,17 +36,7 @@ struct SpoolOptions: ParsableArguments {
 /// Loads the models the configuration names (or the default model of each language) and routes
 /// each document to the one of its language.
 func loadAnnotator(_ configuration: SpoolConfiguration) throws -> any DocumentAnnotator {
-    let model = try configuration.model.map { try ModelLocator.resolve($0.string) }
-    var lexicons: [String: URL] = [:]
-    if let lexicon = configuration.lexicon {
-        // `lexicon` goes with `model` (whatever its language), else with the Spanish model.
-        let language = try model.map { try ModelLocator.manifest(in: $0).language } ?? "es"
-        lexicons[language] = URL(fileURLWithPath: lexicon.string)
-    }
-    if let lexicon = configuration.lexiconEnglish { lexicons["en"] = URL(fileURLWithPath: lexicon.string) }
-    var models: [String: URL] = [:]
-    if let english = configuration.modelEnglish { models["en"] = try ModelLocator.resolve(english.string) }
-    return try LanguageRouter.load(setting: configuration.language, model: model, models: models, lexicons: lexicons)
+    try LanguageRouter.load(setting: configuration.language, catalog: modelCatalog(configuration.modelChoices))
 }
 
 /// Logs to standard error (journald under systemd), once per process.
@@ -55,7 +45,8 @@ func makeLogger(level: String) throws -> Logger {
         throw ValidationError("unknown log level '\(level)'; choose trace, debug, info, notice, warning, error or critical")
     }
     // Message first, quoted values; under systemd with the journal's priority prefix and no timestamp.
-    LoggingSystem.bootstrap { _ in LogLine.standardError() }
+    let environment = ProcessInfo.processInfo.environment
+    LoggingSystem.bootstrap { _ in LogLine.standardError(environment: environment) }
     var logger = Logger(label: "medtag")
     logger.logLevel = level
     return logger
@@ -91,7 +82,9 @@ struct ServeCommand: AsyncParsableCommand {
         settings.modelOverride = model.map { FilePath($0) }
         logger.info(
             "configuration", metadata: ["medtag.config": "\(file?.string ?? "built-in defaults")", "medtag.spool": "\(configuration.spool)"])
-        let service = SpoolService(settings: settings, loader: loadAnnotator, logger: logger)
+        let service = SpoolService(
+            settings: settings, loader: loadAnnotator, logger: logger,
+            notifier: SystemdNotifier(environment: ProcessInfo.processInfo.environment))
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

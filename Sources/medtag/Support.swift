@@ -1,5 +1,20 @@
 import Foundation
+import MedtagModel
 import SystemPackage
+
+/// The model and lexicon of each language for what the command line or the configuration names;
+/// the one place the process environment (`MEDTAG_MODELS`, `MEDTAG_MODEL`, `MEDTAG_LEXICON`, …) is read for them.
+func modelCatalog(_ choices: ModelCatalog.Choices = ModelCatalog.Choices()) throws(ModelError) -> ModelCatalog {
+    try ModelCatalog.resolve(choices, environment: ProcessInfo.processInfo.environment)
+}
+
+/// The model a command that runs one model uses, with its lexicon: `--model` (a folder or a name
+/// under Models/), else the model of `language` (its variable, `MEDTAG_MODEL` for Spanish, else
+/// its best model installed).
+func singleModel(_ model: String?, language: Language = .primary) throws(ModelError) -> ModelCatalog.Entry {
+    let catalog = try modelCatalog(ModelCatalog.Choices(model: model))
+    return catalog.chosen ?? catalog.entry(for: language)
+}
 
 /// Prints to standard error.
 func warn(_ message: String) {

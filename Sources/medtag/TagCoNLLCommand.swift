@@ -51,8 +51,7 @@ struct TagCoNLLCommand: ParsableCommand {
             throw ValidationError("unknown language '\(language)'; choose \(LanguageSetting.supported.joined(separator: " or "))")
         }
         try requireExisting([input])
-        let pipeline = try Pipeline.load(
-            modelDirectory: try model.map { try ModelLocator.resolve($0) } ?? ModelLocator.defaultModelDirectory(language: language))
+        let pipeline = try Pipeline.load(singleModel(model, language: Language(code: language)))
         guard let tagger = pipeline.tagger else { throw ValidationFailure("model \(pipeline.manifest.name) has no tagger") }
         let source = try String(contentsOf: URL(fileURLWithPath: input), encoding: .utf8)
         let blocks = try CoNLL.parse(source)

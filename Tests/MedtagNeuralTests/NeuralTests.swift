@@ -248,8 +248,8 @@ let otherSpanishModels = ["es-pharmaconer-ensemble"]
     }
 
     @Test func pipelineUsesTheNeuralTagger() throws {
-        let pipeline = try Pipeline.load(modelDirectory: modelDirectory)
-        #expect(pipeline.manifest.kind == "bilstm-crf")
+        let pipeline = try Pipeline.load(modelDirectory: modelDirectory, lexicon: nil)
+        #expect(pipeline.manifest.kind == .bilstmCRF)
         let text = "Se pautó tratamiento con omeprazol 20 mg y paracetamol."
         let document = try pipeline.annotate(id: "t", text: text)
         #expect(document.entities.contains { $0.text == "omeprazol" && $0.label == "NORMALIZABLES" })
@@ -296,7 +296,7 @@ let otherSpanishModels = ["es-pharmaconer-ensemble"]
 
     func loadError(_ dir: URL) -> String? {
         do {
-            _ = try Pipeline.load(modelDirectory: dir)
+            _ = try Pipeline.load(modelDirectory: dir, lexicon: nil)
             return nil
         } catch { return "\(error)" }
     }
@@ -338,7 +338,7 @@ let otherSpanishModels = ["es-pharmaconer-ensemble"]
     @Test func documentStepsRunWhenTheManifestAsksForThemInItsOrder() throws {
         let dir = try edited { $0["postprocess"] = ["abbreviations", "consistency"] }
         defer { try? FileManager.default.removeItem(at: dir) }
-        let pipeline = try Pipeline.load(modelDirectory: dir)
+        let pipeline = try Pipeline.load(modelDirectory: dir, lexicon: nil)
         #expect(pipeline.components.map(\.name).filter { $0 != "normalizer" }.suffix(2) == ["abbreviations", "consistency"])
     }
 }

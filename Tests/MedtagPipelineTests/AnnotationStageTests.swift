@@ -32,7 +32,8 @@ struct AnnotationStageTests {
 
     @Test("a batch of texts is annotated exactly as each text alone (neural model, lexicon)")
     func batchEqualsAlone() throws {
-        let pipeline = try Pipeline.load(modelDirectory: Self.spanishModel)
+        let pipeline = try Pipeline.load(
+            modelDirectory: Self.spanishModel, lexicon: Paths.packageRoot.appendingPathComponent("Models/lexicon"))
         let notes = Self.notes()
         let batch = pipeline.annotateBatchTimed(notes.enumerated().map { ("n\($0.offset)", $0.element) })
         #expect(batch.count == notes.count)

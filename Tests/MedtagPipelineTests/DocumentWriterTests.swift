@@ -22,7 +22,9 @@ struct DocumentWriterTests {
     }
 
     static let pipeline = SharedFixture("the gazetteer model") {
-        try Pipeline.load(modelDirectory: Paths.packageRoot.appendingPathComponent("Models/es-pharmaconer-gazetteer"))
+        try Pipeline.load(
+            modelDirectory: Paths.packageRoot.appendingPathComponent("Models/es-pharmaconer-gazetteer"),
+            lexicon: Paths.packageRoot.appendingPathComponent("Models/lexicon"))
     }
 
     func write(_ pieces: [String], formats: [OutputFormat] = [.brat, .csv]) throws -> (WrittenDocument<MemorySink.File>?, MemorySink, Int) {

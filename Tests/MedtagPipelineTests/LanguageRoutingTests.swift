@@ -1,6 +1,6 @@
 import Foundation
 import MedtagFormats
-import MedtagNormalize
+import MedtagModel
 import MedtagPipeline
 import MedtagText
 import Testing
@@ -16,7 +16,7 @@ enum RoutingModels {
     static let pipelines = SharedFixture("the shipped models") {
         [
             "es": try Pipeline.load(modelDirectory: spanish, lexicon: spanishLexicon),
-            "en": try Pipeline.load(modelDirectory: english),
+            "en": try Pipeline.load(modelDirectory: english, lexicon: nil),
         ]
     }
 }
@@ -86,11 +86,28 @@ struct LanguageRoutingTests {
     }
 
     @Test func loadFindsBothShippedModelsAndKeepsAGivenModelForItsLanguage() throws {
-        let router = try LanguageRouter.load(model: RoutingModels.spanish)
+        let catalog = try ModelCatalog.resolve(.init(model: RoutingModels.spanish.path), environment: [:])
+        let router = try LanguageRouter.load(catalog: catalog)
         #expect(router.setting == .fixed("es"), "a model given without a language keeps every document on it")
         #expect(router.modelNames == ["es": "es-pharmaconer-gazetteer", "en": "en-biomed-bilstm-crf"])
-        let auto = try LanguageRouter.load(setting: .auto, model: RoutingModels.spanish)
+        let auto = try LanguageRouter.load(setting: .auto, catalog: catalog)
         #expect(try auto.annotate(id: "n", text: englishNote).model == "en-biomed-bilstm-crf")
+    }
+
+    @Test func aLexiconNamedByItsVariableThatCannotBeLoadedStopsTheLoadInsteadOfSendingTheLanguageElsewhere() throws {
+        let environments = [
+            ["MEDTAG_LEXICON": "/nonexistent/lexicon"],
+            ["MEDTAG_LEXICON_EN": "/nonexistent/lexicon", "MEDTAG_MODEL": RoutingModels.spanish.path],
+        ]
+        for environment in environments {
+            let catalog = try ModelCatalog.resolve(environment: environment)
+            #expect(throws: (any Error).self, "\(environment)") {
+                do { _ = try LanguageRouter.load(setting: .auto, catalog: catalog) } catch {
+                    #expect("\(error)".contains("/nonexistent/lexicon"), "\(error)")
+                    throw error
+                }
+            }
+        }
     }
 
     @Test func englishEntitiesGetNoCodeWithoutAnEnglishLexiconAndTheResultSaysSo() throws {
@@ -102,18 +119,6 @@ struct LanguageRoutingTests {
         let spanish = try RoutingModels.pipelines()["es"]!.annotateRouted(id: "nota", text: spanishNote)
         #expect(spanish.notes.isEmpty)
         #expect(spanish.document.entities.contains { $0.code != nil })
-    }
-
-    @Test func theDefaultLexiconIsPerLanguage() {
-        let root = Paths.packageRoot.appendingPathComponent("Models")
-        #expect(LexiconLocator.folderName(language: "en") == "lexicon-en")
-        #expect(LexiconLocator.folderName(language: "es") == "lexicon")
-        if ProcessInfo.processInfo.environment["MEDTAG_LEXICON_EN"] == nil {
-            #expect(LexiconLocator.defaultDirectory(modelsRoot: root, language: "en") == nil)
-        }
-        if ProcessInfo.processInfo.environment["MEDTAG_LEXICON"] == nil {
-            #expect(LexiconLocator.defaultDirectory(modelsRoot: root, language: "es")?.lastPathComponent == "lexicon")
-        }
     }
 }
 

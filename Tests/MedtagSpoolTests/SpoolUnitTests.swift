@@ -1,4 +1,5 @@
 import Foundation
+import MedtagModel
 import Testing
 
 @testable import MedtagSpool
@@ -32,6 +33,26 @@ struct SpoolUnitTests {
         #expect(configuration.keepInputs == false)
         #expect(configuration.archive.maxMemberBytes == 2 << 20)
         #expect(configuration.archive.maxDepth == 0)
+    }
+
+    @Test("`model`, `lexicon` and each language's own keys become the catalog's choices")
+    func modelChoices() throws {
+        let configuration = try SpoolConfiguration.parse(
+            """
+            model = es-pharmaconer-gazetteer
+            lexicon = /srv/lexicon
+            model_en = /srv/english-model
+            lexicon_en = /srv/lexicon-en
+            """)
+        #expect(configuration.models == [.english: "/srv/english-model"])
+        #expect(configuration.lexicons == [.english: "/srv/lexicon-en"])
+        let choices = configuration.modelChoices
+        #expect(choices.model == "es-pharmaconer-gazetteer")
+        #expect(choices.lexicon?.path == "/srv/lexicon")
+        #expect(choices.models == [.english: "/srv/english-model"])
+        #expect(choices.lexicons[.english]?.path == "/srv/lexicon-en")
+        #expect(try SpoolConfiguration.parse("model_en =\nlexicon_en =").modelChoices == ModelCatalog.Choices())
+        #expect(throws: SpoolError.self) { try SpoolConfiguration.parse("model_es = /srv/model") }
     }
 
     @Test("errors name the file, the line and the key", arguments: [

@@ -20,7 +20,7 @@ public struct LogLine: LogHandler {
     private let write: @Sendable (String) -> Void
 
     /// A handler writing to standard error, in the journal's form when `environment` has `JOURNAL_STREAM`.
-    public static func standardError(environment: [String: String] = ProcessInfo.processInfo.environment) -> LogLine {
+    public static func standardError(environment: [String: String]) -> LogLine {
         LogLine(journal: environment["JOURNAL_STREAM"].map { !$0.isEmpty } ?? false) { line in
             errorLock.withLock { _ in
                 let bytes = Array(line.utf8)

@@ -16,7 +16,9 @@ public typealias AnnotatorLoader = @Sendable (SpoolConfiguration) throws -> any 
 /// and publishes the results, until a graceful shutdown.
 ///
 /// ```swift
-/// let service = SpoolService(settings: settings, loader: { try Pipeline.load(...) }, logger: logger)
+/// let service = SpoolService(
+///     settings: settings, loader: { try LanguageRouter.load(catalog: ...) }, logger: logger,
+///     notifier: SystemdNotifier(environment: ProcessInfo.processInfo.environment))
 /// let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
 /// try await group.run()
 /// ```
@@ -62,7 +64,7 @@ public final class SpoolService: Service {
     /// - Parameters:
     ///   - loader: builds the annotator; called before READY and again on every SIGHUP.
     ///   - notifier: systemd's notification socket (inactive outside systemd).
-    public init(settings: Settings, loader: @escaping AnnotatorLoader, logger: Logger, notifier: SystemdNotifier = .init()) {
+    public init(settings: Settings, loader: @escaping AnnotatorLoader, logger: Logger, notifier: SystemdNotifier) {
         self.settings = settings
         self.loader = loader
         self.logger = logger

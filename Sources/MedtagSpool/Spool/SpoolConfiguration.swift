@@ -1,5 +1,7 @@
+import Foundation
 import MedtagFormats
 import MedtagIngest
+import MedtagModel
 import MedtagPipeline
 import SystemPackage
 
@@ -9,18 +11,22 @@ import SystemPackage
 public struct SpoolConfiguration: Sendable, Equatable {
     /// The spool root, holding `inbox/`, `work/`, `outbox/`, `done/`, `failed/` and `tmp/`.
     public var spool: FilePath = "/var/spool/medtag"
-    /// The model folder; nil means the default model next to the binary.
+    /// The model folder or name under Models/, serving the language of its manifest; nil means the
+    /// default model of each language (``ModelCatalog``).
     public var model: FilePath?
-    /// The SNOMED-CT lexicon folder; nil means `$MEDTAG_LEXICON`, else `lexicon/` beside the model.
+    /// The SNOMED-CT lexicon folder of `model`'s language, else of Spanish; nil means
+    /// `$MEDTAG_LEXICON`, else `lexicon/` beside the model.
     public var lexicon: FilePath?
     /// The language of the documents: `es`, `en`, or `auto` (identified per document). nil means
     /// `auto`, unless `model` is set: then that model's language. Inputs under `inbox/es/` or
     /// `inbox/en/` are annotated as that language whatever this says.
     public var language: LanguageSetting?
-    /// The English model folder; nil means `$MEDTAG_MODEL_EN`, else `en-biomed-bilstm-crf` under Models/.
-    public var modelEnglish: FilePath?
-    /// The English SNOMED-CT lexicon folder; nil means `$MEDTAG_LEXICON_EN`, else `lexicon-en/` beside the model.
-    public var lexiconEnglish: FilePath?
+    /// Model folders or names by language, from the languages' own keys (`model_en`); a language
+    /// without one takes its variable (`$MEDTAG_MODEL_EN`), else its preferred model under Models/.
+    public var models: [Language: FilePath] = [:]
+    /// SNOMED-CT lexicon folders by language (`lexicon_en`); a language without one takes its
+    /// variable (`$MEDTAG_LEXICON_EN`), else its lexicon folder (`lexicon-en/`) beside the model.
+    public var lexicons: [Language: FilePath] = [:]
     /// Documents annotated at the same time.
     public var workers: Int = 2
     /// Result formats: files per document, and the input's tables (see ``ResultTable``).
@@ -71,6 +77,13 @@ public struct SpoolConfiguration: Sendable, Equatable {
 
     public init() {}
 
+    /// The models and lexicons this configuration names, for ``ModelCatalog/resolve(_:environment:executable:workingDirectory:)``.
+    public var modelChoices: ModelCatalog.Choices {
+        ModelCatalog.Choices(
+            model: model?.string, lexicon: lexicon.map { URL(fileURLWithPath: $0.string) }, models: models.mapValues(\.string),
+            lexicons: lexicons.mapValues { URL(fileURLWithPath: $0.string) })
+    }
+
     /// Reads a configuration file.
     public static func load(from path: FilePath) throws(SpoolError) -> SpoolConfiguration {
         let bytes: [UInt8]
@@ -114,11 +127,9 @@ public struct SpoolConfiguration: Sendable, Equatable {
                 if value.isEmpty {
                     configuration.language = nil
                 } else {
-                    guard let setting = LanguageSetting(value) else { throw fail("expected es, en or auto, found `\(value)`") }
+                    guard let setting = LanguageSetting(value) else { throw fail("expected \(LanguageSetting.choices), found `\(value)`") }
                     configuration.language = setting
                 }
-            case "model_en": configuration.modelEnglish = value.isEmpty ? nil : FilePath(value)
-            case "lexicon_en": configuration.lexiconEnglish = value.isEmpty ? nil : FilePath(value)
             case "workers":
                 guard let n = Int(value), (1...256).contains(n) else { throw fail("expected 1 to 256, found `\(value)`") }
                 configuration.workers = n
@@ -161,7 +172,14 @@ public struct SpoolConfiguration: Sendable, Equatable {
                 guard let n = Int(value), n >= 0 else { throw fail("expected 0 or more, found `\(value)`") }
                 configuration.archive.maxDepth = n
             default:
-                throw configurationError(path, lineNumber, "unknown key `\(key)`")
+                // The other languages' own keys: `model_en`, `lexicon_en` (`model` and `lexicon` are above).
+                if let language = Language.supported.first(where: { $0.modelKey == key }) {
+                    configuration.models[language] = value.isEmpty ? nil : FilePath(value)
+                } else if let language = Language.supported.first(where: { $0.lexiconKey == key }) {
+                    configuration.lexicons[language] = value.isEmpty ? nil : FilePath(value)
+                } else {
+                    throw configurationError(path, lineNumber, "unknown key `\(key)`")
+                }
             }
         }
         return configuration
