@@ -105,7 +105,6 @@ struct AnnotateCommand: ParsableCommand {
         var entities = 0
         let start = Date()
         var documentCount = 0
-        var tables = ResultTables(formats: formats)
         // Documents to do are known in advance unless archives or a shard are among the inputs.
         let progress = ProgressLine(
             total: shard == nil && !inputs.contains { InputKind(fileName: $0.path.fileName) == .archive } ? inputs.count : nil, quiet: quiet)
@@ -119,6 +118,7 @@ struct AnnotateCommand: ParsableCommand {
         var keys = ResultKeys()
         // Result files appear a batch of documents at a time, with one flush to disk per batch.
         let sink = FolderSink(folder: writer?.folder ?? outURL)
+        let tables = try ResultTables(formats: formats, sink: sink, order: .key)
         var commitError: (any Error)?
         func commitBatch(atLeast files: Int) {
             guard sink.pending >= files, commitError == nil else { return }
@@ -139,7 +139,7 @@ struct AnnotateCommand: ParsableCommand {
                     ShardManifest.OutputFile(name: file.name, sha256: sink.finish(file.file), bytes: file.file.count)
                 }
                 let routed = written.first
-                tables.add(key: key, pieces: rows)
+                try tables.add(key: key, rows: rows)
                 used[routed.model, default: (routed.language, 0)].count += 1
                 for note in routed.notes where !notes.contains(note) {
                     notes.append(note)
@@ -209,11 +209,9 @@ struct AnnotateCommand: ParsableCommand {
         run.finish()
         commitBatch(atLeast: 1)
         if let commitError { throw commitError }
-        if let writer {
-            try writer.writeTables(tables)
-        } else {
-            _ = try tables.write { outURL.appendingPathComponent($0) }
-        }
+        let tableFiles = try tables.finish().map { ShardManifest.OutputFile(name: $0.name, sha256: sink.finish($0.file), bytes: $0.bytes) }
+        try sink.commit()
+        writer?.addTables(tableFiles, slices: tables.slices)
         let seconds = Date().timeIntervalSince(start)
         try collector.write(to: writer?.fileURL(SummaryPage.fileName) ?? outURL.appendingPathComponent(SummaryPage.fileName), seconds: seconds)
         try writer?.publish()

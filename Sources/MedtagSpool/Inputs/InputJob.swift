@@ -83,7 +83,8 @@ struct InputJob: Sendable {
         var report: InputReport
         var summary: RunSummary
         /// The input's tables (``ResultTable``), open for the whole job: each document appends its rows.
-        var tables: ResultTableFiles?
+        var tables: ResultTables<StagingSink>?
+        func closeTables() { for table in tables?.files ?? [] { table.file.close() } }
         /// When the progress was last recorded on the input (monotonic seconds).
         var progressRecorded = 0.0
         init(report: InputReport) {
@@ -115,7 +116,7 @@ struct InputJob: Sendable {
             }
             try openTables(tally)
             try process(name: name, tally: tally, logger: logger)
-            tally.tables?.close()
+            tally.closeTables()
             try tally.time("publish") { () throws(SpoolError) in
                 try writeFile(stagingFolder.appending(InputReport.fileName), tally.report.encoded())
                 tally.summary.seconds = Clock.monotonic - started
@@ -127,7 +128,7 @@ struct InputJob: Sendable {
             }
             outcome = .done
         } catch {
-            tally.tables?.close()
+            tally.closeTables()
             try? Sys.removeTree(stagingFolder)
             failure = error
             if error.disposition == .retryable {
@@ -160,9 +161,7 @@ struct InputJob: Sendable {
 
     /// Creates the input's tables in the staging folder, each with its header.
     private func openTables(_ tally: Tally) throws(SpoolError) {
-        let names = ResultTable.names(for: configuration.formats)
-        guard !names.isEmpty else { return }
-        tally.tables = try ResultTableFiles(folder: stagingFolder, names: names)
+        tally.tables = try ResultTables(formats: configuration.formats, sink: StagingSink(folder: stagingFolder), order: .arrival)
     }
 
     /// Records on the claimed input how far the work is (documents done, bytes of the input read), at
@@ -336,11 +335,11 @@ struct InputJob: Sendable {
             PieceAnnotation(id: id, baseName: id, formats: configuration.formats, input: relativePath), to: StagingSink(folder: folder),
             pieces: next, sinkError: { $0 },
             rows: { (rows) throws(SpoolError) in
-                if holdRows { heldRows += rows } else { try tally.tables?.append(rows) }
+                if holdRows { heldRows += rows } else { try tally.tables?.add(key: id, rows: rows) }
             },
             piece: { progress?.annotated(0, $0.document.tokens.count) })
         defer { for file in written?.files ?? [] { file.file.close() } }
-        try tally.time("write") { () throws(SpoolError) in try tally.tables?.append(heldRows) }
+        try tally.time("write") { () throws(SpoolError) in try tally.tables?.add(key: id, rows: heldRows) }
         guard let written else {
             throw SpoolError(stage: .decode, path: documentPath, reason: "the file is empty", disposition: .rejected)
         }
