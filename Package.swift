@@ -68,8 +68,7 @@ let package = Package(
         .target(
             name: "MedtagSpool",
             dependencies: [
-                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagText", "MedtagStorage", "MedtagNeural",
-                "CInotifyTools",
+                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagStorage", "MedtagNeural", "CInotifyTools",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

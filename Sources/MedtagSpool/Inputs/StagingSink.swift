@@ -4,9 +4,6 @@ import Glibc
 import MedtagPipeline
 import SystemPackage
 
-/// Gives a document's annotated pieces one at a time; nil once the document is used up.
-typealias AnnotatedSource = () throws(SpoolError) -> RoutedDocument?
-
 /// The daemon's result sink: an input's staging folder, whose files are created new (with their
 /// folders) and written piece by piece. They are not flushed one by one: publishing the staging
 /// folder flushes all of an input's files at once (``Publisher/syncTree(_:)``), then renames it
