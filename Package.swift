@@ -58,8 +58,8 @@ let package = Package(
                 "MedtagText", "MedtagTagging", "MedtagModel", "MedtagFormats", "MedtagNormalize", "MedtagNeural",
                 "MedtagStorage", "MedtagIngest", .product(name: "SystemPackage", package: "swift-system"),
             ]),
-        // Reading inputs: files, XML and archives (recursively, within limits) as a stream of documents,
-        // for the daemon, `medtag ingest` and `medtag annotate` alike.
+        // Reading inputs: files and archives (recursively, within limits) as a stream of documents, their
+        // bytes decoded as UTF-8 text or XML, for the daemon, `medtag ingest` and `medtag annotate` alike.
         .target(
             name: "MedtagIngest",
             dependencies: [
@@ -69,8 +69,8 @@ let package = Package(
         .target(
             name: "MedtagSpool",
             dependencies: [
-                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagText", "MedtagStorage", "MedtagNeural",
-                "MedtagModel", "CInotifyTools",
+                "MedtagPipeline", "MedtagIngest", "MedtagFormats", "MedtagStorage", "MedtagNeural", "MedtagModel",
+                "CInotifyTools",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

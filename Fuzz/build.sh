@@ -50,8 +50,8 @@ link() {  # link TARGET HARNESS OBJECTS... [-- EXTRA]
 
 link tokenizer Fuzz/Harnesses/Tokenizer.swift "$OBJ/MedtagText.o"
 link brat Fuzz/Harnesses/BRATReader.swift "$OBJ/MedtagFormats.o" "$OBJ/MedtagTagging.o" "$OBJ/MedtagText.o"
-link xml Fuzz/Harnesses/XMLText.swift "$OBJ/MedtagFormats.o" "$OBJ/MedtagTagging.o" "$OBJ/MedtagText.o"
-link pieces Fuzz/Harnesses/TextPieces.swift "$OBJ/MedtagFormats.o" "$OBJ/MedtagTagging.o" "$OBJ/MedtagText.o"
-link archive Fuzz/Harnesses/Archive.swift "$OBJ/MedtagIngest.o" "$OBJ/MedtagFormats.o" "$OBJ/MedtagTagging.o" "$OBJ/MedtagText.o" \
-  "${SYSTEM_OBJECTS[@]}" -larchive
+INGEST_OBJECTS=("$OBJ/MedtagIngest.o" "$OBJ/MedtagFormats.o" "$OBJ/MedtagTagging.o" "$OBJ/MedtagText.o" "${SYSTEM_OBJECTS[@]}" -larchive)
+link xml Fuzz/Harnesses/XMLText.swift "${INGEST_OBJECTS[@]}"
+link pieces Fuzz/Harnesses/TextPieces.swift "${INGEST_OBJECTS[@]}"
+link archive Fuzz/Harnesses/Archive.swift "${INGEST_OBJECTS[@]}"
 echo "harnesses in $BIN: $(ls "$BIN" | tr '\n' ' ')"

@@ -3,7 +3,7 @@
 // must cover the bytes exactly, in pieces no larger than the size, never inside a UTF-8 character
 // of valid text, the same whether the bytes arrive at once or read by read; and decoding piece by
 // piece must give the text (or the error, at the same offset) of decoding the whole file.
-import MedtagFormats
+import MedtagIngest
 import MedtagText
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,6 +1,6 @@
 // libFuzzer harness: the XML text extractor and the UTF-8 input check on arbitrary bytes. Either a
 // reasoned InputError or text; for invalid UTF-8, the offset reported must end a valid prefix.
-@testable import MedtagFormats
+@testable import MedtagIngest
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzXML(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

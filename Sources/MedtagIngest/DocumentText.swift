@@ -1,4 +1,3 @@
-import MedtagFormats
 import SystemPackage
 
 /// Why a text file could not be read: the file and the reason, shown as `PATH: reason`.

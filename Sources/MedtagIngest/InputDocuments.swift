@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import MedtagFormats
 import MedtagText
 import SystemPackage
 

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import MedtagFormats
 import MedtagText
 import SystemPackage
 

@@ -6,7 +6,8 @@ import MedtagStorage
 /// an output folder (`medtag annotate`, a shard's folder), where files appear a batch at a time.
 ///
 /// Both flush many files at once (group commit) before anything becomes visible, so a crash leaves
-/// either no result or a whole one.
+/// either no result or a whole one. Documents' files (``DocumentResultFiles``) and the run's tables
+/// (``ResultTables``) are written through it.
 public protocol ResultSink {
     associatedtype File
     associatedtype Failure: Error

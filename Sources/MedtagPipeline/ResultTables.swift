@@ -1,42 +1,86 @@
-import Foundation
 import MedtagFormats
-import MedtagStorage
 
-/// The tables of a `medtag annotate` run (``ResultTable``): each document's rows are kept until the
-/// end and written in the order of the documents' keys, header once, so a run split into shards and
-/// merged gives the same bytes as one process.
-public struct ResultTables: Sendable {
-    /// The tables written, in order.
-    public let names: [String]
-    private var documents: [(key: String, rows: [String: [UInt8]])] = []
-
-    public init(formats: [OutputFormat]) { names = ResultTable.names(for: formats) }
-
-    /// Keeps the table rows among a document's rendered pieces.
-    public mutating func add(key: String, pieces: [(fileName: String, bytes: [UInt8])]) {
-        guard !names.isEmpty else { return }
-        var rows: [String: [UInt8]] = [:]
-        for piece in pieces where ResultTable.isTable(piece.fileName) { rows[piece.fileName, default: []] += piece.bytes }
-        documents.append((key, rows))
+/// A run's tables (``ResultTable``) in a ``ResultSink``: each table's header, then every document's
+/// rows.
+///
+/// In ``Order/arrival`` the tables are created at once and rows are appended as they come: the
+/// daemon writes an input's documents in order, and a long document's rows piece by piece. In
+/// ``Order/key`` each document's rows are kept until ``finish()``, which writes them in the order of
+/// the documents' keys, so a `medtag annotate` run split into shards and merged gives the same
+/// bytes as one process.
+public final class ResultTables<Sink: ResultSink> {
+    /// The order rows are written in.
+    public enum Order: Sendable {
+        /// As they come.
+        case arrival
+        /// By document key, once every document is in.
+        case key
     }
 
-    /// Writes every table to `url(name)`; returns their checksums and where each document's rows lie.
-    public func write(
-        to url: (String) -> URL
-    ) throws -> (files: [ShardManifest.OutputFile], slices: [String: [ShardManifest.TableSlice]]) {
-        var files: [ShardManifest.OutputFile] = []
-        var slices: [String: [ShardManifest.TableSlice]] = [:]
-        let sorted = documents.sorted { $0.key < $1.key }
-        for name in names {
-            let writer = try AtomicFile.Writer(url: url(name))
-            try writer.write(ResultTable.header(name))
-            for document in sorted {
-                let rows = document.rows[name] ?? []
-                slices[document.key, default: []].append(.init(name: name, offset: writer.count, bytes: rows.count))
-                try writer.write(rows)
+    /// The tables written, in order.
+    public let names: [String]
+    public let order: Order
+    /// The tables' files, by name, open until the caller ends them; empty until they are created.
+    public private(set) var files: [(name: String, file: Sink.File)] = []
+    /// Where each document's rows lie in the tables, by key; filled by ``finish()`` in ``Order/key``.
+    public private(set) var slices: [String: [ShardManifest.TableSlice]] = [:]
+    private let sink: Sink
+    /// Bytes written to each file so far.
+    private var sizes: [Int] = []
+    private var held: [(key: String, rows: [String: [UInt8]])] = []
+
+    /// The tables of `formats` in `sink`; in ``Order/arrival`` they are created now, with their headers.
+    public init(formats: [OutputFormat], sink: Sink, order: Order) throws(Sink.Failure) {
+        names = ResultTable.names(for: formats)
+        self.sink = sink
+        self.order = order
+        if order == .arrival { try create() }
+    }
+
+    /// Takes the table rows among a document's rendered pieces (all of them, or one piece's).
+    public func add(key: String, rows: [(fileName: String, bytes: [UInt8])]) throws(Sink.Failure) {
+        guard !names.isEmpty else { return }
+        switch order {
+        case .arrival:
+            for row in rows {
+                guard let index = files.firstIndex(where: { $0.name == row.fileName }) else { continue }
+                try append(row.bytes, to: index)
             }
-            files.append(.init(name: name, sha256: try writer.commit(), bytes: writer.count))
+        case .key:
+            var tables: [String: [UInt8]] = [:]
+            for row in rows where ResultTable.isTable(row.fileName) { tables[row.fileName, default: []] += row.bytes }
+            held.append((key, tables))
         }
-        return (files, slices)
+    }
+
+    /// Writes the rows kept for ``Order/key`` and returns every table's file with its size; the
+    /// caller ends the files as its sink wants (closed, or committed).
+    public func finish() throws(Sink.Failure) -> [(name: String, file: Sink.File, bytes: Int)] {
+        if order == .key {
+            try create()
+            for document in held.sorted(by: { $0.key < $1.key }) {
+                for (index, name) in names.enumerated() {
+                    let rows = document.rows[name] ?? []
+                    slices[document.key, default: []].append(.init(name: name, offset: sizes[index], bytes: rows.count))
+                    try append(rows, to: index)
+                }
+            }
+            held = []
+        }
+        return files.indices.map { (files[$0].name, files[$0].file, sizes[$0]) }
+    }
+
+    private func create() throws(Sink.Failure) {
+        for name in names {
+            files.append((name, try sink.create(name)))
+            sizes.append(0)
+            try append(ResultTable.header(name), to: files.count - 1)
+        }
+    }
+
+    private func append(_ bytes: [UInt8], to index: Int) throws(Sink.Failure) {
+        guard !bytes.isEmpty else { return }
+        try sink.append(bytes, to: files[index].file)
+        sizes[index] += bytes.count
     }
 }

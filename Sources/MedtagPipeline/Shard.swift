@@ -163,12 +163,11 @@ public final class ShardWriter {
         manifest.failures.append(.init(key: key, reason: reason))
     }
 
-    /// Writes the shard's tables and records where each document's rows lie in them.
-    public func writeTables(_ tables: ResultTables) throws {
-        let written = try tables.write { fileURL($0) }
-        manifest.tables = written.files
+    /// Records the shard's tables, written in its folder, and where each document's rows lie in them.
+    public func addTables(_ files: [ShardManifest.OutputFile], slices: [String: [ShardManifest.TableSlice]]) {
+        manifest.tables = files
         for index in manifest.documents.indices {
-            manifest.documents[index].rows = written.slices[manifest.documents[index].key]
+            manifest.documents[index].rows = slices[manifest.documents[index].key]
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MedtagFormats
+import MedtagPipeline
 import MedtagSpool
 import Synchronization
 
@@ -147,6 +148,22 @@ final class ProgressLine: Sendable {
         let (h, m, s) = (whole / 3600, whole % 3600 / 60, whole % 60)
         let twoDigits = { (n: Int) in n < 10 ? "0\(n)" : "\(n)" }
         return h > 0 ? "\(h):\(twoDigits(m)):\(twoDigits(s))" : "\(m):\(twoDigits(s))"
+    }
+}
+
+/// The line as told by `annotate`'s run: a document written or failed counts one; tokens count as
+/// a long text's pieces are annotated, or with its document.
+extension ProgressLine: InputObserver {
+    func annotated(_ piece: RoutedDocument, of document: RunDocument) {
+        if document.isStreamed { advance(tokens: piece.document.tokens.count) }
+    }
+
+    func written<File>(_ written: WrittenDocument<File>, of document: RunDocument, path: String) {
+        advance(documents: 1, tokens: document.isStreamed ? 0 : written.counts.tokens)
+    }
+
+    func refused(_ path: String, reason: String, document: RunDocument?) {
+        if document != nil { advance(documents: 1) }
     }
 }
 

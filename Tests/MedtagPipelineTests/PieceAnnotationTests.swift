@@ -1,5 +1,6 @@
 import Foundation
 import MedtagFormats
+import MedtagIngest
 import MedtagPipeline
 import MedtagTagging
 import MedtagText

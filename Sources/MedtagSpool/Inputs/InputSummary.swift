@@ -19,15 +19,6 @@ public struct JobProgress: Sendable {
     }
 }
 
-extension DocumentAnnotator {
-    /// The name of the lexicon folder that gives codes to documents of `language`; nil when none does.
-    public func lexiconName(language: String) -> String? {
-        if let router = self as? LanguageRouter { return router.pipelines[language]?.lexiconDirectory?.lastPathComponent }
-        if let pipeline = self as? Pipeline { return pipeline.lexiconDirectory?.lastPathComponent }
-        return nil
-    }
-}
-
 extension Ingest {
     /// Writes one summary page for a whole ingest run, `summary-ingest-<time>.html` in the log
     /// folder: every input's figures added up, links to each input's own page, failed inputs with

@@ -1,6 +1,5 @@
+import MedtagIngest
 import Testing
-
-@testable import MedtagFormats
 
 /// Regressions found by fuzzing the XML text extractor (Fuzz/Harnesses/XMLText.swift).
 struct ReliabilityXMLTests {
