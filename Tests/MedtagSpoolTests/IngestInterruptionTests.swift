@@ -77,7 +77,8 @@ struct IngestInterruptionTests {
 
         let cases: [Interruption] = [
             .kill(atDocuments: 0), .kill(atDocuments: 1200), .term(atDocuments: 500, grace: 0.2),
-            .term(atDocuments: 300, grace: 60),
+            // Long enough for the rest of the archive, on a loaded machine too.
+            .term(atDocuments: 300, grace: 60 * testTimeScale),
         ]
         for (number, interruption) in cases.enumerated() {
             let spool = try TestSpool(config: "shutdown_grace = \(interruptionGrace(interruption))")
