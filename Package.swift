@@ -87,8 +87,11 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
 
-        // Shared by the test targets: the package's paths, the `medtag` binary, temporary spools.
-        .target(name: "MedtagTestSupport", path: "Tests/MedtagTestSupport"),
+        // Shared by the test targets: the package's paths, the `medtag` binary, temporary spools, and
+        // `medtag annotate`'s run made in the test process.
+        .target(
+            name: "MedtagTestSupport", dependencies: ["MedtagPipeline", "MedtagFormats", "MedtagModel", "MedtagTagging"],
+            path: "Tests/MedtagTestSupport"),
         .testTarget(name: "MedtagTextTests", dependencies: ["MedtagText"]),
         .testTarget(name: "MedtagStorageTests", dependencies: ["MedtagStorage", "MedtagTestSupport"]),
         .testTarget(name: "MedtagTaggingTests", dependencies: ["MedtagTagging", "MedtagText"]),
@@ -103,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "MedtagSpoolTests",
             dependencies: [
-                "MedtagSpool", "MedtagNeural", "MedtagFormats", "MedtagModel", "MedtagTestSupport",
+                "MedtagSpool", "MedtagPipeline", "MedtagNeural", "MedtagFormats", "MedtagModel", "MedtagTestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .testTarget(

@@ -179,3 +179,71 @@ public final class FolderAnnotation {
         do { try sink.commit() } catch { commitError = error }
     }
 }
+
+extension FolderAnnotation {
+    /// What a run is asked to do: `medtag annotate`'s options, read.
+    public struct Options: Sendable {
+        /// Formats written when none are asked for.
+        public static let defaultFormats: [OutputFormat] = [.brat, .conll, .csv, .tsv, .tsvDocuments]
+        /// Largest piece of text annotated at once when no other is asked for, in bytes.
+        public static let defaultPieceBytes = 2 << 20
+
+        /// The files and folders to annotate, as given (``FolderAnnotation/inputs(_:)`` finds their files).
+        public var inputs: [String]
+        public var output: URL
+        public var formats: [OutputFormat]
+        public var conllScheme: TagScheme
+        /// The shard of the run to annotate; nil for all of it.
+        public var shard: Shard?
+        /// Largest piece of text annotated at once, in bytes.
+        public var pieceBytes: Int
+        /// Documents annotated at once.
+        public var workers: Int
+
+        public init(
+            inputs: [String], output: URL, formats: [OutputFormat] = Options.defaultFormats, conllScheme: TagScheme = .bio, shard: Shard? = nil,
+            pieceBytes: Int = Options.defaultPieceBytes, workers: Int = ProcessInfo.processInfo.activeProcessorCount
+        ) {
+            self.inputs = inputs
+            self.output = output
+            self.formats = formats
+            self.conllScheme = conllScheme
+            self.shard = shard
+            self.pieceBytes = pieceBytes
+            self.workers = workers
+        }
+    }
+
+    /// The input files of `paths`: text and XML files and archives, folders searched recursively
+    /// for them. Throws ``MissingInputError`` for a path that does not exist.
+    public static func inputs(_ paths: [String]) throws(MissingInputError) -> [Input] {
+        try InputPaths.collect(paths, extensions: ["txt", "xml"], alsoAccept: { InputKind(fileName: $0) == .archive })
+    }
+
+    /// The run `medtag annotate` makes of its options: its documents annotated by `router`, on a
+    /// pool of `options.workers` threads, titled by the inputs as given.
+    /// - Parameters:
+    ///   - observers: told of every document after the summary page is.
+    ///   - warn: shows a problem with a document or an input to the user.
+    public convenience init(
+        _ options: Options, router: LanguageRouter, version: String, observers: [any InputObserver] = [], warn: @escaping (String) -> Void
+    ) throws {
+        var limits = InputLimits()
+        limits.pieceBytes = options.pieceBytes
+        try self.init(
+            output: options.output, shard: options.shard, title: options.inputs.joined(separator: ", "), annotator: router,
+            model: router.modelNames.sorted { $0.key < $1.key }.map(\.value).joined(separator: ","), version: version,
+            formats: options.formats, conllScheme: options.conllScheme, pool: AnnotationPool(workers: options.workers), limits: limits,
+            observers: observers, warn: warn)
+    }
+
+    /// Adds every input in order, telling `progress` the fraction added after each, and finishes
+    /// the run (``finish()``); returns its time in seconds.
+    public func annotate(_ inputs: [Input], progress: (Double) -> Void = { _ in }) throws -> Double {
+        for (number, input) in inputs.enumerated() {
+            add(input)
+            progress(Double(number + 1) / Double(inputs.count))
+        }
+        return try finish()
+    }
+}

@@ -31,7 +31,7 @@ struct AnnotateCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder (created if missing).")
     var out: String
     @Option(help: "Comma-separated formats: brat, conll, csv, tsv, csv-documents, tsv-documents.")
-    var formats: String = "brat,conll,csv,tsv,tsv-documents"
+    var formats: String = FolderAnnotation.Options.defaultFormats.map(\.rawValue).joined(separator: ",")
     @Option(help: "Model name under Models/ or a model folder (default: the best model installed for each document's language).")
     var model: String?
     @Option(
@@ -52,7 +52,7 @@ struct AnnotateCommand: ParsableCommand {
         help: ArgumentHelp(
             "Largest piece of text annotated at once, in bytes.",
             discussion: "Long documents are annotated piece by piece, cut at line ends, so memory does not grow with their size; the results are those of the whole document."))
-    var pieceSize: Int = 2 << 20
+    var pieceSize: Int = FolderAnnotation.Options.defaultPieceBytes
     @Option(
         help: ArgumentHelp(
             "Documents annotated at once (default: one per CPU core).",
@@ -65,8 +65,6 @@ struct AnnotateCommand: ParsableCommand {
         guard pieceSize >= 1024 else { throw ValidationError("--piece-size must be at least 1024 bytes") }
         let workers = self.workers ?? ProcessInfo.processInfo.activeProcessorCount
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
-        var limits = InputLimits()
-        limits.pieceBytes = pieceSize
         let formats = try OutputFormat.parseList(self.formats)
         guard let scheme = TagScheme(rawValue: scheme) else { throw ValidationError("unknown scheme '\(scheme)'; choose bio, bioes or bmewov") }
         let setting = try language.map { text throws -> LanguageSetting in
@@ -74,21 +72,18 @@ struct AnnotateCommand: ParsableCommand {
             return setting
         }
         let router = try LanguageRouter.load(setting: setting, catalog: modelCatalog(.init(model: model)))
-        let inputs = try collectInputs(self.inputs, extensions: ["txt", "xml"], alsoAccept: { InputKind(fileName: $0) == .archive })
+        let inputs: [FolderAnnotation.Input]
+        do { inputs = try FolderAnnotation.inputs(self.inputs) } catch { throw missingPath(error.path) }
         let shard = try shard.map { try Shard(parsing: $0) } ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment, shards: shards)
         // Documents to do are known in advance unless archives or a shard are among the inputs.
         let progress = ProgressLine(
             total: shard == nil && !inputs.contains { InputKind(fileName: $0.path.fileName) == .archive } ? inputs.count : nil, quiet: quiet)
         defer { progress.finish() }  // also when an error ends the command
-        let annotation = try FolderAnnotation(
-            output: URL(fileURLWithPath: out), shard: shard, title: self.inputs.joined(separator: ", "), annotator: router,
-            model: router.modelNames.sorted { $0.key < $1.key }.map(\.value).joined(separator: ","), version: Medtag.version,
-            formats: formats, conllScheme: scheme, pool: AnnotationPool(workers: workers), limits: limits, observers: [progress], warn: warn)
-        for (number, input) in inputs.enumerated() {
-            annotation.add(input)
-            progress.setFraction(Double(number + 1) / Double(inputs.count))
-        }
-        let seconds = try annotation.finish()
+        let options = FolderAnnotation.Options(
+            inputs: self.inputs, output: URL(fileURLWithPath: out), formats: formats, conllScheme: scheme, shard: shard, pieceBytes: pieceSize,
+            workers: workers)
+        let annotation = try FolderAnnotation(options, router: router, version: Medtag.version, observers: [progress], warn: warn)
+        let seconds = try annotation.annotate(inputs, progress: progress.setFraction)
         progress.finish()
         print(annotation.summaryLine(seconds: seconds, folder: annotation.shardFolder?.path ?? out))
         if annotation.failures > 0 { throw ExitCode(1) }

@@ -1,4 +1,5 @@
 import Foundation
+import MedtagIngest
 import MedtagModel
 import SystemPackage
 
@@ -22,49 +23,16 @@ func warn(_ message: String) {
     FileHandle.standardError.write(Data("medtag: \(message)\n".utf8))
 }
 
-/// Input files: each argument is a file, or a folder searched recursively for `extensions`.
-/// Returns each file with the name its outputs take (the path inside the folder, no extension) and
-/// the name of the argument it was found through (`input`: the file's or the folder's name).
-///
-/// Names are handled as ``FilePath``s, whatever they hold (one character, dots, spaces, non-ASCII).
+/// Input files: each argument is a file, or a folder searched recursively for `extensions`
+/// (``InputPaths/collect(_:extensions:alsoAccept:)``); a missing one is reported as
+/// ``missingPath(_:)`` words it.
 func collectInputs(
     _ paths: [String], extensions: Set<String>, alsoAccept: (String) -> Bool = { _ in false }
 ) throws -> [(path: FilePath, baseName: String, input: String)] {
-    var inputs: [(FilePath, String, String)] = []
-    let fm = FileManager.default
-    for path in paths {
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { throw missingPath(path) }
-        let argument = FilePath(path)
-        let input = argument.lastComponent?.string ?? path
-        if isDirectory.boolValue {
-            guard let walker = fm.enumerator(atPath: path) else { continue }
-            var found: [FilePath] = []
-            while let relative = walker.nextObject() as? String {
-                let relativePath = FilePath(relative)
-                guard let name = relativePath.lastComponent, !name.string.hasPrefix(".") else { continue }
-                if extensions.contains(name.extension?.lowercased() ?? "") || alsoAccept(name.string) {
-                    found.append(relativePath)
-                }
-            }
-            for relative in found.sorted(by: { $0.string < $1.string }) {
-                inputs.append((argument.pushing(relative), relative.removingExtension.string, input))
-            }
-        } else {
-            inputs.append((argument, argument.lastComponent?.stem ?? path, input))
-        }
-    }
-    return inputs
+    do { return try InputPaths.collect(paths, extensions: extensions, alsoAccept: alsoAccept) } catch { throw missingPath(error.path) }
 }
 
 extension FilePath {
-    /// The path without the extension of its last component: `a/n.txt` → `a/n`, `n` → `n`.
-    var removingExtension: FilePath {
-        var path = self
-        path.extension = nil
-        return path
-    }
-
     /// The last component's name (`n.txt`), empty for a root.
     var fileName: String { lastComponent?.string ?? "" }
 }

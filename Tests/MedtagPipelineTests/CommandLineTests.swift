@@ -1,10 +1,12 @@
 import Foundation
 import MedtagFormats
+import MedtagPipeline
 import MedtagText
 import Testing
 import MedtagTestSupport
 
-/// The `medtag` binary run as a user runs it.
+/// The `medtag` binary run as a user runs it; what a run writes is checked on runs made in the test
+/// process (``AnnotateHarness``).
 @Suite(.serialized)
 struct CommandLineTests {
     @Test func annotateInSmallPiecesWritesTheFilesOfWholeDocuments() throws {
@@ -14,12 +16,12 @@ struct CommandLineTests {
         let long = (1...30).map { "\(sample)Control \($0): sin cambios.\n\n" }.joined()
         try Data(long.utf8).write(to: inputs.appendingPathComponent("larga.txt"))
         var outputs: [[String: Data]] = []
-        for arguments in [[], ["--piece-size", "1024"], ["--piece-size", "1024", "--shard", "0/1"]] {
+        for (pieceBytes, shard) in [(FolderAnnotation.Options.defaultPieceBytes, nil), (1024, nil), (1024, try Shard(parsing: "0/1"))] {
             let out = try temporaryDirectory("pieces-out")
             defer { try? FileManager.default.removeItem(at: out) }
-            let result = try run(Paths.medtag, ["annotate", inputs.path, "--out", out.path] + arguments)
-            #expect(result.status == 0, "\(result.err)")
-            let folder = arguments.contains("--shard") ? out.appendingPathComponent("shard-0-of-1") : out
+            let result = try AnnotateHarness.run([inputs], out: out, model: nil, shard: shard, pieceBytes: pieceBytes)
+            #expect(result.status == 0, "\(result.warningText)")
+            let folder = shard != nil ? out.appendingPathComponent("shard-0-of-1") : out
             var files: [String: Data] = [:]
             for (key, name) in [
                 ("ann", "larga.ann"), ("txt", "larga.txt"), ("conll", "larga.conll"), ("csv", ResultTable.csvName), ("tsv", ResultTable.tsvName),
@@ -27,7 +29,7 @@ struct CommandLineTests {
                 files[key] = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path)
             }
             outputs.append(files)
-            if arguments.contains("--shard") {
+            if shard != nil {
                 // The shard manifest's checksums are those of the files, computed as they were written.
                 let merged = try run(Paths.medtag, ["merge", out.path])
                 #expect(merged.status == 0, "\(merged.err)")
@@ -51,11 +53,11 @@ struct CommandLineTests {
             .write(to: inputs.appendingPathComponent("nota.xml"))
         try Data([0x41, 0xE1, 0x42]).write(to: inputs.appendingPathComponent("latin1.txt"))
 
-        let result = try run(Paths.medtag, ["annotate", inputs.path, "--out", out.path])
+        let result = try AnnotateHarness.run([inputs], out: out, model: nil)
         #expect(result.status == 1, "a bad input makes the exit status 1")
-        #expect(result.err.contains("latin1.txt"))
-        #expect(result.err.contains("not valid UTF-8"))
-        #expect(result.out.contains("annotated 2 of 3 documents"))
+        #expect(result.warningText.contains("latin1.txt"))
+        #expect(result.warningText.contains("not valid UTF-8"))
+        #expect(result.summary.contains("annotated 2 of 3 documents"))
 
         for base in ["sub/caso", "nota"] {
             for ext in ["ann", "txt", "conll"] {
@@ -180,8 +182,8 @@ struct CommandLineTests {
         // The shipped lexicon names its sources `annotated corpus train` and `annotated corpus dev`.
         for name in ["dev", "held-out"] {
             let gold = root.appendingPathComponent(name)
-            let annotated = try run(Paths.medtag, ["annotate", "samples", "--out", gold.path, "--formats", "brat", "--model", "es-pharmaconer-gazetteer"])
-            #expect(annotated.status == 0, "\(annotated.err)")
+            let annotated = try AnnotateHarness.run([Paths.packageRoot.appendingPathComponent("samples")], out: gold, formats: [.brat])
+            #expect(annotated.status == 0, "\(annotated.warningText)")
             let result = try run(Paths.medtag, ["evaluate", "run", "--gold", gold.path, "--model", "es-pharmaconer-gazetteer"])
             #expect(result.status == 0, "\(result.err)")
             let warned = result.err.contains("was built from the documents scored here (annotated corpus dev:")

@@ -1,4 +1,5 @@
 import Foundation
+import MedtagFormats
 import Testing
 import MedtagTestSupport
 
@@ -38,10 +39,11 @@ struct ParallelAnnotateTests {
         return files
     }
 
+    /// `medtag annotate` with the default model, run in the test process.
     static func annotate(_ input: URL, workers: Int, into out: URL) throws -> [String: Data] {
-        let result = try run(Paths.medtag, ["annotate", input.path, "--out", out.path, "--workers", "\(workers)", "--formats", "brat,conll,csv,tsv"])
-        #expect(result.status == 0, "\(result.err)")
-        #expect(result.out.contains("annotated 31 of 31 documents"), "\(result.out)")
+        let result = try AnnotateHarness.run([input], out: out, model: nil, formats: [.brat, .conll, .csv, .tsv], workers: workers)
+        #expect(result.status == 0, "\(result.warningText)")
+        #expect(result.summary.contains("annotated 31 of 31 documents"), "\(result.summary)")
         return try files(out)
     }
 

@@ -5,7 +5,8 @@ import Testing
 import MedtagTestSupport
 
 /// What `medtag annotate` leaves in its output folder, seen as a researcher uses it: one table per
-/// run with keys that never collide, and a folder the PharmaCoNER scorer reads right.
+/// run with keys that never collide, and a folder the PharmaCoNER scorer reads right. The runs are
+/// made in the test process (``AnnotateHarness``); `medtag evaluate` and the README's recipe run the binary.
 @Suite(.serialized)
 struct ResultLayoutTests {
     static let notes = [
@@ -42,8 +43,8 @@ struct ResultLayoutTests {
         let root = try temporaryDirectory("layout")
         defer { try? FileManager.default.removeItem(at: root) }
         let out = root.appendingPathComponent("out")
-        let result = try run(Paths.medtag, ["annotate"] + (try Self.inputs(in: root)).map(\.path) + ["--out", out.path])
-        #expect(result.status == 0, "\(result.err)")
+        let result = try AnnotateHarness.run(try Self.inputs(in: root), out: out)
+        #expect(result.status == 0, "\(result.warningText)")
 
         let bytes = [UInt8](try Data(contentsOf: out.appendingPathComponent(ResultTable.csvName)))
         #expect(bytes.starts(with: [0xEF, 0xBB, 0xBF]), "a byte order mark")
@@ -74,9 +75,8 @@ struct ResultLayoutTests {
 
         // Per-document tables on request: the same rows, a header in each.
         let each = root.appendingPathComponent("each")
-        let again = try run(
-            Paths.medtag, ["annotate", root.appendingPathComponent("notas").path, "--out", each.path, "--formats", "brat,csv-documents,tsv-documents"])
-        #expect(again.status == 0, "\(again.err)")
+        let again = try AnnotateHarness.run([root.appendingPathComponent("notas")], out: each, formats: [.brat, .csvDocuments, .tsvDocuments])
+        #expect(again.status == 0, "\(again.warningText)")
         let eachFiles = try FileManager.default.subpathsOfDirectory(atPath: each.path).filter { $0.contains(".") }.sorted()
         #expect(
             eachFiles == [
@@ -130,7 +130,7 @@ struct ResultLayoutTests {
         let sample = try String(contentsOf: Paths.packageRoot.appendingPathComponent("samples/caso-clinico.txt"), encoding: .utf8)
         for (k, note) in Self.notes.enumerated() { try Data((note + sample).utf8).write(to: texts.appendingPathComponent("caso\(k).txt")) }
         let first = root.appendingPathComponent("first")
-        #expect(try run(Paths.medtag, ["annotate", texts.path, "--out", first.path, "--formats", "brat"]).status == 0)
+        #expect(try AnnotateHarness.run([texts], out: first, formats: [.brat]).status == 0)
         let gold = root.appendingPathComponent("gold")
         try FileManager.default.createDirectory(at: gold, withIntermediateDirectories: true)
         for k in Self.notes.indices {
@@ -146,8 +146,8 @@ struct ResultLayoutTests {
 
         // Every format, per-document subtrack-2 files included, as a researcher asks for them.
         let out = root.appendingPathComponent("out")
-        let annotate = try run(Paths.medtag, ["annotate", texts.path, "--out", out.path, "--formats", "brat,conll,csv,tsv,csv-documents,tsv-documents"])
-        #expect(annotate.status == 0, "\(annotate.err)")
+        let annotate = try AnnotateHarness.run([texts], out: out, formats: [.brat, .conll, .csv, .tsv, .csvDocuments, .tsvDocuments])
+        #expect(annotate.status == 0, "\(annotate.warningText)")
         let evaluate = try run(Paths.medtag, ["evaluate", "ner", gold.path, out.path, "--format", "csv"])
         let micro = try #require(evaluate.out.split(separator: "\n").first { $0.hasPrefix("micro,ALL,") })
         let medtagF1 = try #require(Double(micro.split(separator: ",").last.map(String.init) ?? ""))

@@ -26,7 +26,7 @@ struct ShardTests {
         #expect(try Shard.fromEnvironment([:], shards: nil) == nil)
     }
 
-    /// N separate processes, merged, give byte for byte what one process gives.
+    /// N separate processes, merged, give byte for byte what one run gives.
     @Test(arguments: [1, 3, 4])
     func mergedShardsEqualOneProcessRun(_ n: Int) throws {
         let inputs = try temporaryDirectory("shard-in")
@@ -44,7 +44,7 @@ struct ShardTests {
         }
         try Data([0xFF, 0xFE, 0x00]).write(to: inputs.appendingPathComponent("a/broken.txt"))
         let plain = root.appendingPathComponent("plain")
-        _ = try run(Paths.medtag, ["annotate", inputs.path, "--out", plain.path])
+        _ = try AnnotateHarness.run([inputs], out: plain, model: nil)
 
         let sharded = root.appendingPathComponent("sharded")
         try annotateInShards(inputs, into: sharded, count: n)
@@ -88,7 +88,7 @@ struct ShardTests {
             try? FileManager.default.removeItem(at: out)
         }
         for k in 0..<9 { try Data("Toma paracetamol \(k).\n".utf8).write(to: inputs.appendingPathComponent("d\(k).txt")) }
-        for k in [0, 2] { _ = try run(Paths.medtag, ["annotate", inputs.path, "--out", out.path, "--shard", "\(k)/3"]) }
+        for k in [0, 2] { _ = try AnnotateHarness.run([inputs], out: out, model: nil, shard: Shard(index: k, count: 3)) }
         let missing = try run(Paths.medtag, ["merge", out.path])
         #expect(missing.status == 1)
         #expect(missing.err.contains("shard 1 of 3: missing"))
@@ -105,7 +105,7 @@ struct ShardTests {
         #expect(damaged.err.contains("shard 1 of 3: \(victim.name) does not match its checksum"))
 
         // Re-running the shard replaces it whole; the merge then succeeds.
-        _ = try run(Paths.medtag, ["annotate", inputs.path, "--out", out.path, "--shard", "1/3"])
+        _ = try AnnotateHarness.run([inputs], out: out, model: nil, shard: Shard(index: 1, count: 3))
         let ok = try run(Paths.medtag, ["merge", out.path])
         #expect(ok.status == 0, "\(ok.err)")
         #expect(ok.out.contains("9 documents"))
@@ -157,7 +157,7 @@ struct ArchiveShardTests {
         #expect(try run(URL(fileURLWithPath: "/bin/tar"), ["-czf", archive.path, "-C", root.appendingPathComponent("src").path, "ward"]).status == 0)
 
         let plain = root.appendingPathComponent("plain")
-        #expect(try run(Paths.medtag, ["annotate", archive.path, "--out", plain.path]).out.contains("annotated 21 of 21 documents"))
+        #expect(try AnnotateHarness.run([archive], out: plain, model: nil).summary.contains("annotated 21 of 21 documents"))
         let sharded = root.appendingPathComponent("sharded")
         try annotateInShards(archive, into: sharded, count: n)
         let merged = try run(Paths.medtag, ["merge", sharded.path])

@@ -1,5 +1,6 @@
 import Foundation
 import MedtagFormats
+import MedtagPipeline
 import SystemPackage
 import Testing
 
@@ -20,17 +21,18 @@ struct InputSummaryTests {
 
     @Test("annotate writes summary.html with its results, a shard into the shard's folder")
     func annotateWritesASummary() throws {
-        let spool = try TestSpool()
-        let inputs = spool.root.appendingPathComponent("notas")
+        let root = try temporaryDirectory("input-summary")
+        defer { removeTemporaryDirectory(root) }
+        let inputs = root.appendingPathComponent("notas")
         try FileManager.default.createDirectory(at: inputs.appendingPathComponent("sub"), withIntermediateDirectories: true)
         try Data("Tratado con paracetamol y omeprazol.\n".utf8).write(to: inputs.appendingPathComponent("sub/uno.txt"))
         try Data("Se pautó enalapril.\n".utf8).write(to: inputs.appendingPathComponent("dos.txt"))
         try Data([0x41, 0xE1, 0x42]).write(to: inputs.appendingPathComponent("latin1.txt"))
-        for shard in [[], ["--shard", "0/1"]] {
-            let out = spool.root.appendingPathComponent("out-\(shard.count)")
-            let run = try runMedtag(["annotate", inputs.path, "--out", out.path, "--model", testModel.path] + shard, in: spool)
-            #expect(run.status == 1, "the Latin-1 file is refused: \(run.output)")
-            let folder = shard.isEmpty ? out : out.appendingPathComponent("shard-0-of-1")
+        for shard in [nil, try Shard(parsing: "0/1")] {
+            let out = root.appendingPathComponent("out-\(shard == nil ? 0 : 2)")
+            let run = try AnnotateHarness.run([inputs], out: out, model: testModel, shard: shard)
+            #expect(run.status == 1, "the Latin-1 file is refused: \(run.warningText)")
+            let folder = shard == nil ? out : out.appendingPathComponent("shard-0-of-1")
             let page = try String(contentsOf: folder.appendingPathComponent("summary.html"), encoding: .utf8)
             #expect(page.contains("<td id=\"documents-read\">3</td>") && page.contains("<td id=\"documents-annotated\">2</td>"))
             #expect(page.contains("<td>latin1</td><td>") && page.contains("not valid UTF-8"), "the refusal and its reason")

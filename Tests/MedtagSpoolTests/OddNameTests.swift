@@ -61,11 +61,13 @@ struct OddNameTests {
 
         // Each file named on the command line.
         let out = root.appendingPathComponent("out")
-        let files = try run(Paths.medtag, ["annotate", "--model", testModel.path, "--quiet", "--out", out.path] + names.map { inputs.appendingPathComponent($0).path })
-        #expect(files.status == 1, "only the file without an extension fails: \(files.err)")
-        #expect(!files.err.contains("Illegal instruction") && !files.err.contains("crashed"), "\(files.err)")
-        #expect(files.err.contains("\(Self.withoutExtension): unsupported input type"), "\(files.err)")
-        #expect(files.out.contains("annotated \(Self.readable.count + 1 + Self.archiveKeys.count) of \(names.count + Self.archiveKeys.count - 1) documents"), "\(files.out)")
+        let files = try AnnotateHarness.run(names.map { inputs.appendingPathComponent($0) }, out: out, model: testModel)
+        #expect(files.status == 1, "only the file without an extension fails: \(files.warningText)")
+        #expect(!files.warningText.contains("Illegal instruction") && !files.warningText.contains("crashed"), "\(files.warningText)")
+        #expect(files.warningText.contains("\(Self.withoutExtension): unsupported input type"), "\(files.warningText)")
+        #expect(
+            files.summary.contains("annotated \(Self.readable.count + 1 + Self.archiveKeys.count) of \(names.count + Self.archiveKeys.count - 1) documents"),
+            "\(files.summary)")
         for (file, key) in Self.readable + [Self.dotName] {
             try expectResults(in: out, key: key, text: Self.copy(file))
         }
@@ -74,9 +76,11 @@ struct OddNameTests {
         // The folder itself: the same results. A folder is searched for the types medtag reads, so the
         // file without an extension is not taken, and a dot-name is skipped as the daemon skips it.
         let folderOut = root.appendingPathComponent("folder-out")
-        let folder = try run(Paths.medtag, ["annotate", "--model", testModel.path, "--quiet", "--out", folderOut.path, inputs.path])
-        #expect(folder.status == 0, "\(folder.err)")
-        #expect(folder.out.contains("annotated \(Self.readable.count + Self.archiveKeys.count) of \(Self.readable.count + Self.archiveKeys.count) documents"), "\(folder.out)")
+        let folder = try AnnotateHarness.run([inputs], out: folderOut, model: testModel)
+        #expect(folder.status == 0, "\(folder.warningText)")
+        #expect(
+            folder.summary.contains("annotated \(Self.readable.count + Self.archiveKeys.count) of \(Self.readable.count + Self.archiveKeys.count) documents"),
+            "\(folder.summary)")
         for (file, key) in Self.readable {
             #expect(
                 FileManager.default.contents(atPath: folderOut.appendingPathComponent("\(key).ann").path)

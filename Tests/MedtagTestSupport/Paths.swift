@@ -18,6 +18,11 @@ public enum Paths {
         return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpora")
     }()
 
+    /// The models shipped with the package.
+    public static let models = packageRoot.appendingPathComponent("Models")
+    /// The gazetteer model, cheap to load and run: the tests' model unless they need another.
+    public static let gazetteerModel = models.appendingPathComponent("es-pharmaconer-gazetteer")
+
     /// The PharmaCoNER corpus (train, dev, gazetteer) under ``corpora``.
     public static let pharmaconer = corpora.appendingPathComponent("pharmaconer")
     /// Whether ``pharmaconer`` holds the corpus: tests that need it are skipped, with the reason, without it.

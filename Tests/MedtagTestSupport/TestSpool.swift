@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// The shipped dictionary model: small and fast, enough to see real entities.
-public let testModel = Paths.packageRoot.appendingPathComponent("Models/es-pharmaconer-gazetteer")
+public let testModel = Paths.gazetteerModel
 
 /// A temporary spool folder with a configuration file tuned for quick tests, removed with it.
 public final class TestSpool: @unchecked Sendable {
