@@ -11,6 +11,7 @@
 #               check the units with systemd-analyze, build the .deb and install it in a throwaway root
 #   make cv     5-fold cross-validation of the Spanish tagger over all 750 labelled documents (CONFIG=aux-s3,
 #               MEMBERS="aux-s3 aux-s4" for an ensemble of configurations already run, AGAINST=NAME to compare)
+#   make cv-en  the same for the English tagger over BC5CDR train + devel (FOLDS="2 3 4" for the folds not yet run)
 #   make bench-ingest  a folder through `medtag annotate` and a .tar.gz through `medtag ingest`, beside the engine (NOTES=2000)
 
 SWIFT       ?= swift
@@ -20,7 +21,7 @@ SPOOL       ?= $(CURDIR)/var/spool
 APT_PACKAGES = pkg-config libinotifytools0-dev libarchive-dev libopenblas-dev
 TEST_PACKAGES = libreoffice-calc-nogui unzip slurm-wlm munge binutils man-db chromium fonts-dejavu-core
 
-.PHONY: all deps test-deps build run test clean train train-en cv bench bench-ingest install deb test-install
+.PHONY: all deps test-deps build run test clean train train-en cv cv-en bench bench-ingest install deb test-install
 
 all: build
 
@@ -138,6 +139,10 @@ train-en: deps
 # there are not run again. Prints per fold, mean ± sd and per label; with AGAINST, the paired test.
 cv: deps
 	Scripts/cv.sh
+
+# The English recipe over BC5CDR train + devel (groups of 10 sentences); results in training/cv/results/en-CONFIG/.
+cv-en: deps
+	training/english/cv.sh
 
 bench: deps
 	Scripts/bench.sh
