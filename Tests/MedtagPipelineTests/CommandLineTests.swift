@@ -229,7 +229,7 @@ struct CommandLineTests {
         let dir = try temporaryDirectory("tag-conll-documents")
         defer { try? FileManager.default.removeItem(at: dir) }
         let sentences = [
-            "We report two cases of neuroleptic malignant syndrome ( NMS ) .", "NMS resolved after 3 days .", "NMS resolved after 3 days .",
+            "We report two cases of toxic epidermal necrolysis ( TEN ) .", "TEN resolved after 3 days .", "TEN resolved after 3 days .",
         ].map { $0.split(separator: " ").map { "\($0)\tO\n" }.joined() }
         let plain = dir.appendingPathComponent("plain.tsv")
         let marked = dir.appendingPathComponent("marked.tsv")
