@@ -42,10 +42,8 @@ WORK=training/work/cv/es
 PY=training/.venv/bin/python
 MEDTAG=.build/release/medtag
 
-if ! "$PY" -c "import torch, safetensors, numpy" 2>/dev/null; then
-  python3 -m venv training/.venv
-  training/.venv/bin/pip install -q -r training/requirements.txt
-fi
+source training/cv-common.sh
+cv_python
 swift build -c release --product medtag
 mkdir -p "$WORK" "$RESULTS"
 
@@ -110,12 +108,4 @@ run_fold() {  # run_fold K
   echo "fold $k done: $out"
 }
 
-pids=()
-for k in $FOLDS; do
-  [ -f "$RESULTS/fold-$k.json" ] && continue
-  run_fold "$k" &
-  pids+=($!)
-  if [ ${#pids[@]} -ge "$PARALLEL" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
-done
-for p in "${pids[@]}"; do wait "$p"; done
-"$PY" training/cv.py summary "$RESULTS" ${AGAINST:+--against training/cv/results/es-$AGAINST} ${MARKDOWN:+--markdown}
+cv_run_folds es
