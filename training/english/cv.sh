@@ -33,10 +33,8 @@ PY=training/.venv/bin/python
 MEDTAG=.build/release/medtag
 TRAIN_CORPORA="BC5CDR BC2GM NCBI-disease"
 
-if ! "$PY" -c "import torch, safetensors, numpy" 2>/dev/null; then
-  python3 -m venv training/.venv
-  training/.venv/bin/pip install -q -r training/requirements.txt
-fi
+source training/cv-common.sh
+cv_python
 swift build -c release --product medtag
 mkdir -p "$WORK" "$RESULTS"
 
@@ -78,12 +76,4 @@ run_fold() {  # run_fold K
   echo "fold $k done: $out"
 }
 
-pids=()
-for k in $FOLDS; do
-  [ -f "$RESULTS/fold-$k.json" ] && continue
-  run_fold "$k" &
-  pids+=($!)
-  if [ ${#pids[@]} -ge "$PARALLEL" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
-done
-for p in "${pids[@]}"; do wait "$p"; done
-"$PY" training/cv.py summary "$RESULTS" ${AGAINST:+--against training/cv/results/en-$AGAINST} ${MARKDOWN:+--markdown}
+cv_run_folds en
