@@ -43,17 +43,8 @@ PY=training/.venv/bin/python
 MEDTAG=.build/release/medtag
 
 source training/cv-common.sh
-cv_python
-swift build -c release --product medtag
-mkdir -p "$WORK" "$RESULTS"
-
-# Word vectors: those of `make train` when it has run, else the ones the shipped model carries
-# (the same fastText vectors, as the fp16 values the engine reads).
-EMB=training/work/data/emb
-if [ ! -f $EMB/vectors.npy ]; then
-  EMB=$WORK/emb
-  [ -f $EMB/vectors.npy ] || "$PY" training/cv.py vectors --model Models/es-pharmaconer-bilstm-crf --out "$EMB"
-fi
+# Word vectors: those of `make train` when it has run, else the ones the shipped model carries.
+cv_prepare training/work/data/emb Models/es-pharmaconer-bilstm-crf
 if [[ $CONFIG == distil-* ]] && [ ! -f "$WORK/distil/raw/.done" ]; then
   rm -rf "$WORK/distil/raw"
   "$PY" training/distil.py prepare --corpus "$PHARMA" --raw "$CORPORA/raw-es" --out "$WORK/distil/raw"
@@ -63,21 +54,12 @@ TOKENIZER="$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/MedtagText/
 
 run_fold() {  # run_fold K
   local k=$1 dir=$WORK/$CONFIG/fold-$k
-  local run=$dir/run out=$RESULTS/fold-$k.json runs=() members=()
+  local run=$dir/run out=$RESULTS/fold-$k.json runs=()
   mkdir -p "$run"
   "$PY" training/cv.py split --corpus "$PHARMA" --folds training/cv/folds-es.tsv --fold "$k" --out "$dir" > /dev/null
   $MEDTAG convert --scheme bmewov -o "$dir/train.conll" "$dir/train" > /dev/null
   $MEDTAG convert --scheme bmewov -o "$dir/test.conll" "$dir/test" > /dev/null
-  if [ -n "$MEMBERS" ]; then
-    for m in $MEMBERS; do
-      [ -f "$WORK/$m/fold-$k/run/result.json" ] || { echo "fold $k: run CONFIG=$m first" >&2; return 1; }
-      runs+=("../$WORK/$m/fold-$k/run")
-      members+=("$WORK/$m/fold-$k/run")
-    done
-    "$PY" training/cv.py ensemble-result --out "$run" "${members[@]}"
-  else
-    runs=("../$run")
-  fi
+  cv_runs "$k" "$run" || return 1
   local silver=()
   if [[ $CONFIG == distil-* ]]; then  # the fold's teacher labels the unlabelled text
     [ -f "$WORK/$TEACHER/fold-$k/model/manifest.json" ] || { echo "fold $k: run CONFIG=$TEACHER first" >&2; return 1; }

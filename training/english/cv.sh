@@ -34,15 +34,7 @@ MEDTAG=.build/release/medtag
 TRAIN_CORPORA="BC5CDR BC2GM NCBI-disease"
 
 source training/cv-common.sh
-cv_python
-swift build -c release --product medtag
-mkdir -p "$WORK" "$RESULTS"
-
-EMB=training/work/en/emb
-if [ ! -f $EMB/vectors.npy ]; then
-  EMB=$WORK/emb
-  [ -f $EMB/vectors.npy ] || "$PY" training/cv.py vectors --model Models/en-biomed-bilstm-crf --out "$EMB"
-fi
+cv_prepare training/work/en/emb Models/en-biomed-bilstm-crf
 TOKENIZER="$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/MedtagText/Tokenizer.swift)"
 
 run_fold() {  # run_fold K
@@ -50,17 +42,7 @@ run_fold() {  # run_fold K
   local run=$dir/run out=$RESULTS/fold-$k.json runs=()
   mkdir -p "$run"
   "$PY" training/cv.py en-split --corpora "$EN" --folds training/cv/folds-en.tsv --fold "$k" --out "$dir/data" > /dev/null
-  if [ -n "$MEMBERS" ]; then
-    local members=()
-    for m in $MEMBERS; do
-      [ -f "$WORK/$m/fold-$k/run/result.json" ] || { echo "fold $k: run CONFIG=$m first" >&2; return 1; }
-      runs+=("../$WORK/$m/fold-$k/run")
-      members+=("$WORK/$m/fold-$k/run")
-    done
-    "$PY" training/cv.py ensemble-result --out "$run" "${members[@]}"
-  else
-    runs=("../$run")
-  fi
+  cv_runs "$k" "$run" || return 1
   if [ ! -f "$run/result.json" ]; then
     (cd training && nice -n "$NICE" .venv/bin/python train.py --language en --corpora "../$dir/data/en" \
       --train-corpora $TRAIN_CORPORA --emb "../$EMB" --affixes "$AFFIXES" --seed "$SEED" --epochs "$EPOCHS" \
