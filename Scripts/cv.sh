@@ -5,7 +5,8 @@
 # export, build a lexicon from the training documents only, then annotate and score the fold's
 # documents through the Swift pipeline (strict NER, concept indexing with codes never seen in
 # training counted as misses). Each fold's figures land in training/cv/results/es-CONFIG/fold-K.json
-# (kept in the repo); a fold whose file exists is not run again. Two folds train side by side, one
+# (kept in the repo), and those of the same networks without the model's document steps in
+# es-CONFIG.nosteps/ (AGAINST=CONFIG.nosteps compares them); a fold whose file exists is not run again. Two folds train side by side, one
 # thread each; an interrupted fold resumes from its last epoch (training/work/cv/).
 # Configurations are named KIND-sSEED: plain-s3 (word vectors tuned), aux-s3 (plus the CardioCCC
 # auxiliary output, 16 epochs as shipped); MEMBERS="aux-s3 aux-s4" scores the emission-averaged
@@ -87,6 +88,10 @@ run_fold() {  # run_fold K
   MEDTAG_LEXICON="$dir/lexicon" $MEDTAG evaluate run --gold "$dir/test" --model "$dir/model" --workers 1 --quiet \
     --format json > "$dir/scores.json"
   "$PY" training/cv.py record --scores "$dir/scores.json" --run "$run" --fold "$k" --out "$out"
+  # The same network without the model's document steps: the steps' own CV row.
+  MEDTAG_LEXICON="$dir/lexicon" $MEDTAG evaluate run --gold "$dir/test" --model "$dir/model" --workers 1 --quiet \
+    --postprocess none --format json > "$dir/scores-nosteps.json"
+  "$PY" training/cv.py record --scores "$dir/scores-nosteps.json" --run "$run" --fold "$k" --out "$RESULTS.nosteps/fold-$k.json"
   echo "fold $k done: $out"
 }
 

@@ -27,13 +27,19 @@ public final class Pipeline: Sendable {
     }
 
     /// Loads the model and the lexicon of a catalog entry (``ModelCatalog``).
-    public static func load(_ entry: ModelCatalog.Entry) throws -> Pipeline {
-        try load(modelDirectory: entry.modelDirectory, lexicon: entry.lexicon?.url)
+    /// - Parameter documentSteps: the steps to run after the tagger instead of the manifest's
+    ///   `postprocess` ones; nil: the manifest's.
+    public static func load(_ entry: ModelCatalog.Entry, documentSteps: [any DocumentComponent]? = nil) throws -> Pipeline {
+        try load(modelDirectory: entry.modelDirectory, lexicon: entry.lexicon?.url, documentSteps: documentSteps)
     }
 
     /// Loads the model in `directory` and assembles its pipeline.
-    /// - Parameter lexicon: lexicon folder for SNOMED-CT normalization; nil: entities get no code.
-    public static func load(modelDirectory directory: URL, lexicon: URL?) throws -> Pipeline {
+    /// - Parameters:
+    ///   - lexicon: lexicon folder for SNOMED-CT normalization; nil: entities get no code.
+    ///   - documentSteps: the steps to run after the tagger instead of the manifest's; nil: the manifest's.
+    public static func load(
+        modelDirectory directory: URL, lexicon: URL?, documentSteps: [any DocumentComponent]? = nil
+    ) throws -> Pipeline {
         let manifest = try ModelManifest.read(directory: directory.path)
         guard manifest.tokenizerVersion == Tokenizer.version else {
             throw ModelError(
@@ -53,7 +59,7 @@ public final class Pipeline: Sendable {
             Tokenizer(rules: .forLanguage(manifest.language)),
             TaggerComponent(tagger: tagger),
         ]
-        components += manifest.postprocessComponents()
+        components += documentSteps ?? manifest.postprocessComponents()
         if let lexicon {
             components.append(try NormalizerComponent(lexiconDirectory: lexicon))
         }

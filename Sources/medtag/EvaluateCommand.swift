@@ -3,6 +3,7 @@ import Foundation
 import MedtagEvaluation
 import MedtagFormats
 import MedtagIngest
+import MedtagModel
 import MedtagNormalize
 import MedtagPipeline
 import MedtagStorage
@@ -105,12 +106,15 @@ struct EvaluateCommand: ParsableCommand {
         var errors = false
         @Flag(help: "Show no progress line on the terminal.")
         var quiet = false
+        @OptionGroup var steps: DocumentStepsOption
         @OptionGroup var output: Output
 
         func run() throws {
             guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
             try requireExisting([gold])
-            let pipeline = try Pipeline.load(singleModel(model))
+            let entry = try singleModel(model)
+            let manifest = try ModelManifest.read(directory: entry.modelDirectory.path)
+            let pipeline = try Pipeline.load(entry, documentSteps: steps.components(manifest))
             let goldURL = URL(fileURLWithPath: gold)
             let goldFolder = BRATFolder(gold)
             let ids = try goldFolder.documentIDs()

@@ -1,6 +1,8 @@
+import ArgumentParser
 import Foundation
 import MedtagIngest
 import MedtagModel
+import MedtagText
 import SystemPackage
 
 /// The model and lexicon of each language for what the command line or the configuration names;
@@ -53,4 +55,31 @@ func requireExisting(_ paths: [String?]) throws {
 struct ValidationFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// `--postprocess`: which document steps run after the tagger, in place of the model's.
+struct DocumentStepsOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Document steps to run after the tagger, comma-separated, in order (\(ModelManifest.knownPostprocess.joined(separator: ", "))).",
+            discussion: "`model`: the steps the model's manifest lists (the default); `none`: none."))
+    var postprocess: String?
+
+    /// The steps asked for; nil when the option was not given.
+    func components(_ manifest: ModelManifest) throws -> [any DocumentComponent]? {
+        let names: [String]
+        switch postprocess?.trimmingCharacters(in: .whitespaces) {
+        case nil: return nil
+        case "model": names = manifest.postprocess ?? []
+        case "none": names = []
+        case let list?: names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return try names.map { name in
+            guard let step = ModelManifest.postprocessComponent(named: name) else {
+                throw ValidationError(
+                    "unknown document step '\(name)' in --postprocess; known: \((ModelManifest.knownPostprocess + ["model", "none"]).joined(separator: ", "))")
+            }
+            return step
+        }
+    }
 }

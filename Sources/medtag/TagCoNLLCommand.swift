@@ -37,11 +37,7 @@ struct TagCoNLLCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file.")
     var out: String
 
-    @Option(
-        help: ArgumentHelp(
-            "Document steps to run after the tagger, comma-separated, in order (\(ModelManifest.knownPostprocess.joined(separator: ", "))).",
-            discussion: "`model`: the steps the model's manifest lists, the default with --document-sentences; `none`: none."))
-    var postprocess: String?
+    @OptionGroup var steps: DocumentStepsOption
 
     @Option(help: "Take each run of this many sentences (within a -DOCSTART- document) as one document for the document steps.")
     var documentSentences: Int?
@@ -55,8 +51,8 @@ struct TagCoNLLCommand: ParsableCommand {
         guard let tagger = pipeline.tagger else { throw ValidationFailure("model \(pipeline.manifest.name) has no tagger") }
         let source = try String(contentsOf: URL(fileURLWithPath: input), encoding: .utf8)
         let blocks = try CoNLL.parse(source)
-        let steps = try documentSteps(pipeline.manifest)
-        if steps != nil && documentSentences == nil && !source.split(separator: "\n").contains(where: { $0.hasPrefix("-DOCSTART-") }) {
+        let documentSteps = try documentSteps(pipeline.manifest)
+        if documentSteps != nil && documentSentences == nil && !source.split(separator: "\n").contains(where: { $0.hasPrefix("-DOCSTART-") }) {
             throw ValidationError(
                 "\(input) has no -DOCSTART- lines to say where documents begin; give --document-sentences N to take each N sentences as one document")
         }
@@ -68,9 +64,9 @@ struct TagCoNLLCommand: ParsableCommand {
             if !block.id.isEmpty { output += "-DOCSTART-\t\(block.id)\n\n" }
             let words = block.sentences.map { $0.map(\.token) }
             var spans = try tagger.tag(words)
-            if let steps {
+            if let documentSteps {
                 spans = try Self.runSteps(
-                    steps, on: words, spans: spans, groupSize: documentSentences, id: block.id, language: pipeline.manifest.language)
+                    documentSteps, on: words, spans: spans, groupSize: documentSentences, id: block.id, language: pipeline.manifest.language)
             }
             for (sentence, found) in zip(words, spans) {
                 for (token, tag) in zip(sentence, TagScheme.bio.encode(found, count: sentence.count)) {
@@ -91,20 +87,8 @@ struct TagCoNLLCommand: ParsableCommand {
         if let documentSentences, documentSentences < 1 {
             throw ValidationError("--document-sentences must be at least 1, not \(documentSentences)")
         }
-        guard postprocess != nil || documentSentences != nil else { return nil }
-        let names: [String]
-        switch postprocess?.trimmingCharacters(in: .whitespaces) {
-        case nil, "model": names = manifest.postprocess ?? []
-        case "none": names = []
-        case let list?: names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        }
-        return try names.map { name in
-            guard let step = ModelManifest.postprocessComponent(named: name) else {
-                throw ValidationError(
-                    "unknown document step '\(name)' in --postprocess; known: \((ModelManifest.knownPostprocess + ["model", "none"]).joined(separator: ", "))")
-            }
-            return step
-        }
+        guard steps.postprocess != nil || documentSentences != nil else { return nil }
+        return try steps.components(manifest) ?? manifest.postprocessComponents()
     }
 
     /// The tagger's mentions after the document steps, over documents of `groupSize` sentences

@@ -341,4 +341,13 @@ let otherSpanishModels = ["es-pharmaconer-ensemble"]
         let pipeline = try Pipeline.load(modelDirectory: dir, lexicon: nil)
         #expect(pipeline.components.map(\.name).filter { $0 != "normalizer" }.suffix(2) == ["abbreviations", "consistency"])
     }
+
+    @Test func documentStepsGivenAtLoadReplaceTheManifests() throws {
+        let dir = try edited { $0["postprocess"] = ["abbreviations", "consistency"] }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let none = try Pipeline.load(modelDirectory: dir, lexicon: nil, documentSteps: [])
+        #expect(none.components.map(\.name).suffix(2) == ["tokenizer", "tagger"], "\(none.components.map(\.name))")
+        let one = try Pipeline.load(modelDirectory: dir, lexicon: nil, documentSteps: [DocumentConsistency()])
+        #expect(one.components.map(\.name).suffix(2) == ["tagger", "consistency"])
+    }
 }

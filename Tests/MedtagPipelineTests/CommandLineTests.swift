@@ -264,6 +264,29 @@ struct CommandLineTests {
             #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.tsv").path))
         }
     }
+
+    @Test func evaluateRunScoresWithTheDocumentStepsAskedFor() throws {
+        let gold = try temporaryDirectory("evaluate-steps")
+        defer { try? FileManager.default.removeItem(at: gold) }
+        let text = "We report two cases of toxic epidermal necrolysis (TEN).\nTEN resolved after 3 days.\n"
+        try Data(text.utf8).write(to: gold.appendingPathComponent("t.txt"))
+        // The tagger finds the long form and its definition; the abbreviation step, the later short form.
+        try Data("T1\tDisease 23 49\ttoxic epidermal necrolysis\nT2\tDisease 51 54\tTEN\nT3\tDisease 57 60\tTEN\n".utf8)
+            .write(to: gold.appendingPathComponent("t.ann"))
+        func truePositives(_ options: [String]) throws -> Int? {
+            let result = try run(
+                Paths.medtag, ["evaluate", "run", "--gold", gold.path, "--model", "en-biomed-bilstm-crf", "--quiet", "--format", "json"] + options)
+            #expect(result.status == 0, "\(options): \(result.err)")
+            let scores = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any]
+            return (scores?["micro"] as? [String: Any])?["tp"] as? Int
+        }
+        #expect(try truePositives([]) == 3, "the model's steps by default")
+        #expect(try truePositives(["--postprocess", "model"]) == 3)
+        #expect(try truePositives(["--postprocess", "abbreviations"]) == 3)
+        #expect(try truePositives(["--postprocess", "none"]) == 2)
+        let bad = try run(Paths.medtag, ["evaluate", "run", "--gold", gold.path, "--model", "en-biomed-bilstm-crf", "--postprocess", "magic"])
+        #expect(bad.status != 0 && bad.err.contains("unknown document step 'magic'"), "\(bad.err)")
+    }
 }
 
 /// `medtag evaluate` on files, against counts worked out by hand.

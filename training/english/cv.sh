@@ -5,7 +5,8 @@
 # stopping on every 10th group of each corpus's training side, never on the fold scored), export,
 # then tag the fold's sentences through the Swift engine with the model's document steps (each 10
 # sentences one document) and score them (conlleval rules, Chemical and Disease). Each fold's figures
-# land in training/cv/results/en-CONFIG/fold-K.json (kept in the repo); a fold whose file exists is
+# land in training/cv/results/en-CONFIG/fold-K.json (kept in the repo), and those of the same
+# networks without the model's document steps in en-CONFIG.nosteps/; a fold whose file exists is
 # not run again; an interrupted fold resumes from its last epoch (training/work/cv/en/).
 # Configurations are named sSEED (one network, the shipped members' recipe: BC5CDR + BC2GM +
 # NCBI-disease); MEMBERS="s1 s2" scores the emission-averaged ensemble of configurations already run.
@@ -55,6 +56,11 @@ run_fold() {  # run_fold K
   $MEDTAG tag-conll --model "$dir/model" "$dir/data/test.tsv" --document-sentences 10 --out "$dir/test.pred.tsv" > /dev/null
   $MEDTAG evaluate conll "$dir/data/test.tsv" "$dir/test.pred.tsv" --labels Chemical,Disease --format json > "$dir/scores.json"
   "$PY" training/cv.py record --scores "$dir/scores.json" --run "$run" --fold "$k" --out "$out"
+  # The same network without the model's document steps: the steps' own CV row.
+  $MEDTAG tag-conll --model "$dir/model" "$dir/data/test.tsv" --document-sentences 10 --postprocess none \
+    --out "$dir/test.nosteps.tsv" > /dev/null
+  $MEDTAG evaluate conll "$dir/data/test.tsv" "$dir/test.nosteps.tsv" --labels Chemical,Disease --format json > "$dir/scores-nosteps.json"
+  "$PY" training/cv.py record --scores "$dir/scores-nosteps.json" --run "$run" --fold "$k" --out "$RESULTS.nosteps/fold-$k.json"
   echo "fold $k done: $out"
 }
 
