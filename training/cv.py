@@ -9,6 +9,7 @@ English (BC5CDR train + devel).
   cv.py ensemble-result --out RUN MEMBER_RUN...                 an ensemble's training facts from its members'
   cv.py record   --scores JSON --run RUN --fold K --out FILE    one fold's figures (scores + training facts)
   cv.py summary  RESULTS... [--against RESULTS]                 per fold, mean ± sd, per label; paired test
+  cv.py ablation [--base RESULTS] RESULTS[@BASE]...             one row a configuration, paired with its base
 
 Spanish folds are by document: 5 folds of 150 documents, each with 100 train and 50 dev documents,
 assigned by a seeded shuffle of the sorted document names, so every document is scored exactly once.
@@ -286,19 +287,51 @@ def cmd_summary(a):
             else:
                 print(f"  {l:18} F1 {m:.4f}±{sd:.4f} (gold mentions {support})")
     if a.against:
-        base, new = load(a.against), load(a.results[0])
-        common = sorted(set(base) & set(new))
-        if len(common) < 2:
+        paired = compare(load(a.against), load(a.results[0]))
+        if paired is None:
             print("paired comparison needs at least two common folds")
             return
-        d = [micro(new[k]["ner"])[2] - micro(base[k]["ner"])[2] for k in common]
-        m, sd = mean_sd(d)
-        se = sd / math.sqrt(len(d))
-        wins = sum(x > 0 for x in d)
-        verdict = ("kept: wins on at least 4 of 5 folds" if wins >= 4 else
-                   "kept: mean gain over twice the standard error" if m > 2 * se else "not shown to help")
+        m, se, wins, n, verdict = paired
         print(f"\npaired NER F1 difference {os.path.basename(a.results[0])} − {os.path.basename(a.against)} over "
-              f"{len(common)} folds: {m:+.4f} (SE {se:.4f}), wins {wins}/{len(common)}: {verdict}")
+              f"{n} folds: {m:+.4f} (SE {se:.4f}), wins {wins}/{n}: {verdict}")
+
+
+def compare(base, new):
+    """The paired NER F1 difference new − base over their common folds: (mean, SE, wins, folds, verdict)
+    by the rule for keeping a change; None under two common folds."""
+    common = sorted(set(base) & set(new))
+    if len(common) < 2:
+        return None
+    d = [micro(new[k]["ner"])[2] - micro(base[k]["ner"])[2] for k in common]
+    m, sd = mean_sd(d)
+    se = sd / math.sqrt(len(d))
+    wins = sum(x > 0 for x in d)
+    verdict = ("kept: wins on at least 4 of 5 folds" if wins >= 4 else
+               "kept: mean gain over twice the standard error" if m > 2 * se else "not shown to help")
+    return m, se, wins, len(common), verdict
+
+
+def cmd_ablation(a):
+    """One row a configuration: NER and indexing F1 (mean ± sd), the paired difference with its base
+    (RESULTS@BASE, else --base) and the verdict, and training minutes a fold."""
+    name = lambda folder: os.path.basename(os.path.normpath(folder))
+    print("| configuration | folds | NER F1 | indexing F1 | against | difference (SE), wins | verdict | training minutes a fold |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in a.results:
+        folder, _, against = row.partition("@")
+        against = against or a.base
+        rows = load(folder)
+        if not rows:
+            continue
+        ner = mean_sd([micro(r["ner"])[2] for r in rows.values()])
+        indexing = [micro(r["indexing"])[2] for r in rows.values() if r.get("indexing")]
+        index_cell = "%.4f ± %.4f" % mean_sd(indexing) if indexing else "–"
+        minutes = mean_sd([r["train_seconds"] / 60 for r in rows.values()])[0]
+        paired = None if not against or name(against) == name(folder) else compare(load(against), rows)
+        cells = ["–", "–", "–"] if paired is None else [
+            name(against), f"{paired[0]:+.4f} ({paired[1]:.4f}), {paired[2]}/{paired[3]}", paired[4]]
+        print(f"| {name(folder)} | {len(rows)} | {ner[0]:.4f} ± {ner[1]:.4f} | {index_cell} | " + " | ".join(cells)
+              + f" | {minutes:.1f} |")
 
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -318,6 +351,9 @@ p = sub.add_parser("record"); p.add_argument("--scores", required=True); p.add_a
 p.add_argument("--fold", type=int, required=True); p.add_argument("--out", required=True)
 p = sub.add_parser("summary"); p.add_argument("results", nargs="+"); p.add_argument("--against")
 p.add_argument("--markdown", action="store_true", help="tables as in the model cards")
+p = sub.add_parser("ablation"); p.add_argument("--base", help="the configuration a row without @BASE is compared with")
+p.add_argument("results", nargs="+", help="RESULTS or RESULTS@BASE")
 a = ap.parse_args()
 {"folds": cmd_folds, "split": cmd_split, "en-folds": cmd_en_folds, "en-split": cmd_en_split, "vectors": cmd_vectors,
- "ensemble-result": cmd_ensemble_result, "record": cmd_record, "summary": cmd_summary}[a.cmd](a)
+ "ensemble-result": cmd_ensemble_result, "record": cmd_record, "summary": cmd_summary,
+ "ablation": cmd_ablation}[a.cmd](a)
