@@ -5,12 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 MODEL=${MODEL_EN:-Models/en-biomed-bilstm-crf}
-PY=${PY:-$PWD/training/.venv/bin/python}
-if ! "$PY" -c "import torch, safetensors, numpy" 2>/dev/null; then
-  python3 -m venv training/.venv
-  training/.venv/bin/pip install -q -r training/requirements.txt
-  PY=$PWD/training/.venv/bin/python
-fi
+source training/venv.sh
+training_venv --keep-py
 swift build -c release --product medtag
 mkdir -p .build/bench-en
 "$PY" training/english/bench_texts.py --corpora "$CORPORA/en" --texts .build/bench-en/texts --conll .build/bench-en/dev.conll

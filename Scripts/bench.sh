@@ -6,11 +6,8 @@ CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 DEV=${DEV:-$CORPORA/pharmaconer/dev}
 # The Spanish neural models, each against the same model in PyTorch.
 MODELS=${MODELS:-${MODEL:-Models/es-pharmaconer-bilstm-crf Models/es-pharmaconer-ensemble Models/es-pharmaconer-contextual}}
-PY=training/.venv/bin/python
-if ! "$PY" -c "import torch, safetensors, numpy" 2>/dev/null; then
-  python3 -m venv training/.venv
-  training/.venv/bin/pip install -q -r training/requirements.txt
-fi
+source training/venv.sh
+training_venv
 swift build -c release --product medtag
 mkdir -p .build/bench
 .build/release/medtag convert --scheme bmewov -o .build/bench/dev.conll "$DEV" > /dev/null

@@ -40,7 +40,6 @@ NICE=${NICE:-10}
 EPOCHS=${EPOCHS:-30}
 RESULTS=training/cv/results/es-$CONFIG
 WORK=training/work/cv/es
-PY=training/.venv/bin/python
 MEDTAG=.build/release/medtag
 
 source training/cv-common.sh

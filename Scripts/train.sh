@@ -50,13 +50,10 @@ OUT_ENSEMBLE=$(realpath -m "${OUT_ENSEMBLE:-Models/es-pharmaconer-ensemble}")
 OUT_STUDENT=$(realpath -m "${OUT_STUDENT:-Models/es-pharmaconer-distilled}")
 OUT_CONTEXTUAL=$(realpath -m "${OUT_CONTEXTUAL:-Models/es-pharmaconer-contextual}")
 WORK=training/work
-PY=training/.venv/bin/python
 MEDTAG=.build/release/medtag
 
-if [ ! -x "$PY" ]; then
-  python3 -m venv training/.venv
-  training/.venv/bin/pip install -q -r training/requirements.txt
-fi
+source training/venv.sh
+training_venv
 [ -x "$MEDTAG" ] || swift build -c release --product medtag
 mkdir -p $WORK/data $WORK/runs
 

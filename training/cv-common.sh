@@ -3,11 +3,10 @@
 # Makes training/.venv with training/requirements.txt when it cannot import what training needs,
 # builds medtag, makes WORK and RESULTS, and sets EMB: the word vectors of a training run when
 # TRAINED_EMB has them, else the ones MODEL carries (the fp16 values the engine reads).
+source training/venv.sh
+
 cv_prepare() {  # cv_prepare TRAINED_EMB MODEL
-  if ! "$PY" -c "import torch, safetensors, numpy" 2>/dev/null; then
-    python3 -m venv training/.venv
-    training/.venv/bin/pip install -q -r training/requirements.txt
-  fi
+  training_venv
   swift build -c release --product medtag
   mkdir -p "$WORK" "$RESULTS"
   EMB=$1

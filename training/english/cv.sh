@@ -30,7 +30,6 @@ EPOCHS=${EPOCHS:-30}
 MAX_MINUTES=${MAX_MINUTES:-0}
 RESULTS=training/cv/results/en-$CONFIG
 WORK=training/work/cv/en
-PY=training/.venv/bin/python
 MEDTAG=.build/release/medtag
 TRAIN_CORPORA="BC5CDR BC2GM NCBI-disease"
 

@@ -30,13 +30,10 @@ SPLIT=${SPLIT:-all}
 FINAL_EPOCHS=${FINAL_EPOCHS:-17}
 OUT=$(realpath -m "${OUT:-Models/en-biomed-bilstm-crf}")
 WORK=$PWD/training/work/en
-PY=${PY:-$PWD/training/.venv/bin/python}
 MEDTAG=.build/release/medtag
 
-if [ ! -x "$PY" ]; then
-  python3 -m venv training/.venv
-  training/.venv/bin/pip install -q -r training/requirements.txt
-fi
+source training/venv.sh
+training_venv --keep-py
 case "$SPLIT" in
   all)
     # One folder of corpora with every labelled sentence in train.tsv (devel.tsv: every 10th group, logged only).
