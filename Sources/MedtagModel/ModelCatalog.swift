@@ -101,6 +101,15 @@ public struct ModelCatalog: Sendable, Equatable {
         return try environmentModel?.get()
     }
 
+    /// The model a command that runs one model uses: the chosen one, else for the primary language
+    /// the one `$MEDTAG_MODEL` names (a model of its manifest's language, with that language's
+    /// lexicon), else the language's own.
+    public func singleModel(for language: Language = .primary) throws(ModelError) -> Entry {
+        if let chosen { return chosen }
+        if language == .primary, let given = try environmentModel?.get() { return given }
+        return entry(for: language)
+    }
+
     /// Resolves every language's model and lexicon.
     ///
     /// - Parameters:

@@ -12,11 +12,9 @@ func modelCatalog(_ choices: ModelCatalog.Choices = ModelCatalog.Choices()) thro
 }
 
 /// The model a command that runs one model uses, with its lexicon: `--model` (a folder or a name
-/// under Models/), else the model of `language` (its variable, `MEDTAG_MODEL` for Spanish, else
-/// its best model installed).
+/// under Models/), else the model of `language` (``ModelCatalog/singleModel(for:)``).
 func singleModel(_ model: String?, language: Language = .primary) throws(ModelError) -> ModelCatalog.Entry {
-    let catalog = try modelCatalog(ModelCatalog.Choices(model: model))
-    return catalog.chosen ?? catalog.entry(for: language)
+    try modelCatalog(ModelCatalog.Choices(model: model)).singleModel(for: language)
 }
 
 /// Prints to standard error.

@@ -157,13 +157,18 @@ struct ModelCatalogTests {
 
     @Test("MEDTAG_MODEL names the given model, of its manifest's language; unreadable, it fails only where it is used")
     func environmentModel() throws {
-        let models = try Fixture(models: Self.shipped)
+        let models = try Fixture(models: Self.shipped, lexicons: ["lexicon"])
         defer { models.remove() }
         var environment = models.environment
         environment["MEDTAG_MODEL"] = models.url("en-biomed-bilstm-crf").path
-        let given = try #require(try ModelCatalog.resolve(environment: environment).givenModel())
+        let catalog = try ModelCatalog.resolve(environment: environment)
+        let given = try #require(try catalog.givenModel())
         #expect(given.language == .english)
         #expect(Self.at(given.model) == Self.at(models.url("en-biomed-bilstm-crf"), .environment))
+        let single = try catalog.singleModel()
+        #expect(single.language == .english && single.lexicon == nil, "a command running one model runs it as English, without the Spanish lexicon")
+        #expect(Self.at(single.model) == Self.at(models.url("en-biomed-bilstm-crf"), .environment))
+        #expect(try catalog.singleModel(for: .english).modelDirectory.path == models.url("en-biomed-bilstm-crf").path)
 
         environment["MEDTAG_MODEL"] = "/nonexistent/model"
         let broken = try ModelCatalog.resolve(environment: environment)
