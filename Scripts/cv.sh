@@ -9,7 +9,8 @@
 # es-CONFIG.nosteps/ (AGAINST=CONFIG.nosteps compares them); a fold whose file exists is not run again. Two folds train side by side, one
 # thread each; an interrupted fold resumes from its last epoch (training/work/cv/).
 # Configurations are named KIND-sSEED: plain-s3 (word vectors tuned), aux-s3 (plus the CardioCCC
-# auxiliary output, 16 epochs as shipped); MEMBERS="aux-s3 aux-s4" scores the emission-averaged
+# auxiliary output, 16 epochs as shipped), ema-s3 (aux-s3 scored and kept as the moving average of
+# its weights, decay 0.999 a step); MEMBERS="aux-s3 aux-s4" scores the emission-averaged
 # ensemble of configurations already run (no training) as CONFIG=aux-s3+aux-s4; distil-s3 is aux-s3
 # plus the fold's teacher labels of unlabelled clinical text (training/distil.py; TEACHER, default
 # aux-s3+aux-s4, a configuration already run, labels it for each fold).
@@ -28,6 +29,7 @@ CONFIG=${CONFIG:-aux-s3}
 case "$CONFIG" in  # the named configurations; FLAGS overrides
   plain-s*) DEFAULT_FLAGS="--tune-words" ;;
   aux-s*|distil-s*) DEFAULT_FLAGS="--tune-words,--aux,$AUX,--epochs,16" ;;
+  ema-s*) DEFAULT_FLAGS="--tune-words,--aux,$AUX,--epochs,16,--ema,0.999" ;;
   *) DEFAULT_FLAGS="" ;;
 esac
 FLAGS=${FLAGS:-$DEFAULT_FLAGS}

@@ -64,6 +64,9 @@ ap.add_argument("--keep-last", action="store_true",
                      "its epoch count fixed by cross-validation); --dev is then only logged")
 ap.add_argument("--snapshots", action="store_true",
                 help="with --keep-last, also keep each epoch's model as model-eN.pt (the same as a run of N epochs)")
+ap.add_argument("--ema", type=float, default=0.0,
+                help="decay per step of an exponential moving average of the weights (0: none); the average "
+                     "is what is scored, selected and kept")
 ap.add_argument("--max-minutes", type=float, default=0, help="stop when another epoch would pass this")
 ap.add_argument("--limit", type=int, default=0, help="en: sentences per corpus (smoke tests)")
 ap.add_argument("--charlm", help="folder with contextual character language models (charlm.py): their "
@@ -233,6 +236,34 @@ params = [p for n, p in model.named_parameters() if p.requires_grad and not n.st
 opt = torch.optim.Adam(params, lr=args.lr)
 word_opt = torch.optim.SparseAdam([model.word.weight], lr=args.lr / 2) if args.tune_words else None
 gen = torch.Generator().manual_seed(args.seed)
+# The moving average of the weights (--ema), its decay warmed up as (1 + n) / (10 + n) over the first steps.
+ema = {n: p.detach().clone() for n, p in model.named_parameters()} if args.ema else None
+ema_steps = 0
+
+
+def ema_update():
+    global ema_steps
+    decay = min(args.ema, (1 + ema_steps) / (10 + ema_steps))
+    ema_steps += 1
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            ema[n].lerp_(p.detach(), 1 - decay)
+
+
+class averaged:
+    """Within the block the model holds the averaged weights (with --ema), then its own again."""
+    def __enter__(self):
+        if ema is not None:
+            self.own = {n: p.detach().clone() for n, p in model.named_parameters()}
+            with torch.no_grad():
+                for n, p in model.named_parameters():
+                    p.copy_(ema[n])
+
+    def __exit__(self, *exc):
+        if ema is not None:
+            with torch.no_grad():
+                for n, p in model.named_parameters():
+                    p.copy_(self.own[n])
 
 
 def partial_nll(em, allow, mask):
@@ -320,6 +351,8 @@ if os.path.exists(last_path):  # resume an interrupted run where its last finish
         word_opt.load_state_dict(ck["word_opt"])
     random.setstate(ck["random"]); gen.set_state(ck["gen"]); torch.set_rng_state(ck["torch"])
     best, best_epoch, best_dev, first = ck["best"], ck["best_epoch"], ck["best_dev"], ck["epoch"] + 1
+    if ema is not None:
+        ema, ema_steps = ck["ema"], ck["ema_steps"]
     t0 -= ck["seconds"]
     say(f"resuming after epoch {ck['epoch']} (best {best:.4f} at {best_epoch})")
 for epoch in range(first, args.epochs + 1):
@@ -371,21 +404,25 @@ for epoch in range(first, args.epochs + 1):
         opt.step()
         if word_opt:
             word_opt.step()
+        if ema is not None:
+            ema_update()
         total += float(loss.detach()) * len(idx)
-    score, dev, line, fields = evaluate()
-    say(f"epoch {epoch} loss {total / len(train_items):.3f} {line} ({time.time() - te:.0f}s)")
-    if score > best or args.keep_last:
-        best, best_epoch, best_dev = score, epoch, dev
-        state = {k: v for k, v in model.state_dict().items() if not k.startswith("aux_")}
-        kept = {"state": state, "config": model.config, "chars": chars, "labels": labels, **fields,
-                "epoch": epoch, "seed": args.seed}
-        torch.save(kept, os.path.join(args.out, "model.pt"))
-        if args.snapshots and args.keep_last:
-            torch.save(kept, os.path.join(args.out, f"model-e{epoch}.pt"))
+    with averaged():
+        score, dev, line, fields = evaluate()
+        say(f"epoch {epoch} loss {total / len(train_items):.3f} {line} ({time.time() - te:.0f}s)")
+        if score > best or args.keep_last:
+            best, best_epoch, best_dev = score, epoch, dev
+            state = {k: v.clone() for k, v in model.state_dict().items() if not k.startswith("aux_")}
+            kept = {"state": state, "config": model.config, "chars": chars, "labels": labels, **fields,
+                    "epoch": epoch, "seed": args.seed, "ema": args.ema}
+            torch.save(kept, os.path.join(args.out, "model.pt"))
+            if args.snapshots and args.keep_last:
+                torch.save(kept, os.path.join(args.out, f"model-e{epoch}.pt"))
     torch.save({"state": model.state_dict(), "opt": opt.state_dict(),
                 "word_opt": word_opt.state_dict() if word_opt else None, "random": random.getstate(),
                 "gen": gen.get_state(), "torch": torch.get_rng_state(), "epoch": epoch, "best": best,
-                "best_epoch": best_epoch, "best_dev": best_dev, "seconds": time.time() - t0},
+                "best_epoch": best_epoch, "best_dev": best_dev, "seconds": time.time() - t0,
+                "ema": ema, "ema_steps": ema_steps},
                last_path + ".tmp")
     os.replace(last_path + ".tmp", last_path)
     if args.max_minutes and (time.time() - t0) + (time.time() - te) > args.max_minutes * 60:
