@@ -12,6 +12,7 @@
 #   make cv     5-fold cross-validation of the Spanish tagger over all 750 labelled documents (CONFIG=aux-s3,
 #               MEMBERS="aux-s3 aux-s4" for an ensemble of configurations already run, AGAINST=NAME to compare)
 #   make cv-en  the same for the English tagger over BC5CDR train + devel (FOLDS="2 3 4" for the folds not yet run)
+#   make cv-tables  the model cards' ablation tables from the folds recorded (no training)
 #   make bench-ingest  a folder through `medtag annotate` and a .tar.gz through `medtag ingest`, beside the engine (NOTES=2000)
 
 SWIFT       ?= swift
@@ -21,7 +22,7 @@ SPOOL       ?= $(CURDIR)/var/spool
 APT_PACKAGES = pkg-config libinotifytools0-dev libarchive-dev libopenblas-dev
 TEST_PACKAGES = libreoffice-calc-nogui unzip slurm-wlm munge binutils man-db chromium fonts-dejavu-core
 
-.PHONY: all deps test-deps build run test clean train train-en cv cv-en bench bench-ingest install deb test-install
+.PHONY: all deps test-deps build run test clean train train-en cv cv-en cv-tables bench bench-ingest install deb test-install
 
 all: build
 
@@ -143,6 +144,14 @@ cv: deps
 # The English recipe over BC5CDR train + devel (groups of 10 sentences); results in training/cv/results/en-CONFIG/.
 cv-en: deps
 	training/english/cv.sh
+
+# The model cards' ablation tables from the recorded folds (no training): one row a configuration, each
+# lever against the configuration it changes (RESULTS@BASE), with the paired test and training minutes.
+ES_ABLATION = es-plain-s3 es-aux-s3@es-plain-s3 es-plain-s3@es-plain-s3.nosteps es-aux-s4@es-aux-s3 \
+	es-aux-s3+aux-s4@es-aux-s3 es-distil-s3@es-aux-s3 es-ema-s3@es-aux-s3
+EN_ABLATION = en-s1 en-s1@en-s1.nosteps
+cv-tables:
+	cd training/cv/results && python3 ../../cv.py ablation $(ES_ABLATION) && echo && python3 ../../cv.py ablation $(EN_ABLATION)
 
 bench: deps
 	Scripts/bench.sh
