@@ -146,20 +146,20 @@ struct EnglishCommandLineTests {
         try inventedEnglishNote.write(to: note, atomically: true, encoding: .utf8)
 
         // Without an English lexicon: entities, no codes, and the run says why.
-        let bare = try run(Paths.medtag, ["annotate", note.path, "--out", dir.appendingPathComponent("bare").path, "--language", "en"])
-        #expect(bare.status == 0, "\(bare.err)")
-        #expect(bare.out.contains("en-biomed-bilstm-crf (en, 1 document)"), "\(bare.out)")
-        #expect(bare.err.contains("no English SNOMED-CT lexicon installed"), "\(bare.err)")
+        let bare = try AnnotateHarness.run([note], out: dir.appendingPathComponent("bare"), model: nil, language: .fixed("en"))
+        #expect(bare.status == 0, "\(bare.warningText)")
+        #expect(bare.summary.contains("en-biomed-bilstm-crf (en, 1 document)"), "\(bare.summary)")
+        #expect(bare.warningText.contains("no English SNOMED-CT lexicon installed"), "\(bare.warningText)")
         let bareAnn = try String(contentsOf: dir.appendingPathComponent("bare/note.ann"), encoding: .utf8)
         #expect(bareAnn.contains("Chemical"), "\(bareAnn)")
         #expect(!bareAnn.contains("AnnotatorNotes"))
 
         // With one: the same cascade gives the release's codes, in the BRAT notes and the CSV table.
-        let coded = try run(
-            Paths.medtag, ["annotate", note.path, "--out", dir.appendingPathComponent("coded").path, "--language", "en", "--formats", "brat,csv"],
+        let coded = try AnnotateHarness.run(
+            [note], out: dir.appendingPathComponent("coded"), model: nil, language: .fixed("en"), formats: [.brat, .csv],
             environment: ["MEDTAG_LEXICON_EN": lexicon.path])
-        #expect(coded.status == 0, "\(coded.err)")
-        #expect(!coded.err.contains("no English SNOMED-CT lexicon"))
+        #expect(coded.status == 0, "\(coded.warningText)")
+        #expect(!coded.warningText.contains("no English SNOMED-CT lexicon"))
         let ann = try String(contentsOf: dir.appendingPathComponent("coded/note.ann"), encoding: .utf8)
         let entities = try BRAT.parse(ann)
         func code(_ text: String) -> String? { entities.first { $0.text.lowercased() == text }?.code }
@@ -184,18 +184,17 @@ struct EnglishCommandLineTests {
         try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
         try englishNote.write(to: inputs.appendingPathComponent("note.txt"), atomically: true, encoding: .utf8)
         try spanishNote.write(to: inputs.appendingPathComponent("nota.txt"), atomically: true, encoding: .utf8)
-        let result = try run(
-            Paths.medtag, ["annotate", inputs.path, "--out", dir.appendingPathComponent("out").path],
-            environment: ["MEDTAG_MODEL": RoutingModels.spanish.path])
-        #expect(result.status == 0, "\(result.err)")
+        let result = try AnnotateHarness.run(
+            [inputs], out: dir.appendingPathComponent("out"), model: nil, environment: ["MEDTAG_MODEL": RoutingModels.spanish.path])
+        #expect(result.status == 0, "\(result.warningText)")
         // MEDTAG_MODEL names a model: without --language every file stays on it.
-        #expect(result.out.contains("es-pharmaconer-gazetteer (es, 2 documents)"), "\(result.out)")
-        let auto = try run(
-            Paths.medtag, ["annotate", inputs.path, "--out", dir.appendingPathComponent("auto").path, "--language", "auto"],
+        #expect(result.summary.contains("es-pharmaconer-gazetteer (es, 2 documents)"), "\(result.summary)")
+        let auto = try AnnotateHarness.run(
+            [inputs], out: dir.appendingPathComponent("auto"), model: nil, language: .auto,
             environment: ["MEDTAG_MODEL": RoutingModels.spanish.path])
-        #expect(auto.status == 0, "\(auto.err)")
-        #expect(auto.out.contains("en-biomed-bilstm-crf (en, 1 document)"), "\(auto.out)")
-        #expect(auto.out.contains("es-pharmaconer-gazetteer (es, 1 document)"), "\(auto.out)")
+        #expect(auto.status == 0, "\(auto.warningText)")
+        #expect(auto.summary.contains("en-biomed-bilstm-crf (en, 1 document)"), "\(auto.summary)")
+        #expect(auto.summary.contains("es-pharmaconer-gazetteer (es, 1 document)"), "\(auto.summary)")
         let conll = try String(contentsOf: dir.appendingPathComponent("auto/note.conll"), encoding: .utf8)
         #expect(conll.contains("interleukin\t"))
     }

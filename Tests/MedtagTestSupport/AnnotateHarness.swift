@@ -13,27 +13,30 @@ public enum AnnotateHarness {
     private static let routers = Mutex<[String: LanguageRouter]>([:])
 
     /// The router `medtag annotate --model MODEL --language LANGUAGE` loads, from this process's
-    /// environment as the command reads it; `model` nil is the best model installed per language.
-    public static func router(model: URL?, language: LanguageSetting? = nil) throws -> LanguageRouter {
-        let key = "\(model?.path ?? "-")|\(language.map { "\($0)" } ?? "-")"
+    /// environment with `environment`'s variables added, as the command reads it; `model` nil is the
+    /// best model installed per language.
+    public static func router(model: URL?, language: LanguageSetting? = nil, environment: [String: String] = [:]) throws -> LanguageRouter {
+        let key = "\(model?.path ?? "-")|\(language.map { "\($0)" } ?? "-")|\(environment.sorted { $0.key < $1.key })"
         if let router = routers.withLock({ $0[key] }) { return router }
-        let catalog = try ModelCatalog.resolve(.init(model: model?.path), environment: ProcessInfo.processInfo.environment)
+        let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let catalog = try ModelCatalog.resolve(.init(model: model?.path), environment: variables)
         let router = try LanguageRouter.load(setting: language, catalog: catalog)
         routers.withLock { $0[key] = router }
         return router
     }
 
     /// Annotates `inputs` (files, folders, archives) into `out` (a new temporary folder when nil,
-    /// left for the caller to remove) as `medtag annotate` does with the same options; `model` nil
-    /// is the command's default, the best model installed for each document's language.
+    /// left for the caller to remove) as `medtag annotate` does with the same options and
+    /// `environment`'s variables set; `model` nil is the command's default, the best model installed
+    /// for each document's language.
     public static func run(
         _ inputs: [URL], out: URL? = nil, model: URL? = Paths.gazetteerModel, language: LanguageSetting? = nil,
         formats: [OutputFormat] = FolderAnnotation.Options.defaultFormats, scheme: TagScheme = .bio,
         workers: Int = ProcessInfo.processInfo.activeProcessorCount, shard: Shard? = nil,
-        pieceBytes: Int = FolderAnnotation.Options.defaultPieceBytes
+        pieceBytes: Int = FolderAnnotation.Options.defaultPieceBytes, environment: [String: String] = [:]
     ) throws -> AnnotateRun {
         let output = try out ?? temporaryDirectory("annotate")
-        let router = try router(model: model, language: language)
+        let router = try router(model: model, language: language, environment: environment)
         let paths = inputs.map(\.path)
         let files = try FolderAnnotation.inputs(paths)
         let warnings = Mutex<[String]>([])
