@@ -250,32 +250,35 @@ def cmd_summary(a):
         print(f"\n{'**' if md else '== '}{name}{'**' if md else ''}: {len(rows)} of {FOLDS} folds\n")
         if not rows:
             continue
-        head = ["fold", "NER P", "R", "F1", "indexing P", "R", "F1", "best epoch", "training minutes"]
+        labels = sorted({l for r in rows.values() for l in r["ner"]["labels"]})
+        # Without concept indexing (English), the per-label F1 of each fold takes its columns.
+        by_label = not any(r.get("indexing") for r in rows.values())
+        extra = [f"{l} F1" for l in labels] if by_label else ["indexing P", "R", "F1"]
+        head = ["fold", "NER P", "R", "F1"] + extra + ["best epoch", "training minutes"]
         if md:
             print("| " + " | ".join(head) + " |")
             print("|" + "---|" * len(head))
         else:
-            print(f"{'fold':>4} {'NER P':>7} {'R':>7} {'F1':>7} {'index P':>8} {'R':>7} {'F1':>7} {'epoch':>5} {'minutes':>7}")
-        cols = {k: [] for k in ("p", "r", "f", "ip", "ir", "if")}
+            print(" ".join(f"{h:>{max(7, len(h))}}" for h in head))
+        cols = [[] for _ in range(3 + len(extra))]
         for k in sorted(rows):
             r = rows[k]
-            values = micro(r["ner"]) + (micro(r["indexing"]) if r.get("indexing") else (None,) * 3)
-            for key, v in zip(cols, values):
+            values = list(micro(r["ner"])) + (
+                [r["ner"]["labels"].get(l, {}).get("f1") for l in labels] if by_label else
+                list(micro(r["indexing"])) if r.get("indexing") else [None] * 3)
+            for col, v in zip(cols, values):
                 if v is not None:
-                    cols[key].append(v)
+                    col.append(v)
             cells = [str(k)] + ["–" if v is None else f"{v:.4f}" for v in values] + [str(r["best_epoch"]), f"{r['train_seconds'] / 60:.1f}"]
             if md:
                 print("| " + " | ".join(cells) + " |")
             else:
-                print(f"{cells[0]:>4} " + " ".join(f"{c:>7}" for c in cells[1:4]) + f" {cells[4]:>8} "
-                      + " ".join(f"{c:>7}" for c in cells[5:7]) + f" {cells[7]:>5} {cells[8]:>7}")
-        stats = {k: mean_sd(v) for k, v in cols.items() if v}
-        cells = [f"{stats[k][0]:.4f} ± {stats[k][1]:.4f}" if k in stats else "–" for k in cols]
+                print(" ".join(f"{c:>{max(7, len(h))}}" for c, h in zip(cells, head)))
+        stats = ["%.4f ± %.4f" % mean_sd(col) if col else "–" for col in cols]
         if md:
-            print("| **mean ± sd** | " + " | ".join(cells) + " | | |")
+            print("| **mean ± sd** | " + " | ".join(stats) + " | | |")
         else:
-            print("mean " + "  ".join(cells))
-        labels = sorted({l for r in rows.values() for l in r["ner"]["labels"]})
+            print("mean " + "  ".join(stats))
         if md:
             print("\n| label | F1, mean ± sd over folds | gold mentions |\n|---|---|---|")
         for l in labels:
