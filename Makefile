@@ -147,8 +147,8 @@ cv-en: deps
 
 # The model cards' ablation tables from the recorded folds (no training): one row a configuration, each
 # lever against the configuration it changes (RESULTS@BASE), with the paired test and training minutes.
-ES_ABLATION = es-plain-s3 es-aux-s3@es-plain-s3 es-plain-s3@es-plain-s3.nosteps es-aux-s4@es-aux-s3 \
-	es-aux-s3+aux-s4@es-aux-s3 es-distil-s3@es-aux-s3 es-ema-s3@es-aux-s3
+ES_ABLATION = es-plain-s3 es-plain-s3@es-plain-s3.nosteps es-aux-s3@es-plain-s3 es-aux-s4@es-aux-s3 \
+	es-aux-s3+aux-s4@es-plain-s3 es-aux-s3+aux-s4@es-aux-s3 es-distil-s3@es-aux-s3 es-ema-s3@es-aux-s3
 EN_ABLATION = en-s1
 cv-tables:
 	cd training/cv/results && python3 ../../cv.py ablation $(ES_ABLATION) && echo && python3 ../../cv.py ablation $(EN_ABLATION)
