@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Trains the Spanish Bi-LSTM-CRF end to end and writes Models/es-pharmaconer-bilstm-crf (the first
-# of RUNS alone, the default) and Models/es-pharmaconer-ensemble (all of RUNS, emissions averaged),
-# and, with STUDENT or LM_RUNS, Models/es-pharmaconer-distilled or Models/es-pharmaconer-contextual.
+# Trains the Spanish Bi-LSTM-CRF end to end and writes Models/es-pharmaconer-bilstm-crf (DEFAULT_RUN,
+# the default model) and Models/es-pharmaconer-ensemble (RUNS, emissions averaged), and, with STUDENT
+# or LM_RUNS, Models/es-pharmaconer-distilled or Models/es-pharmaconer-contextual.
 #   data: medtag convert (BMEWO-V CoNLL) + medtag tokenize (fastText corpus: all of raw-es), so
 #   training sees exactly the runtime's tokens; fastText skip-gram; RUNS trained two at a time
 #   (1 thread each), CardioCCC drug mentions as an auxiliary output; export with the
@@ -17,13 +17,15 @@
 #   PharmaCoNER train texts) and exports them as es-pharmaconer-contextual; see the model card for
 #   what they measured.
 # SPLIT=all (the default, what ships): every labelled document (PharmaCoNER train + dev, 750), no
-#   document held out, each network trained for a fixed number of epochs (FINAL_EPOCHS for RUNS,
-#   STUDENT_EPOCHS for a student: the median best epoch over the folds of `make cv`) and its last
+#   document held out, each network trained for a fixed number of epochs (DEFAULT_EPOCHS for
+#   DEFAULT_RUN, FINAL_EPOCHS for RUNS, STUDENT_EPOCHS for a student: the median best epoch over the
+#   folds of its configuration in `make cv`) and its last
 #   epoch kept; dev is then part of training and is not scored.
 # SPLIT=train: train only, early stopping on every 10th training document, EPOCHS at most; the
 #   models' dev figure is printed at the end and `medtag evaluate run --gold DEV` reproduces it.
 # Interrupted runs resume from their last epoch (training/work/runs[-all]/NAME/last.pt).
-# Environment: MEDTAG_CORPORA, SPLIT, RUNS, STUDENT, LM_RUNS, EPOCHS, FINAL_EPOCHS, STUDENT_EPOCHS,
+# Environment: MEDTAG_CORPORA, SPLIT, DEFAULT_RUN, RUNS (empty: no ensemble), STUDENT, LM_RUNS, EPOCHS,
+# DEFAULT_EPOCHS, FINAL_EPOCHS, STUDENT_EPOCHS,
 # OUT, OUT_ENSEMBLE, OUT_STUDENT, OUT_CONTEXTUAL, LM_EPOCHS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,9 +33,11 @@ CORPORA=$(cd "${MEDTAG_CORPORA:-../shared/corpora}" && pwd)
 PHARMA=$CORPORA/pharmaconer
 RAW=$CORPORA/raw-es
 AUX=$CORPORA/aux-es/cardioccc-farmaco.conll
-# Networks: NAME:SEED:FLAGS (flags joined with commas). The default model is the first of RUNS; the
-# ensemble is all of them (two networks with the auxiliary CardioCCC output).
-RUNS=${RUNS:-"aux-3:3:--tune-words,--aux,$AUX aux-4:4:--tune-words,--aux,$AUX"}
+# Networks: NAME:SEED:FLAGS (flags joined with commas). The default model is DEFAULT_RUN: one network,
+# word vectors tuned (`plain-s3` in `make cv`; the auxiliary CardioCCC output was not shown to help
+# one network). The ensemble is RUNS: two networks with the auxiliary output (`aux-s3+aux-s4`).
+DEFAULT_RUN=${DEFAULT_RUN:-"plain-3:3:--tune-words"}
+RUNS=${RUNS-"aux-3:3:--tune-words,--aux,$AUX aux-4:4:--tune-words,--aux,$AUX"}
 STUDENT=${STUDENT:-}
 # Networks that read the character language models' states too, e.g.
 # LM_RUNS="lm-aux-3:3:--tune-words,--aux,$AUX,--charlm,work/charlm lm-aux-4:4:..."
@@ -43,6 +47,7 @@ LM_EPOCHS=${LM_EPOCHS:-1}
 SPLIT=${SPLIT:-all}
 SCHEME=${SCHEME:-bmewov}
 EPOCHS=${EPOCHS:-16}
+DEFAULT_EPOCHS=${DEFAULT_EPOCHS:-12}
 FINAL_EPOCHS=${FINAL_EPOCHS:-13}
 STUDENT_EPOCHS=${STUDENT_EPOCHS:-8}
 OUT=$(realpath -m "${OUT:-Models/es-pharmaconer-bilstm-crf}")
@@ -65,6 +70,8 @@ NOTE="PharmaCoNER train (500 documents)"
 RUNS_DIR=$WORK/runs
 SCHEDULE="--epochs $EPOCHS --patience 5 --holdout 10"
 STUDENT_SCHEDULE=$SCHEDULE
+DEFAULT_SCHEDULE=$SCHEDULE
+DEFAULT_NOTE=$NOTE
 if [ "$SPLIT" = "all" ]; then
   cat $WORK/data/train.conll $WORK/data/dev.conll > $WORK/data/train+dev.conll
   TRAIN_CONLL=work/data/train+dev.conll
@@ -72,6 +79,8 @@ if [ "$SPLIT" = "all" ]; then
   RUNS_DIR=$WORK/runs-all
   SCHEDULE="--epochs $FINAL_EPOCHS --keep-last"
   STUDENT_SCHEDULE="--epochs $STUDENT_EPOCHS --keep-last"
+  DEFAULT_SCHEDULE="--epochs $DEFAULT_EPOCHS --keep-last"
+  DEFAULT_NOTE="PharmaCoNER train and dev (750 documents), $DEFAULT_EPOCHS epochs"
 elif [ "$SPLIT" != "train" ]; then
   echo "SPLIT is all or train, not '$SPLIT'" >&2; exit 2
 fi
@@ -117,9 +126,14 @@ train_runs() {  # train_runs SPEC...: NAME:SEED:FLAGS (SCHEDULE, EXTRA: more fla
   done
   for p in "${pids[@]}"; do wait "$p"; done
 }
-echo "== training: $RUNS ($SCHEME)"
-train_runs $RUNS
-default_runs=("${runs[@]}")
+echo "== training: $DEFAULT_RUN $RUNS ($SCHEME)"
+SCHEDULE=$DEFAULT_SCHEDULE train_runs $DEFAULT_RUN
+default_run=$PWD/${runs[0]}
+ensemble_runs=()
+if [ -n "$RUNS" ]; then
+  train_runs $RUNS
+  ensemble_runs=("${runs[@]/#/$PWD/}")
+fi
 if [ -n "$LM_RUNS" ]; then
   echo "== training: $LM_RUNS ($SCHEME)"
   train_runs $LM_RUNS
@@ -136,9 +150,12 @@ export_model() {  # export_model OUT NAME FLAGS RUN...
     --dev work/data/dev.conll --gazetteer "$PHARMA/gazetteer.txt" --affixes "$PHARMA/affixes.tsv" \
     --tokenizer-version "$TOKENIZER" --corpus-note "$NOTE" --name "$name" --out "$out")
 }
-export_model "$OUT" es-pharmaconer-bilstm-crf "" "$PWD/${default_runs[0]}"
-export_model "$OUT_ENSEMBLE" es-pharmaconer-ensemble "" "${default_runs[@]/#/$PWD/}"
-models=("$OUT" "$OUT_ENSEMBLE")
+NOTE=$DEFAULT_NOTE export_model "$OUT" es-pharmaconer-bilstm-crf "" "$default_run"
+models=("$OUT")
+if [ ${#ensemble_runs[@]} -gt 0 ]; then
+  export_model "$OUT_ENSEMBLE" es-pharmaconer-ensemble "" "${ensemble_runs[@]}"
+  models+=("$OUT_ENSEMBLE")
+fi
 
 if [ -n "$STUDENT" ]; then
   echo "== distillation: the ensemble labels unlabelled clinical text; $STUDENT learns from it"
