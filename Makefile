@@ -9,7 +9,7 @@
 #   make deb    the same as a Debian package, build/medtag_VERSION_ARCH.deb
 #   make test-install  install into a scratch DESTDIR, run the installed binary with the toolchain hidden,
 #               check the units with systemd-analyze, build the .deb and install it in a throwaway root
-#   make cv     5-fold cross-validation of the Spanish tagger over all 750 labelled documents (CONFIG=aux-s3,
+#   make cv     5-fold cross-validation of the Spanish tagger over all 750 labelled documents (CONFIG=plain-s3,
 #               MEMBERS="aux-s3 aux-s4" for an ensemble of configurations already run, AGAINST=NAME to compare)
 #   make cv-en  the same for the English tagger over BC5CDR train + devel (FOLDS="2 3 4" for the folds not yet run)
 #   make cv-tables  the model cards' ablation tables from the folds recorded (no training)

@@ -8,7 +8,8 @@
 # (kept in the repo), and those of the same networks without the model's document steps in
 # es-CONFIG.nosteps/ (AGAINST=CONFIG.nosteps compares them); a fold whose file exists is not run again. Two folds train side by side, one
 # thread each; an interrupted fold resumes from its last epoch (training/work/cv/).
-# Configurations are named KIND-sSEED: plain-s3 (word vectors tuned), aux-s3 (plus the CardioCCC
+# Configurations are named KIND-sSEED: plain-s3 (word vectors tuned, the default model's recipe and
+# the default CONFIG), aux-s3 (plus the CardioCCC
 # auxiliary output, 16 epochs as shipped), ema-s3 (aux-s3 scored and kept as the moving average of
 # its weights, decay 0.999 a step); MEMBERS="aux-s3 aux-s4" scores the emission-averaged
 # ensemble of configurations already run (no training) as CONFIG=aux-s3+aux-s4; distil-s3 is aux-s3
@@ -25,7 +26,7 @@ PHARMA=$CORPORA/pharmaconer
 AUX=$CORPORA/aux-es/cardioccc-farmaco.conll
 MEMBERS=${MEMBERS:-}
 if [ -n "$MEMBERS" ]; then CONFIG=$(echo $MEMBERS | tr ' ' '+'); fi
-CONFIG=${CONFIG:-aux-s3}
+CONFIG=${CONFIG:-plain-s3}
 case "$CONFIG" in  # the named configurations; FLAGS overrides
   plain-s*) DEFAULT_FLAGS="--tune-words" ;;
   aux-s*|distil-s*) DEFAULT_FLAGS="--tune-words,--aux,$AUX,--epochs,16" ;;
