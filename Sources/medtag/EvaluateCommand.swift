@@ -3,7 +3,6 @@ import Foundation
 import MedtagEvaluation
 import MedtagFormats
 import MedtagIngest
-import MedtagModel
 import MedtagNormalize
 import MedtagPipeline
 import MedtagStorage
@@ -112,9 +111,7 @@ struct EvaluateCommand: ParsableCommand {
         func run() throws {
             guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
             try requireExisting([gold])
-            let entry = try singleModel(model)
-            let manifest = try ModelManifest.read(directory: entry.modelDirectory.path)
-            let pipeline = try Pipeline.load(entry, documentSteps: steps.components(manifest))
+            let pipeline = try Pipeline.load(singleModel(model), documentSteps: steps.components())
             let goldURL = URL(fileURLWithPath: gold)
             let goldFolder = BRATFolder(gold)
             let ids = try goldFolder.documentIDs()

@@ -63,12 +63,11 @@ struct DocumentStepsOption: ParsableArguments {
             discussion: "`model`: the steps the model's manifest lists (the default); `none`: none."))
     var postprocess: String?
 
-    /// The steps asked for; nil when the option was not given.
-    func components(_ manifest: ModelManifest) throws -> [any DocumentComponent]? {
+    /// The steps asked for; nil when the option was not given or is `model` (the manifest's steps).
+    func components() throws -> [any DocumentComponent]? {
         let names: [String]
         switch postprocess?.trimmingCharacters(in: .whitespaces) {
-        case nil: return nil
-        case "model": names = manifest.postprocess ?? []
+        case nil, "model": return nil
         case "none": names = []
         case let list?: names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }

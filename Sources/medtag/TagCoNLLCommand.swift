@@ -88,7 +88,7 @@ struct TagCoNLLCommand: ParsableCommand {
             throw ValidationError("--document-sentences must be at least 1, not \(documentSentences)")
         }
         guard steps.postprocess != nil || documentSentences != nil else { return nil }
-        return try steps.components(manifest) ?? manifest.postprocessComponents()
+        return try steps.components() ?? manifest.postprocessComponents()
     }
 
     /// The tagger's mentions after the document steps, over documents of `groupSize` sentences
