@@ -6,12 +6,13 @@
 # documents through the Swift pipeline (strict NER, concept indexing with codes never seen in
 # training counted as misses). Each fold's figures land in training/cv/results/es-CONFIG/fold-K.json
 # (kept in the repo), and those of the same networks without the model's document steps in
-# es-CONFIG.nosteps/ (AGAINST=CONFIG.nosteps compares them); a fold whose file exists is not run again. Two folds train side by side, one
-# thread each; an interrupted fold resumes from its last epoch (training/work/cv/).
+# es-CONFIG.nosteps/ (AGAINST=CONFIG.nosteps compares them); a fold whose file exists is not run
+# again. Two folds train side by side, one thread each; an interrupted fold resumes from its last
+# epoch (training/work/cv/).
 # Configurations are named KIND-sSEED: plain-s3 (word vectors tuned, the default model's recipe and
-# the default CONFIG), aux-s3 (plus the CardioCCC
-# auxiliary output, 16 epochs as shipped), ema-s3 (aux-s3 scored and kept as the moving average of
-# its weights, decay 0.999 a step); MEMBERS="aux-s3 aux-s4" scores the emission-averaged
+# the default CONFIG), aux-s3 (plus the CardioCCC auxiliary output, 16 epochs as shipped), ema-s3
+# (aux-s3 scored and kept as the moving average of its weights, decay 0.999 a step);
+# MEMBERS="aux-s3 aux-s4" scores the emission-averaged
 # ensemble of configurations already run (no training) as CONFIG=aux-s3+aux-s4; distil-s3 is aux-s3
 # plus the fold's teacher labels of unlabelled clinical text (training/distil.py; TEACHER, default
 # aux-s3+aux-s4, a configuration already run, labels it for each fold).
